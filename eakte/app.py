@@ -1,0 +1,106 @@
+"""Application factory and lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from eakte import __version__
+from eakte.audit.router import router as audit_router
+from eakte.auth.router import router as auth_router
+from eakte.auth.tokens import TokenVerifier
+from eakte.cases.router import router as cases_router
+from eakte.config import Settings, get_settings
+from eakte.db import Database
+from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
+from eakte.limits import BodyLimitMiddleware
+from eakte.metrics import Metrics, MetricsMiddleware
+from eakte.openapi import problems
+from eakte.tenants.service import TenantDirectory
+
+log = logging.getLogger("eakte")
+
+READY_TIMEOUT_SECONDS = 3.0
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service for `settings` (default: from the environment)."""
+    settings = settings or get_settings()
+    db = Database(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        log.info("E-Akte Bau %s starting (%s, %s)", __version__, db.backend, settings.env)
+        try:
+            yield
+        finally:
+            await db.dispose()
+
+    app = FastAPI(
+        title="E-Akte Bau",
+        version=__version__,
+        description=(
+            "Electronic case files for building permits (BayBO) with live co-editing, "
+            "documents and procedures. Every error is RFC 9457 problem JSON."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.verifier = TokenVerifier(settings)
+    app.state.tenants = TenantDirectory(db)
+    metrics = Metrics()
+    app.state.metrics = metrics
+
+    install_error_handlers(app)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _db_down(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.__class__.__name__)
+        return error_response(ServiceUnavailable("the database is not reachable; retry later"))
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            return error_response(ServiceUnavailable("the database connection was lost; retry"))
+        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+        return error_response(ServiceUnavailable("a database error occurred; retry later"))
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses=problems(503))
+    async def readyz() -> dict[str, str]:
+        """The database answers."""
+        try:
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                async with db.session(write=False) as session:
+                    await session.execute(text("SELECT 1"))
+        except (TimeoutError, OSError, DBAPIError, PoolTimeoutError) as exc:
+            raise ServiceUnavailable("the database is not reachable") from exc
+        return {"status": "ready", "database": db.backend}
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def metrics_endpoint() -> PlainTextResponse:
+        """Prometheus text exposition."""
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(auth_router)
+    app.include_router(cases_router)
+    app.include_router(audit_router)
+    return app

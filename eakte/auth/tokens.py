@@ -1,0 +1,171 @@
+"""Issue dev tokens (HS256) and verify bearer tokens (HS256 or OIDC JWKS)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import jwt
+from jwt import PyJWK
+
+from eakte.auth.principal import Principal, Role
+from eakte.config import Settings
+from eakte.errors import Unauthenticated
+
+DEV_AUDIENCE = "eakte"
+JWKS_CACHE_SECONDS = 300
+LEEWAY_SECONDS = 30
+
+
+def issue_token(
+    settings: Settings,
+    *,
+    tenant: str,
+    sub: str,
+    roles: list[str],
+    name: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+) -> str:
+    """Sign an HS256 token with the local secret (dev mode and tests)."""
+    unknown = [r for r in roles if r not in Role.__members__]
+    if unknown:
+        raise ValueError(f"unknown roles: {', '.join(unknown)}")
+    now = int(time.time())
+    claims = {
+        "sub": sub,
+        "tenant": tenant,
+        "roles": roles,
+        "name": name or sub,
+        "iss": settings.jwt_issuer,
+        "aud": DEV_AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, settings.resolved_jwt_secret(), algorithm="HS256")
+
+
+class JWKSCache:
+    """Fetches and caches the OIDC provider's signing keys (http(s) or file URL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._keys: dict[str, PyJWK] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self) -> dict[str, Any]:
+        parsed = urlparse(self.url)
+        if parsed.scheme == "file":
+            return json.loads(await asyncio.to_thread(Path(parsed.path).read_text))
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(self.url)
+            response.raise_for_status()
+            return response.json()
+
+    async def refresh(self) -> None:
+        """Reload the key set."""
+        document = await self._fetch()
+        keys: dict[str, PyJWK] = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("use", "sig") != "sig":
+                continue
+            try:
+                keys[jwk.get("kid", "")] = PyJWK(jwk)
+            except jwt.PyJWKError:
+                continue
+        self._keys = keys
+        self._fetched_at = time.monotonic()
+
+    async def key(self, kid: str | None) -> PyJWK:
+        """The key for `kid`, refreshing once if unknown or stale."""
+        async with self._lock:
+            stale = time.monotonic() - self._fetched_at > JWKS_CACHE_SECONDS
+            if stale or (kid or "") not in self._keys:
+                try:
+                    await self.refresh()
+                except (httpx.HTTPError, OSError, ValueError) as exc:
+                    if not self._keys:
+                        raise Unauthenticated("signing keys could not be loaded") from exc
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        found = self._keys.get(kid or "")
+        if found is None:
+            raise Unauthenticated("token signed with an unknown key")
+        return found
+
+
+class TokenVerifier:
+    """Turns a bearer token into a Principal or raises Unauthenticated."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.jwks = JWKSCache(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+        self.hs_secret = (
+            settings.resolved_jwt_secret()
+            if settings.jwt_secret or (settings.dev_mode and not self.jwks)
+            else None
+        )
+
+    async def verify(self, token: str) -> Principal:
+        """Check signature, expiry, issuer and audience; map the claims."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated("malformed token") from exc
+        alg = header.get("alg")
+        try:
+            if alg == "HS256" and self.hs_secret:
+                claims = jwt.decode(
+                    token,
+                    self.hs_secret,
+                    algorithms=["HS256"],
+                    audience=DEV_AUDIENCE,
+                    issuer=self.settings.jwt_issuer,
+                    leeway=LEEWAY_SECONDS,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+            elif self.jwks and alg in self.settings.oidc_algorithms:
+                key = await self.jwks.key(header.get("kid"))
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=self.settings.oidc_algorithms,
+                    audience=self.settings.oidc_audience,
+                    issuer=self.settings.oidc_issuer,
+                    leeway=LEEWAY_SECONDS,
+                    options={"require": ["exp", "sub", "iss", "aud"]},
+                )
+            else:
+                raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthenticated("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthenticated(f"invalid token: {exc}") from exc
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Validate and map the `sub`, `tenant`, `roles`, `name` claims."""
+    sub = claims.get("sub")
+    tenant = claims.get("tenant")
+    roles = claims.get("roles", [])
+    if not isinstance(sub, str) or not sub or len(sub) > 200:
+        raise Unauthenticated("token has no valid 'sub' claim")
+    if not isinstance(tenant, str) or not tenant:
+        raise Unauthenticated("token has no valid 'tenant' claim")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthenticated("token 'roles' claim must be a list of strings")
+    known = frozenset(Role(r) for r in roles if r in Role.__members__)
+    name = claims.get("name")
+    return Principal(
+        sub=sub,
+        tenant=tenant,
+        roles=known,
+        name=name if isinstance(name, str) and name else sub,
+        claims=claims,
+    )

@@ -1,0 +1,46 @@
+"""The case file (Akte) of one building application."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eakte.db import Base, UTCDateTime, utcnow
+
+
+class Case(Base):
+    """A Bauantrag's case file; `revision` guards against lost updates."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "file_number", name="uq_cases_tenant_file_number"),
+        Index("ix_cases_tenant_created", "tenant_id", "created_at", "id"),
+        Index("ix_cases_tenant_state", "tenant_id", "state"),
+        Index("ix_cases_tenant_procedure", "tenant_id", "procedure"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    file_number: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    procedure: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text, default="")
+    site_address: Mapped[str] = mapped_column(String(300))
+    site_gemarkung: Mapped[str] = mapped_column(String(120), default="")
+    site_flurstueck: Mapped[str] = mapped_column(String(60), default="")
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    applicant_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,129 @@
+"""Request and response models of the case file API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ProcedureId = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
+]
+Flurstueck = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=60, pattern=r"^(\d{1,6}(/\d{1,4})?)?$"),
+]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Site(Strict):
+    """Where the project is: address, Gemarkung (cadastral district), Flurstück (parcel)."""
+
+    address: Text300
+    gemarkung: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] = ""
+    flurstueck: Flurstueck = ""
+
+
+class SitePatch(Strict):
+    """A partial change of the site."""
+
+    address: Text300 | None = None
+    gemarkung: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = (
+        None
+    )
+    flurstueck: Flurstueck | None = None
+
+
+class Applicant(Strict):
+    """The applicant (Bauherr) as recorded on the case."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    email: EmailStr | None = None
+
+
+class CaseCreate(Strict):
+    """A new case file."""
+
+    title: Text300
+    procedure: ProcedureId
+    site: Site
+    applicant: Applicant
+    description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Neubau Einfamilienhaus mit Garage",
+                    "procedure": "baybo-59",
+                    "site": {
+                        "address": "Maximilianstraße 1, 86150 Augsburg",
+                        "gemarkung": "Augsburg",
+                        "flurstueck": "1234/5",
+                    },
+                    "applicant": {"name": "Maria Muster", "email": "maria@example.org"},
+                    "description": "Zweigeschossiges Wohnhaus, 140 m² Wohnfläche",
+                }
+            ]
+        },
+    )
+
+
+class CaseUpdate(Strict):
+    """A partial change; only the fields given are changed."""
+
+    title: Text300 | None = None
+    description: Annotated[str, StringConstraints(max_length=20_000)] | None = None
+    site: SitePatch | None = None
+    applicant: Applicant | None = None
+
+
+class CaseRead(BaseModel):
+    """A case file as returned by the API."""
+
+    id: uuid.UUID
+    tenant: str
+    file_number: str
+    title: str
+    procedure: str
+    state: str
+    site: Site
+    applicant: Applicant
+    description: str
+    revision: int
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseList(BaseModel):
+    """One page of cases; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[CaseRead]
+    next_cursor: str | None = Field(default=None)
+
+
+class HistoryEntry(BaseModel):
+    """One recorded change of a case."""
+
+    seq: int
+    at: datetime
+    actor: str
+    actor_name: str | None
+    action: str
+    details: dict[str, Any]
+
+
+class CaseHistory(BaseModel):
+    """Every recorded change of a case, oldest first."""
+
+    items: list[HistoryEntry]

@@ -1,0 +1,267 @@
+"""The rules of case files: create, read, list, change, history."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from eakte.audit import service as audit
+from eakte.audit.models import AuditEvent
+from eakte.auth.principal import CASE_READ_ROLES, Principal
+from eakte.cases.models import Case
+from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
+from eakte.db import utcnow
+from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed
+from eakte.tenants.service import get_tenant, next_file_number
+
+INITIAL_STATE = "eingegangen"
+
+
+SEARCHED = ("file_number", "title", "site_address", "applicant_name")
+
+
+def search_text(values: dict[str, Any]) -> str:
+    """The case-folded text that `q` searches (file number, title, address, applicant)."""
+    return "\n".join(str(values[k]).casefold() for k in SEARCHED if values.get(k))
+
+
+def to_read(case: Case) -> CaseRead:
+    """Map the ORM row to the API shape."""
+    return CaseRead(
+        id=case.id,
+        tenant=case.tenant_id,
+        file_number=case.file_number,
+        title=case.title,
+        procedure=case.procedure,
+        state=case.state,
+        site=Site(
+            address=case.site_address,
+            gemarkung=case.site_gemarkung,
+            flurstueck=case.site_flurstueck,
+        ),
+        applicant=Applicant(name=case.applicant_name, email=case.applicant_email),
+        description=case.description,
+        revision=case.revision,
+        created_by=case.created_by,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+    )
+
+
+def visibility(principal: Principal) -> ColumnElement[bool]:
+    """The cases a principal may see: its tenant's, and only if its role reads cases."""
+    if not principal.has_any(CASE_READ_ROLES):
+        # agencies see only cases they are asked on; participations do not exist yet
+        return false()
+    return Case.tenant_id == principal.tenant
+
+
+async def create_case(
+    session: AsyncSession,
+    principal: Principal,
+    data: CaseCreate,
+    *,
+    state: str = INITIAL_STATE,
+    applicant_sub: str | None = None,
+    tenant_slug: str | None = None,
+) -> Case:
+    """Create a case with the tenant's next file number and record it in the audit trail."""
+    tenant = await get_tenant(session, tenant_slug or principal.tenant)
+    now = utcnow()
+    file_number, seq = await next_file_number(session, tenant, now.year)
+    case = Case(
+        id=uuid.uuid4(),
+        tenant_id=tenant.slug,
+        file_number=file_number,
+        year=now.year,
+        seq=seq,
+        title=data.title,
+        procedure=data.procedure,
+        state=state,
+        description=data.description,
+        site_address=data.site.address,
+        site_gemarkung=data.site.gemarkung,
+        site_flurstueck=data.site.flurstueck,
+        applicant_name=data.applicant.name,
+        applicant_email=data.applicant.email,
+        applicant_sub=applicant_sub,
+        attributes={},
+        revision=1,
+        created_by=principal.sub,
+        created_at=now,
+        updated_at=now,
+    )
+    case.search_text = search_text({k: getattr(case, k) for k in SEARCHED})
+    session.add(case)
+    await session.flush()
+    await audit.record(
+        session,
+        tenant=tenant.slug,
+        actor=principal,
+        action="case.created",
+        case_id=case.id,
+        payload={"file_number": file_number, "case": to_read(case).model_dump(mode="json")},
+        at=now,
+    )
+    return case
+
+
+async def get_case(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> Case:
+    """The case if the principal may see it; otherwise CaseNotFound (never 403)."""
+    case = await session.scalar(select(Case).where(Case.id == case_id, visibility(principal)))
+    if case is None:
+        raise CaseNotFound(f"no case {case_id}")
+    return case
+
+
+def encode_cursor(case: Case) -> str:
+    """An opaque cursor after `case` in list order."""
+    raw = json.dumps([case.created_at.isoformat(), str(case.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Parse a cursor from `encode_cursor` or raise BadRequest."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, ident = json.loads(raw)
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise BadRequest("invalid cursor") from exc
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_cases(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    state: str | None = None,
+    procedure: str | None = None,
+    q: str | None = None,
+) -> tuple[list[Case], str | None]:
+    """One page of the principal's cases, newest first, with filters and full-text `q`."""
+    stmt = select(Case).where(visibility(principal))
+    if state:
+        stmt = stmt.where(Case.state == state)
+    if procedure:
+        stmt = stmt.where(Case.procedure == procedure)
+    if q and q.strip():
+        for term in q.casefold().split():
+            stmt = stmt.where(Case.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    if cursor:
+        created, ident = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                Case.created_at < created,
+                and_(Case.created_at == created, Case.id < ident),
+            )
+        )
+    stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(stmt)).all())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def _changes(case: Case, data: CaseUpdate) -> dict[str, tuple[Any, Any]]:
+    wanted: dict[str, Any] = {}
+    if "title" in data.model_fields_set and data.title is not None:
+        wanted["title"] = data.title
+    if "description" in data.model_fields_set and data.description is not None:
+        wanted["description"] = data.description
+    if data.site is not None:
+        for name in data.site.model_fields_set:
+            value = getattr(data.site, name)
+            if value is not None:
+                wanted[f"site_{name}"] = value
+    if data.applicant is not None:
+        wanted["applicant_name"] = data.applicant.name
+        wanted["applicant_email"] = data.applicant.email
+    return {
+        key: (getattr(case, key), value)
+        for key, value in wanted.items()
+        if getattr(case, key) != value
+    }
+
+
+async def update_case(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: CaseUpdate,
+    *,
+    expected_revision: int,
+    action: str = "case.updated",
+) -> Case:
+    """Apply a partial change if the case is still at `expected_revision` (else 412)."""
+    case = await get_case(session, principal, case_id)
+    if case.revision != expected_revision:
+        raise PreconditionFailed(
+            f"case is at revision {case.revision}, not {expected_revision}",
+            current_revision=case.revision,
+        )
+    changes = _changes(case, data)
+    if not changes:
+        return case
+    values: dict[str, Any] = {key: new for key, (_, new) in changes.items()}
+    values["updated_at"] = utcnow()
+    values["revision"] = Case.revision + 1
+    current = {k: getattr(case, k) for k in SEARCHED}
+    values["search_text"] = search_text({**current, **values})
+    result = await session.execute(
+        update(Case)
+        .where(Case.id == case.id, Case.revision == expected_revision)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise PreconditionFailed("the case was changed concurrently; reload and retry")
+    await session.refresh(case)
+    await audit.record(
+        session,
+        tenant=case.tenant_id,
+        actor=principal,
+        action=action,
+        case_id=case.id,
+        payload={
+            "revision": case.revision,
+            "changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()},
+        },
+        at=values["updated_at"],
+    )
+    return case
+
+
+async def history(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID
+) -> list[HistoryEntry]:
+    """The case's audit events, oldest first."""
+    case = await get_case(session, principal, case_id)
+    events = await session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.tenant_id == case.tenant_id, AuditEvent.case_id == case.id)
+        .order_by(AuditEvent.seq)
+    )
+    return [
+        HistoryEntry(
+            seq=e.seq,
+            at=e.occurred_at,
+            actor=e.actor,
+            actor_name=e.actor_name,
+            action=e.action,
+            details=e.payload,
+        )
+        for e in events
+    ]

@@ -1,0 +1,202 @@
+"""The `eakte` command line: serve, migrate, seed-demo, token, audit verify."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from eakte.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(help="E-Akte Bau: case files for building permits.", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except ValueError as exc:  # pydantic validation of EAKTE_* values
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def migrate() -> None:
+    """Apply all database migrations."""
+    from eakte.migrations import upgrade
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url())
+    err.print("[green]database is at the newest schema[/green]")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    print_tokens: Annotated[
+        bool, typer.Option("--print-tokens", help="print a bearer token per demo role and tenant")
+    ] = False,
+) -> None:
+    """Create the demo tenants Augsburg, München and Nürnberg (idempotent; dev mode only)."""
+    from eakte.auth.tokens import issue_token
+    from eakte.db import Database
+    from eakte.tenants.service import DEMO_TENANTS, DEMO_USERS
+    from eakte.tenants.service import seed_demo as run_seed
+
+    settings = _settings()
+    if not settings.dev_mode:
+        err.print("[red]seed-demo is only available in dev mode (EAKTE_ENV=dev)[/red]")
+        raise typer.Exit(2)
+
+    async def _run() -> list[str]:
+        db = Database(settings.resolved_database_url())
+        try:
+            return await run_seed(db)
+        finally:
+            await db.dispose()
+
+    created = asyncio.run(_run())
+    err.print(
+        f"demo tenants: {', '.join(DEMO_TENANTS)} (created now: {', '.join(created) or 'none'})"
+    )
+    if print_tokens:
+        lines = []
+        for tenant in DEMO_TENANTS:
+            for user in DEMO_USERS:
+                token = issue_token(
+                    settings,
+                    tenant=tenant,
+                    sub=f"{user.sub}@{tenant}",
+                    roles=list(user.roles),
+                    name=user.name,
+                    ttl_seconds=30 * 24 * 3600,
+                )
+                lines.append(f"export TOKEN_{tenant.upper()}_{user.sub.upper()}={token}")
+        path = settings.data_dir / "demo-tokens.sh"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        print("Demo bearer tokens (valid 30 days; also in " + str(path) + "):")
+        print("\n".join(lines))
+        print(
+            f"\nTry:  source {path}\n"
+            f'      curl -H "Authorization: Bearer $TOKEN_AUGSBURG_CLERK" '
+            f"http://{settings.host}:{settings.port}/api/v1/me\n"
+        )
+
+
+@app.command()
+def token(
+    tenant: Annotated[str, typer.Option(help="tenant slug, e.g. augsburg")],
+    user: Annotated[str, typer.Option(help="subject (user id)")],
+    roles: Annotated[str, typer.Option(help="comma-separated roles, e.g. clerk,approver")],
+    name: Annotated[str | None, typer.Option(help="display name")] = None,
+    ttl: Annotated[int, typer.Option(help="lifetime in seconds", min=60)] = 8 * 3600,
+) -> None:
+    """Print a signed HS256 token (only the token, for TOKEN=$(eakte token …))."""
+    from eakte.auth.tokens import issue_token
+
+    settings = _settings()
+    role_list = [r.strip() for r in roles.split(",") if r.strip()]
+    try:
+        print(
+            issue_token(
+                settings, tenant=tenant, sub=user, roles=role_list, name=name, ttl_seconds=ttl
+            )
+        )
+    except (ValueError, ConfigError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (EAKTE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (EAKTE_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API with uvicorn."""
+    import uvicorn
+
+    from eakte.app import create_app
+
+    settings = _settings()
+    try:
+        if not settings.dev_mode:
+            settings.check_production()
+        settings.resolved_jwt_secret() if not settings.oidc_enabled else None
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(
+    tenant: Annotated[str | None, typer.Option(help="only this tenant")] = None,
+) -> None:
+    """Walk each tenant's hash chain; exit 0 only if every chain is intact."""
+    from rich.progress import Progress
+    from sqlalchemy import select
+
+    from eakte.audit.service import verify_tenant
+    from eakte.db import Database
+    from eakte.tenants.models import Tenant
+
+    settings = _settings()
+
+    async def _run() -> bool:
+        db = Database(settings.resolved_database_url())
+        ok = True
+        try:
+            async with db.session(write=False) as session:
+                slugs = (
+                    [tenant]
+                    if tenant
+                    else list(
+                        (await session.scalars(select(Tenant.slug).order_by(Tenant.slug))).all()
+                    )
+                )
+                if tenant and await session.get(Tenant, tenant) is None:
+                    err.print(f"[red]no tenant {tenant!r}[/red]")
+                    return False
+                with Progress(console=err, transient=True) as progress:
+                    task = progress.add_task("verifying", total=len(slugs))
+                    for slug in slugs:
+                        result = await verify_tenant(session, slug)
+                        progress.advance(task)
+                        if result.valid:
+                            print(f"{slug}: valid ({result.events} events)")
+                        else:
+                            ok = False
+                            print(
+                                f"{slug}: BROKEN after {result.events} events: {result.first_broken}"
+                            )
+        finally:
+            await db.dispose()
+        return ok
+
+    if not asyncio.run(_run()):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

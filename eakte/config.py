@@ -1,0 +1,111 @@
+"""Settings from `EAKTE_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+WEAK_SECRETS = {"secret", "changeme", "change-me", "password", "dev", "test", "eakte"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    """All configuration of one E-Akte process."""
+
+    model_config = SettingsConfigDict(env_prefix="EAKTE_", extra="ignore")
+
+    env: Literal["dev", "production"] = "dev"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    redis_url: str | None = None
+
+    jwt_secret: str | None = None
+    jwt_issuer: str = "eakte-dev"
+    oidc_jwks_url: str | None = None
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_algorithms: list[str] = ["RS256", "ES256"]
+
+    max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _check_production(self) -> Settings:
+        if self.env == "production":
+            self.check_production()
+        return self
+
+    @property
+    def dev_mode(self) -> bool:
+        """True when HS256 dev tokens and demo seeding are allowed."""
+        return self.env == "dev"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when tokens are verified against an OIDC provider's JWKS."""
+        return bool(self.oidc_jwks_url)
+
+    def check_production(self) -> None:
+        """Refuse configurations that are unsafe outside dev mode."""
+        if self.oidc_jwks_url and not (self.oidc_issuer and self.oidc_audience):
+            raise ConfigError(
+                "EAKTE_OIDC_JWKS_URL is set but EAKTE_OIDC_ISSUER and EAKTE_OIDC_AUDIENCE are "
+                "not: both must be set so that tokens of other issuers/audiences are refused"
+            )
+        if self.oidc_jwks_url and self.jwt_secret is None:
+            return
+        secret = self.jwt_secret or ""
+        if not secret:
+            raise ConfigError(
+                "EAKTE_JWT_SECRET is missing: outside dev mode (EAKTE_ENV=production) set a "
+                f"random secret of at least {MIN_SECRET_LENGTH} characters, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                "or configure OIDC (EAKTE_OIDC_JWKS_URL, EAKTE_OIDC_ISSUER, EAKTE_OIDC_AUDIENCE)"
+            )
+        if (
+            len(secret) < MIN_SECRET_LENGTH
+            or secret.lower() in WEAK_SECRETS
+            or len(set(secret)) < 8
+        ):
+            raise ConfigError(
+                f"EAKTE_JWT_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random characters "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or a SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'eakte.sqlite3').resolve()}"
+
+    def resolved_jwt_secret(self) -> str:
+        """The HS256 secret; in dev mode a random one is kept under the data dir."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if not self.dev_mode:
+            raise ConfigError("EAKTE_JWT_SECRET is missing")
+        path = self.data_dir / "dev-jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,155 @@
+"""Shared fixtures: migrated databases (SQLite, and PostgreSQL when configured), app, tokens."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from eakte.app import create_app
+from eakte.auth.tokens import issue_token
+from eakte.config import Settings
+from eakte.db import Database, database_urls
+from eakte.migrations import downgrade, upgrade
+from eakte.models import Base
+from eakte.tenants.service import ensure_tenant
+from support import TENANT_A, TENANT_B, TEST_SECRET, case_payload
+
+
+PG_URL = os.environ.get("EAKTE_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(database_urls(url).sync_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated up, down and up again by Alembic (never create_all)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        assert PG_URL is not None
+        url = PG_URL
+        _reset_postgres(url)
+    upgrade(url)
+    downgrade(url, "base")
+    upgrade(url)
+    return url
+
+
+def _truncate(url: str) -> None:
+    engine = create_engine(database_urls(url).sync_url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: the migrated database, a temp data dir, a fixed secret."""
+    _truncate(database_url)
+    return Settings(
+        env="dev",
+        database_url=database_url,
+        data_dir=tmp_path / "var",
+        jwt_secret=TEST_SECRET,
+    )
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    """A database handle with the two test tenants seeded."""
+    database = Database(settings.resolved_database_url())
+    async with database.session() as session:
+        await ensure_tenant(session, slug=TENANT_A, name="Stadt Augsburg")
+        await ensure_tenant(session, slug=TENANT_B, name="Landeshauptstadt München")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    """The service under test."""
+    application = create_app(settings)
+    yield application
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def token(settings: Settings) -> TokenFactory:
+    """Make a bearer token: token("clerk") or token("clerk", tenant=TENANT_B, sub="x")."""
+
+    def _make(*roles: str, tenant: str = TENANT_A, sub: str | None = None, ttl: int = 3600) -> str:
+        return issue_token(
+            settings,
+            tenant=tenant,
+            sub=sub or f"{'-'.join(roles) or 'none'}-{uuid.uuid4().hex[:6]}@{tenant}",
+            roles=list(roles),
+            name=f"Test {'/'.join(roles)}",
+            ttl_seconds=ttl,
+        )
+
+    return _make
+
+
+@pytest.fixture
+def auth(token: TokenFactory) -> Callable[..., dict[str, str]]:
+    """Authorization headers: auth("clerk", tenant=...)."""
+
+    def _headers(*roles: str, **kwargs: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(*roles, **kwargs)}"}
+
+    return _headers
+
+
+@pytest.fixture
+def cli_env(settings: Settings) -> Iterator[dict[str, str]]:
+    """Environment for running the `eakte` CLI against the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
+    env.update(
+        EAKTE_DATABASE_URL=settings.resolved_database_url(),
+        EAKTE_DATA_DIR=str(settings.data_dir),
+        EAKTE_JWT_SECRET=TEST_SECRET,
+    )
+    yield env
+
+
+@pytest.fixture
+def new_case(client: httpx.AsyncClient, auth):  # type: ignore[no-untyped-def]
+    """Create a case through the API: await new_case(tenant=..., **fields) -> JSON."""
+
+    async def _create(tenant: str = TENANT_A, **overrides: object) -> dict[str, object]:
+        response = await client.post(
+            "/api/v1/cases", json=case_payload(**overrides), headers=auth("clerk", tenant=tenant)
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return _create
