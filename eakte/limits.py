@@ -7,8 +7,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from eakte.errors import PayloadTooLarge, error_response
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(BaseException):  # noqa: N818
+    """Raised inside the body stream; a BaseException so no framework handler swallows it."""
 
 
 class BodyLimitMiddleware:
