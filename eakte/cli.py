@@ -182,9 +182,8 @@ def audit_verify(
                             print(f"{slug}: valid ({result.events} events)")
                         else:
                             ok = False
-                            print(
-                                f"{slug}: BROKEN after {result.events} events: {result.first_broken}"
-                            )
+                            broken = result.first_broken
+                            print(f"{slug}: BROKEN after {result.events} events: {broken}")
         finally:
             await db.dispose()
         return ok

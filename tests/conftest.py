@@ -20,7 +20,6 @@ from eakte.models import Base
 from eakte.tenants.service import ensure_tenant
 from support import TENANT_A, TENANT_B, TEST_SECRET, case_payload
 
-
 PG_URL = os.environ.get("EAKTE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

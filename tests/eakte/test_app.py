@@ -37,9 +37,7 @@ async def test_readyz_503_when_database_unreachable(tmp_path) -> None:  # type: 
     assert response.json()["type"] == "urn:eakte:problem:service-unavailable"
 
 
-async def test_metrics_count_requests_per_route_template(
-    client: httpx.AsyncClient, auth
-) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_count_requests_per_route_template(client: httpx.AsyncClient, auth) -> None:  # type: ignore[no-untyped-def]
     await client.get("/healthz")
     await client.get("/api/v1/cases/00000000-0000-0000-0000-000000000001", headers=auth("clerk"))
     body = (await client.get("/metrics")).text

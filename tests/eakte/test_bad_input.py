@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+
 from support import case_payload
 
 PROBLEM = "application/problem+json"
@@ -32,8 +33,16 @@ BAD_CREATES = {
         422,
         "validation-failed",
     ),
-    "missing-site": ({k: v for k, v in case_payload().items() if k != "site"}, 422, "validation-failed"),
-    "bad-email": ({**case_payload(), "applicant": {"name": "A", "email": "nope"}}, 422, "validation-failed"),
+    "missing-site": (
+        {k: v for k, v in case_payload().items() if k != "site"},
+        422,
+        "validation-failed",
+    ),
+    "bad-email": (
+        {**case_payload(), "applicant": {"name": "A", "email": "nope"}},
+        422,
+        "validation-failed",
+    ),
     "bad-flurstueck": (
         {**case_payload(), "site": {"address": "A", "flurstueck": "12a/b; DROP"}},
         422,
@@ -121,9 +130,16 @@ async def test_bad_list_params_are_422(client: httpx.AsyncClient, auth, params: 
 
 @pytest.mark.parametrize(
     "body",
-    [{"title": ""}, {"revision": 7}, {"site": {"flurstueck": "abc"}}, {"applicant": {"email": "x@y.z"}}],
+    [
+        {"title": ""},
+        {"revision": 7},
+        {"site": {"flurstueck": "abc"}},
+        {"applicant": {"email": "x@y.z"}},
+    ],
 )
-async def test_bad_patches_change_nothing(client: httpx.AsyncClient, auth, new_case, body: dict) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_patches_change_nothing(
+    client: httpx.AsyncClient, auth, new_case, body: dict
+) -> None:  # type: ignore[no-untyped-def]
     case = await new_case()
     url = f"/api/v1/cases/{case['id']}"
     response = await client.patch(url, json=body, headers=auth("clerk") | {"If-Match": '"1"'})

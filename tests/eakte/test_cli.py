@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import jwt
+
 from support import case_payload
 
 EAKTE = [sys.executable, "-m", "eakte.cli"]
@@ -64,7 +65,9 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
     seeded = subprocess.run(
         [*EAKTE, "seed-demo", "--print-tokens"], env=env, check=True, capture_output=True, text=True
     )
-    again = subprocess.run([*EAKTE, "seed-demo"], env=env, check=True, capture_output=True, text=True)
+    again = subprocess.run(
+        [*EAKTE, "seed-demo"], env=env, check=True, capture_output=True, text=True
+    )
     assert "created now: none" in again.stderr
     tokens = dict(
         line.removeprefix("export ").split("=", 1)
@@ -73,7 +76,9 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
     )
     assert len(tokens) == 18
     assert (tmp_path / "var" / "demo-tokens.sh").read_text().count("export TOKEN_") == 18
-    server = subprocess.Popen([*EAKTE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [*EAKTE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -90,7 +95,10 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
         created = httpx.post(f"{base}/api/v1/cases", json=case_payload(), headers=clerk)
         assert created.status_code == 201
         other = {"Authorization": f"Bearer {tokens['TOKEN_MUENCHEN_CLERK']}"}
-        assert httpx.get(f"{base}/api/v1/cases/{created.json()['id']}", headers=other).status_code == 404
+        assert (
+            httpx.get(f"{base}/api/v1/cases/{created.json()['id']}", headers=other).status_code
+            == 404
+        )
         assert httpx.get(f"{base}/docs").status_code == 200
     finally:
         server.terminate()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi.routing import APIRoute
+
 from support import TENANT_A, TENANT_B
 
 ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
@@ -12,7 +13,10 @@ ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
 REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/cases/{case_id}"): {},
     ("GET", "/api/v1/cases/{case_id}/history"): {},
-    ("PATCH", "/api/v1/cases/{case_id}"): {"json": {"title": "hijack"}, "headers": {"If-Match": '"1"'}},
+    ("PATCH", "/api/v1/cases/{case_id}"): {
+        "json": {"title": "hijack"},
+        "headers": {"If-Match": '"1"'},
+    },
 }
 
 
@@ -56,7 +60,9 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
                 assert response.status_code < 400, (method, path, response.text)
     after = (await client.get("/api/v1/audit/verify", headers=b_headers)).json()
     assert after == before
-    fetched = await client.get(f"/api/v1/cases/{foreign['id']}", headers=auth("clerk", tenant=TENANT_B))
+    fetched = await client.get(
+        f"/api/v1/cases/{foreign['id']}", headers=auth("clerk", tenant=TENANT_B)
+    )
     assert fetched.json() == foreign
 
 

@@ -8,6 +8,7 @@ import sys
 import httpx
 import pytest
 from sqlalchemy import text
+
 from support import TENANT_A, TENANT_B
 
 EAKTE = [sys.executable, "-m", "eakte.cli"]
@@ -33,7 +34,10 @@ async def test_every_write_is_chained(client: httpx.AsyncClient, auth, new_case,
     async with db.session(write=False) as session:
         rows = (
             await session.execute(
-                text("SELECT seq, prev_hash, hash FROM audit_events WHERE tenant_id = :t ORDER BY seq"),
+                text(
+                    "SELECT seq, prev_hash, hash FROM audit_events"
+                    " WHERE tenant_id = :t ORDER BY seq"
+                ),
                 {"t": TENANT_A},
             )
         ).all()
@@ -63,7 +67,9 @@ async def test_tampering_is_caught(
     report = (await client.get("/api/v1/audit/verify", headers=auth("auditor"))).json()
     assert report["valid"] is False
     assert reason in report["first_broken"]["reason"]
-    other = (await client.get("/api/v1/audit/verify", headers=auth("auditor", tenant=TENANT_B))).json()
+    other = (
+        await client.get("/api/v1/audit/verify", headers=auth("auditor", tenant=TENANT_B))
+    ).json()
     assert other["valid"] is True
 
     cli = subprocess.run([*EAKTE, "audit", "verify"], env=cli_env, capture_output=True, text=True)

@@ -14,10 +14,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
-from support import TENANT_A, TEST_SECRET
 
 from eakte.app import create_app
 from eakte.config import Settings
+from support import TENANT_A, TEST_SECRET
 
 ISSUER = "https://idp.test/realms/eakte"
 AUDIENCE = "eakte-api"
@@ -165,7 +165,9 @@ def _oidc_token(key: object, alg: str, kid: str, **overrides: object) -> str:
     return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("key_name", "alg", "kid"), [("rsa", "RS256", "rsa-1"), ("ec", "ES256", "ec-1")])
+@pytest.mark.parametrize(
+    ("key_name", "alg", "kid"), [("rsa", "RS256", "rsa-1"), ("ec", "ES256", "ec-1")]
+)
 async def test_oidc_tokens_verified_against_jwks(
     oidc_client: httpx.AsyncClient, keys: dict[str, object], key_name: str, alg: str, kid: str
 ) -> None:
@@ -177,7 +179,13 @@ async def test_oidc_tokens_verified_against_jwks(
 
 @pytest.mark.parametrize(
     "case",
-    ["wrong-audience", "wrong-issuer", "unknown-key", "foreign-key-same-kid", "hs256-in-production"],
+    [
+        "wrong-audience",
+        "wrong-issuer",
+        "unknown-key",
+        "foreign-key-same-kid",
+        "hs256-in-production",
+    ],
 )
 async def test_oidc_rejects_bad_tokens(
     oidc_client: httpx.AsyncClient, keys: dict[str, object], case: str

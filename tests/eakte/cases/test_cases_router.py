@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+
 from support import TENANT_A, TENANT_B, case_payload
 
 YEAR = datetime.now(UTC).year
@@ -74,7 +75,11 @@ async def test_applicant_cannot_read_officials_endpoints(
     client: httpx.AsyncClient, auth, new_case
 ) -> None:
     case = await new_case()
-    for url in ["/api/v1/cases", f"/api/v1/cases/{case['id']}", f"/api/v1/cases/{case['id']}/history"]:
+    for url in [
+        "/api/v1/cases",
+        f"/api/v1/cases/{case['id']}",
+        f"/api/v1/cases/{case['id']}/history",
+    ]:
         response = await client.get(url, headers=auth("applicant"))
         assert response.status_code == 403, url
 
@@ -107,9 +112,7 @@ async def test_list_pages_with_cursor_newest_first(
     assert seen == [c["id"] for c in reversed(created)]
 
 
-async def test_list_filters_and_full_text_search(
-    client: httpx.AsyncClient, auth, new_case
-) -> None:
+async def test_list_filters_and_full_text_search(client: httpx.AsyncClient, auth, new_case) -> None:
     await new_case(title="Garage", applicant={"name": "Anna Schäfer"})
     target = await new_case(
         title="Dachgeschossausbau",
@@ -136,7 +139,9 @@ async def test_list_filters_and_full_text_search(
 
 async def test_list_never_shows_other_tenants(client: httpx.AsyncClient, auth, new_case) -> None:
     await new_case(tenant=TENANT_B, title="Münchner Antrag")
-    body = (await client.get("/api/v1/cases", params={"q": "münchner"}, headers=auth("clerk"))).json()
+    body = (
+        await client.get("/api/v1/cases", params={"q": "münchner"}, headers=auth("clerk"))
+    ).json()
     assert body["items"] == []
 
 
@@ -156,12 +161,16 @@ async def test_patch_requires_if_match_and_detects_stale_revision(
     assert missing.status_code == 428
     assert missing.json()["type"] == "urn:eakte:problem:precondition-required"
 
-    ok = await client.patch(url, json={"title": "Neuer Titel"}, headers=headers | {"If-Match": '"1"'})
+    ok = await client.patch(
+        url, json={"title": "Neuer Titel"}, headers=headers | {"If-Match": '"1"'}
+    )
     assert ok.status_code == 200
     assert ok.json()["revision"] == 2 and ok.json()["title"] == "Neuer Titel"
     assert ok.headers["etag"] == '"2"'
 
-    stale = await client.patch(url, json={"title": "Verloren"}, headers=headers | {"If-Match": '"1"'})
+    stale = await client.patch(
+        url, json={"title": "Verloren"}, headers=headers | {"If-Match": '"1"'}
+    )
     assert stale.status_code == 412
     assert stale.json()["current_revision"] == 2
     assert (await client.get(url, headers=headers)).json()["title"] == "Neuer Titel"
