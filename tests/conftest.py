@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from eakte.app import create_app
 from eakte.auth.tokens import issue_token
@@ -24,27 +26,54 @@ PG_URL = os.environ.get("EAKTE_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(database_urls(url).sync_url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@contextmanager
+def _private_postgres_database(url: str) -> Iterator[str]:
+    """A fresh database on the server of `url` for this test session, dropped afterwards.
+
+    Concurrent test sessions (two developers, CI) therefore never share tables. Falls back to
+    resetting the `public` schema of `url` when the role may not create databases.
+    """
+    sync = make_url(database_urls(url).sync_url)
+    name = f"eakte_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(sync, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except DBAPIError:
+        admin.dispose()
+        engine = create_engine(sync)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        yield url
+        return
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A database migrated up, down and up again by Alembic (never create_all)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    else:
-        assert PG_URL is not None
-        url = PG_URL
-        _reset_postgres(url)
-    upgrade(url)
-    downgrade(url, "base")
-    upgrade(url)
-    return url
+        upgrade(url)
+        downgrade(url, "base")
+        upgrade(url)
+        yield url
+        return
+    assert PG_URL is not None
+    with _private_postgres_database(PG_URL) as url:
+        upgrade(url)
+        downgrade(url, "base")
+        upgrade(url)
+        yield url
 
 
 def _truncate(url: str) -> None:
