@@ -1,0 +1,298 @@
+"""The engine: which actions are possible now, and what applying one does.
+
+Everything here is a pure function of its arguments: the time (`now`), the tenant's
+holiday calendar and the guard context are passed in; nothing is read or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from workflows.calendar import HolidayCalendar, is_expired
+from workflows.deadlines import compute_due
+from workflows.errors import (
+    ActionNotAllowed,
+    DeadlineNotDue,
+    DefinitionMismatch,
+    GuardBlocked,
+    StaleState,
+    UnknownAction,
+    WorkflowError,
+)
+from workflows.guards import GuardCall, evaluate_guards
+from workflows.inputs import jsonable, validate_input
+from workflows.instance import SYSTEM, Context, Instance, Principal, as_context
+from workflows.model import Action, Definition
+from workflows.results import (
+    ActionAvailability,
+    ApplyResult,
+    DeadlineStart,
+    Effect,
+    TransitionRecord,
+)
+
+ContextLike = Context | Mapping[str, Any] | None
+
+
+class _Env:
+    """Resolves `$input.x`, `$var.x`, `$deadline.x`, `$principal.id`, `$today`, `$now`."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        variables: Mapping[str, Any],
+        deadlines: Mapping[str, date],
+        principal: Principal,
+        now: datetime,
+    ) -> None:
+        self.values = values
+        self.variables = variables
+        self.deadlines = deadlines
+        self.principal = principal
+        self.now = now
+
+    def resolve(self, expr: Any) -> Any:
+        if not isinstance(expr, str) or not expr.startswith("$"):
+            return expr
+        if expr == "$principal.id":
+            return self.principal.id
+        if expr == "$today":
+            return self.now.date()
+        if expr == "$now":
+            return self.now
+        scope, _, name = expr[1:].partition(".")
+        source: Mapping[str, Any] = {
+            "input": self.values,
+            "var": self.variables,
+            "deadline": self.deadlines,
+        }.get(scope, {})
+        return source.get(name)
+
+    def resolve_date(self, expr: str) -> date:
+        value = self.resolve(expr)
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            return date.fromisoformat(value[:10])
+        raise WorkflowError(f"{expr} does not resolve to a date (got {value!r})")
+
+
+def _check_instance(definition: Definition, instance: Instance) -> None:
+    if (instance.definition_id, instance.version) != (definition.id, definition.version):
+        raise DefinitionMismatch(
+            f"instance of {instance.definition_id} v{instance.version} "
+            f"given with definition {definition.id} v{definition.version}"
+        )
+
+
+def available_actions(
+    definition: Definition,
+    instance: Instance,
+    principal_roles: Iterable[str],
+    context: ContextLike = None,
+) -> list[ActionAvailability]:
+    """Actions the roles allow from the current state, each with guard results."""
+    _check_instance(definition, instance)
+    ctx = as_context(context)
+    roles = set(principal_roles)
+    found: list[ActionAvailability] = []
+    for action in definition.actions:
+        if instance.state not in action.from_states or not roles & set(action.roles):
+            continue
+        call = GuardCall(action.id, instance, ctx, ctx.principal_id, None)
+        reasons = evaluate_guards(action.guards, call)
+        found.append(ActionAvailability(action, not reasons, tuple(reasons)))
+    return found
+
+
+def _transition(
+    definition: Definition,
+    instance: Instance,
+    action: Action,
+    principal: Principal,
+    raw_input: Mapping[str, Any] | None,
+    now: datetime,
+    ctx: Context,
+    calendar: HolidayCalendar,
+    expired: Mapping[str, date],
+) -> ApplyResult:
+    if not principal.roles & set(action.roles):
+        allowed = ", ".join(action.roles)
+        raise ActionNotAllowed(f"action {action.id!r} needs one of the roles: {allowed}")
+    values = validate_input(action, raw_input)
+    reasons = evaluate_guards(
+        action.guards, GuardCall(action.id, instance, ctx, principal.id, values)
+    )
+    if reasons:
+        raise GuardBlocked(action.id, reasons)
+
+    before = {**instance.deadlines, **expired}
+    env = _Env(values, instance.variables, before, principal, now)
+    variables = dict(instance.variables)
+    for name, expr in action.record.items():
+        variables[name] = jsonable(env.resolve(expr))
+    env.variables = variables
+
+    running = dict(instance.deadlines)
+    cancelled: list[str] = []
+    for kind in list(running):
+        rule = definition.deadline(kind)
+        if rule is None or kind in action.cancel_deadlines or action.to not in rule.active_in:
+            cancelled.append(kind)
+            del running[kind]
+
+    after = replace(instance, state=action.to, variables=variables, deadlines=dict(running))
+    started: list[DeadlineStart] = []
+    for rule in definition.deadlines:
+        for trigger in rule.start:
+            if trigger.action != action.id:
+                continue
+            call = GuardCall(action.id, after, ctx, principal.id, values)
+            if evaluate_guards(trigger.guards, call):
+                continue
+            anchor = env.resolve_date(trigger.anchor)
+            due = compute_due(rule, anchor, calendar, values, trigger)
+            if rule.id in running and rule.id not in cancelled:
+                cancelled.append(rule.id)
+            running[rule.id] = due
+            started.append(
+                DeadlineStart(
+                    kind=rule.id,
+                    anchor=anchor,
+                    due=due,
+                    label=rule.label,
+                    legal_basis=rule.legal_basis,
+                    on_expiry_actions=rule.on_expiry,
+                    public=rule.public,
+                )
+            )
+            break
+
+    effects = tuple(
+        Effect(spec.type, {k: jsonable(env.resolve(v)) for k, v in spec.params.items()})
+        for spec in action.effects
+    )
+    transition = TransitionRecord(
+        action=action.id,
+        label=action.label,
+        from_state=instance.state or None,
+        to_state=action.to,
+        actor_id=principal.id,
+        actor_roles=tuple(sorted(principal.roles)),
+        at=now,
+        input=jsonable(values),
+        public=action.public,
+        legal_basis=action.legal_basis,
+        xbau=action.xbau,
+    )
+    return ApplyResult(
+        instance=replace(after, deadlines=running),
+        transition=transition,
+        deadlines_started=tuple(started),
+        deadlines_cancelled=tuple(cancelled),
+        effects=effects,
+    )
+
+
+def start_instance(
+    definition: Definition,
+    *,
+    principal: Principal,
+    input: Mapping[str, Any] | None = None,
+    now: datetime,
+    context: ContextLike = None,
+    calendar: HolidayCalendar,
+) -> ApplyResult:
+    """Create an instance by applying the definition's start action (e.g. Eingang)."""
+    blank = Instance(definition.id, definition.version, state="")
+    return _transition(
+        definition,
+        blank,
+        definition.start,
+        principal,
+        input,
+        now,
+        as_context(context),
+        calendar,
+        {},
+    )
+
+
+def apply(
+    definition: Definition,
+    instance: Instance,
+    action: str,
+    *,
+    principal: Principal,
+    input: Mapping[str, Any] | None = None,
+    now: datetime,
+    context: ContextLike = None,
+    calendar: HolidayCalendar,
+    expected_state: str | None = None,
+) -> ApplyResult:
+    """Apply `action` to `instance`; raises a WorkflowError if it is not possible."""
+    _check_instance(definition, instance)
+    if expected_state is not None and expected_state != instance.state:
+        raise StaleState(f"instance is in {instance.state!r}, expected {expected_state!r}")
+    found = definition.action(action)
+    if found is None:
+        raise UnknownAction(f"{definition.id} has no action {action!r}")
+    if instance.state not in found.from_states:
+        raise StaleState(f"action {action!r} is not possible in state {instance.state!r}")
+    return _transition(
+        definition, instance, found, principal, input, now, as_context(context), calendar, {}
+    )
+
+
+def due_deadline_action(
+    definition: Definition, instance: Instance, kind: str, context: ContextLike = None
+) -> str | None:
+    """The action the `system` actor takes when deadline `kind` expires now, if any."""
+    rule = definition.deadline(kind)
+    if rule is None:
+        raise UnknownAction(f"{definition.id} has no deadline rule {kind!r}")
+    ctx = as_context(context)
+    for action_id in rule.on_expiry:
+        action = definition.action(action_id)
+        if action is None or instance.state not in action.from_states:
+            continue
+        call = GuardCall(action_id, instance, ctx, SYSTEM.id, {})
+        if not evaluate_guards(action.guards, call):
+            return action_id
+    return None
+
+
+def fire_deadline(
+    definition: Definition,
+    instance: Instance,
+    kind: str,
+    *,
+    now: datetime,
+    context: ContextLike = None,
+    calendar: HolidayCalendar,
+) -> ApplyResult | None:
+    """Expire deadline `kind`; the transition it triggers, or None (just mark it expired)."""
+    _check_instance(definition, instance)
+    due = instance.deadlines.get(kind)
+    if due is None:
+        raise DeadlineNotDue(f"deadline {kind!r} is not running")
+    if not is_expired(due, now.date()):
+        raise DeadlineNotDue(f"deadline {kind!r} runs until {due.isoformat()}")
+    action_id = due_deadline_action(definition, instance, kind, context)
+    if action_id is None:
+        return None
+    action = definition.action(action_id)
+    assert action is not None
+    base = instance.without_deadline(kind)
+    ctx = as_context(context)
+    result = _transition(definition, base, action, SYSTEM, {}, now, ctx, calendar, {kind: due})
+    return replace(
+        result,
+        transition=replace(result.transition, deadline=kind),
+        deadlines_expired=(kind,),
+    )
