@@ -26,7 +26,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	@echo "no benchmarks yet"
+	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+	$(BIN)/python bench/collab/run.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info

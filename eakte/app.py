@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,16 +16,26 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from eakte import __version__
+from eakte.applicants.ratelimit import build_limiter
+from eakte.applicants.router import router as applicants_router
 from eakte.audit.router import router as audit_router
 from eakte.auth.router import router as auth_router
 from eakte.auth.tokens import TokenVerifier
 from eakte.cases.router import router as cases_router
+from eakte.collab import redact as collab_redact
+from eakte.collab.hub import CollabHub
+from eakte.collab.router import router as collab_router
 from eakte.config import Settings, get_settings
 from eakte.db import Database
+from eakte.documents.router import kinds_router as document_kinds_router
+from eakte.documents.router import router as documents_router
+from eakte.documents.store import build_store
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.limits import BodyLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
 from eakte.openapi import problems
+from eakte.process.router import router as process_router
+from eakte.process.ticker import run_periodically
 from eakte.tenants.service import TenantDirectory
 
 log = logging.getLogger("eakte")
@@ -40,9 +51,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("E-Akte Bau %s starting (%s, %s)", __version__, db.backend, settings.env)
+        ticker = None
+        if settings.tick_interval_seconds > 0:
+            ticker = asyncio.create_task(run_periodically(db, settings.tick_interval_seconds))
+        collab_redact.install()
+        await app.state.collab.start()
         try:
             yield
         finally:
+            await app.state.collab.stop()
+            if ticker is not None:
+                ticker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticker
             await db.dispose()
 
     app = FastAPI(
@@ -58,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = db
     app.state.verifier = TokenVerifier(settings)
     app.state.tenants = TenantDirectory(db)
+    app.state.applicant_limiter = build_limiter(settings)
+    app.state.store = build_store(settings)
+    app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
 
@@ -103,4 +127,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(cases_router)
     app.include_router(audit_router)
+    app.include_router(process_router)
+    app.include_router(applicants_router)
+    app.include_router(documents_router)
+    app.include_router(document_kinds_router)
+    app.include_router(collab_router)
     return app

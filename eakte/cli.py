@@ -1,4 +1,4 @@
-"""The `eakte` command line: serve, migrate, seed-demo, token, audit verify."""
+"""The `eakte` command line: serve, migrate, seed-demo, token, fsck, audit verify."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from eakte.config import ConfigError, Settings, get_settings
 app = typer.Typer(help="E-Akte Bau: case files for building permits.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+process_app = typer.Typer(help="Procedures of running cases.", no_args_is_help=True)
+app.add_typer(process_app, name="process")
+procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
+app.add_typer(procedures_app, name="procedures")
 
 err = Console(stderr=True)
 
@@ -132,16 +136,36 @@ def serve(
         if not settings.dev_mode:
             settings.check_production()
         settings.resolved_jwt_secret() if not settings.oidc_enabled else None
+        application = create_app(settings)  # builds the object store: S3 must answer
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
     uvicorn.run(
-        create_app(settings),
+        application,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
         proxy_headers=True,
     )
+
+
+@app.command()
+def fsck(
+    tenant: Annotated[str | None, typer.Option(help="only this tenant")] = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="delete old orphans, mark broken versions")
+    ] = False,
+    grace: Annotated[
+        str, typer.Option(help="ignore objects without a row younger than this (0s, 30m, 1h, 2d)")
+    ] = "1h",
+) -> None:
+    """Check version rows against the object store; exit 1 if anything is wrong."""
+    from eakte.documents.fsck import run_command
+
+    settings = _settings()
+    code = run_command(settings, tenant=tenant, do_repair=repair, grace=grace, console=err)
+    if code:
+        raise typer.Exit(code)
 
 
 @audit_app.command("verify")
@@ -190,6 +214,76 @@ def audit_verify(
 
     if not asyncio.run(_run()):
         raise typer.Exit(1)
+
+
+@process_app.command("tick")
+def process_tick(
+    now: Annotated[
+        str | None, typer.Option(help="ISO-8601 instant to treat as now (default: the clock)")
+    ] = None,
+) -> None:
+    """Fire every due deadline exactly once (safe to run from several processes at once)."""
+    from datetime import UTC, datetime
+
+    from eakte.db import Database
+    from eakte.process.ticker import tick
+
+    settings = _settings()
+    at = None
+    if now:
+        try:
+            at = datetime.fromisoformat(now)
+        except ValueError as exc:
+            err.print(f"[red]--now must be ISO-8601, got {now!r}[/red]")
+            raise typer.Exit(2) from exc
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+
+    async def _run() -> None:
+        db = Database(settings.resolved_database_url())
+        try:
+            report = await tick(db, now=at)
+        finally:
+            await db.dispose()
+        for line in report.fired:
+            print(f"fired {line}")
+        for line in report.expired:
+            print(f"expired {line}")
+        for line in report.deemed:
+            print(f"deemed participation {line}")
+        err.print(
+            f"{len(report.fired)} fired, {len(report.expired)} expired without action, "
+            f"{len(report.deemed)} participations deemed, {len(report.failed)} failed"
+        )
+        if report.failed:
+            raise typer.Exit(1)
+
+    asyncio.run(_run())
+
+
+@procedures_app.command("docs")
+def procedures_docs(
+    output: Annotated[str, typer.Option(help="file to write")] = "docs/procedures.md",
+    check: Annotated[
+        bool, typer.Option("--check", help="exit 1 if the file is not up to date")
+    ] = False,
+) -> None:
+    """Generate docs/procedures.md (Mermaid diagrams, actions, deadlines) from the YAML."""
+    from pathlib import Path
+
+    from workflows import load_all, render_markdown
+
+    text = render_markdown(load_all())
+    path = Path(output)
+    if check:
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            err.print(f"[red]{path} is stale: run `eakte procedures docs`[/red]")
+            raise typer.Exit(1)
+        err.print(f"{path} is up to date")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    err.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -37,11 +37,36 @@ class Settings(BaseSettings):
     oidc_audience: str | None = None
     oidc_algorithms: list[str] = ["RS256", "ES256"]
 
+    access_failures_per_file_number: int = Field(default=10, ge=1)
+    access_failures_per_address: int = Field(default=30, ge=1)
+    access_failure_window_seconds: float = Field(default=900, gt=0)
+    tick_interval_seconds: float = Field(default=60.0, ge=0)
     max_json_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     log_level: str = "info"
 
+    collab_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    collab_flush_interval_ms: float = Field(default=1.0, ge=0)
+    collab_idle_unload_seconds: float = Field(default=30.0, ge=0)
+    collab_compact_every_updates: int = Field(default=500, ge=1)
+    collab_compact_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    collab_resync_seconds: float = Field(default=2.0, gt=0)
+    collab_max_messages_per_second: int = Field(default=2000, ge=1)
+    collab_max_outbox_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+
+    storage: Literal["filesystem", "s3"] = "filesystem"
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_bucket: str = "eakte"
+    s3_region: str | None = None
+    s3_secure: bool = True
+    s3_create_bucket: bool = True
+    s3_part_size_mib: int = Field(default=8, ge=5, le=1024)
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
+        if self.storage == "s3" and not self.s3_endpoint:
+            raise ConfigError("EAKTE_STORAGE=s3 needs EAKTE_S3_ENDPOINT, e.g. http://minio:9000")
         if self.env == "production":
             self.check_production()
         return self
@@ -62,6 +87,10 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "EAKTE_OIDC_JWKS_URL is set but EAKTE_OIDC_ISSUER and EAKTE_OIDC_AUDIENCE are "
                 "not: both must be set so that tokens of other issuers/audiences are refused"
+            )
+        if self.storage == "s3" and not (self.s3_access_key and self.s3_secret_key):
+            raise ConfigError(
+                "EAKTE_STORAGE=s3 needs EAKTE_S3_ACCESS_KEY and EAKTE_S3_SECRET_KEY in production"
             )
         if self.oidc_jwks_url and self.jwt_secret is None:
             return

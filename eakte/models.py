@@ -1,8 +1,29 @@
 """Import every ORM model so the metadata is complete (Alembic, tests)."""
 
+from eakte.applicants.models import ApplicationAccess
 from eakte.audit.models import AuditChainHead, AuditEvent
 from eakte.cases.models import Case
+from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
+from eakte.documents.models import Document, DocumentVersion
+from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.tenants.models import FileNumberCounter, Tenant
 
-__all__ = ["AuditChainHead", "AuditEvent", "Base", "Case", "FileNumberCounter", "Tenant"]
+__all__ = [
+    "ApplicationAccess",
+    "AuditChainHead",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CollabSnapshot",
+    "CollabUpdate",
+    "CollabVersion",
+    "Document",
+    "DocumentVersion",
+    "FileNumberCounter",
+    "Participation",
+    "ProcessDeadline",
+    "ProcessInstance",
+    "ProcessTransition",
+    "Tenant",
+]

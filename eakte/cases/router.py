@@ -14,6 +14,7 @@ from eakte.cases.schemas import CaseCreate, CaseHistory, CaseList, CaseRead, Cas
 from eakte.deps import ReadSessionDep, SessionDep, require_roles
 from eakte.errors import PreconditionFailed, PreconditionRequired
 from eakte.openapi import problems
+from eakte.process.service import open_case
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -49,7 +50,7 @@ async def create_case(
     data: CaseCreate, session: SessionDep, principal: Writer, response: Response
 ) -> CaseRead:
     """Create a case; the file number is the tenant's next one for this year."""
-    case = await service.create_case(session, principal, data)
+    case = await open_case(session, principal, data)
     response.headers["ETag"] = etag(case.revision)
     response.headers["Location"] = f"/api/v1/cases/{case.id}"
     return service.to_read(case)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
@@ -57,6 +57,16 @@ class CaseCreate(Strict):
     site: Site
     applicant: Applicant
     description: Annotated[str, StringConstraints(max_length=20_000)] = ""
+    housing: bool = Field(
+        default=False, description="the building is mainly residential (Art. 68 Abs. 2 BayBO)"
+    )
+    received_on: date | None = Field(
+        default=None, description="date of receipt at the authority (default: today)"
+    )
+    procedure_input: dict[str, Any] = Field(
+        default_factory=dict,
+        description="further inputs of the procedure's start action (e.g. `fragen` for baybo-71)",
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -99,6 +109,7 @@ class CaseRead(BaseModel):
     site: Site
     applicant: Applicant
     description: str
+    housing: bool
     revision: int
     created_by: str
     created_at: datetime

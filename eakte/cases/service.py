@@ -15,15 +15,15 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from eakte.audit import service as audit
 from eakte.audit.models import AuditEvent
-from eakte.auth.principal import CASE_READ_ROLES, Principal
+from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case
 from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
 from eakte.db import utcnow
 from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed
+from eakte.process.definitions import get_definition
+from eakte.process.errors import ProcedureNotFound, UnknownProcedure
+from eakte.process.models import Participation
 from eakte.tenants.service import get_tenant, next_file_number
-
-INITIAL_STATE = "eingegangen"
-
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
 
@@ -49,6 +49,7 @@ def to_read(case: Case) -> CaseRead:
         ),
         applicant=Applicant(name=case.applicant_name, email=case.applicant_email),
         description=case.description,
+        housing=bool((case.attributes or {}).get("housing")),
         revision=case.revision,
         created_by=case.created_by,
         created_at=case.created_at,
@@ -58,10 +59,16 @@ def to_read(case: Case) -> CaseRead:
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
     """The cases a principal may see: its tenant's, and only if its role reads cases."""
-    if not principal.has_any(CASE_READ_ROLES):
-        # agencies see only cases they are asked on; participations do not exist yet
-        return false()
-    return Case.tenant_id == principal.tenant
+    if principal.has_any(CASE_READ_ROLES):
+        return Case.tenant_id == principal.tenant
+    if Role.agency in principal.roles:
+        # an agency sees only the cases it is asked on (Beteiligung)
+        asked = select(Participation.case_id).where(
+            Participation.tenant_id == principal.tenant,
+            Participation.agency_sub == principal.sub,
+        )
+        return and_(Case.tenant_id == principal.tenant, Case.id.in_(asked))
+    return false()
 
 
 async def create_case(
@@ -69,11 +76,14 @@ async def create_case(
     principal: Principal,
     data: CaseCreate,
     *,
-    state: str = INITIAL_STATE,
     applicant_sub: str | None = None,
     tenant_slug: str | None = None,
 ) -> Case:
     """Create a case with the tenant's next file number and record it in the audit trail."""
+    try:
+        state = get_definition(data.procedure).initial_state
+    except ProcedureNotFound as exc:
+        raise UnknownProcedure(f"unknown procedure {data.procedure!r}") from exc
     tenant = await get_tenant(session, tenant_slug or principal.tenant)
     now = utcnow()
     file_number, seq = await next_file_number(session, tenant, now.year)
@@ -93,7 +103,7 @@ async def create_case(
         applicant_name=data.applicant.name,
         applicant_email=data.applicant.email,
         applicant_sub=applicant_sub,
-        attributes={},
+        attributes={"housing": data.housing},
         revision=1,
         created_by=principal.sub,
         created_at=now,

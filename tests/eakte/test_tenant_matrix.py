@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import httpx
-from fastapi.routing import APIRoute
 
 from support import TENANT_A, TENANT_B
 
 ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+DOCUMENT = "/api/v1/cases/{case_id}/documents/{document_id}"
+PARTICIPATION = "/api/v1/cases/{case_id}/participations/{participation_id}"
+UPLOAD = {"files": {"file": ("plan.pdf", PDF, "application/pdf")}}
 
 # Bodies/headers for routes that need them; a new route with a path id must be added here.
 REQUESTS: dict[tuple[str, str], dict[str, object]] = {
@@ -17,15 +20,64 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
         "json": {"title": "hijack"},
         "headers": {"If-Match": '"1"'},
     },
+    ("GET", "/api/v1/cases/{case_id}/documents"): {},
+    ("POST", "/api/v1/cases/{case_id}/documents"): UPLOAD
+    | {"data": {"title": "Plan", "kind": "lageplan"}},
+    ("GET", DOCUMENT): {},
+    ("DELETE", DOCUMENT): {},
+    ("POST", DOCUMENT + "/versions"): UPLOAD,
+    ("GET", DOCUMENT + "/versions/{number}"): {},
+    ("GET", DOCUMENT + "/versions/{number}/content"): {},
+    ("GET", DOCUMENT + "/content"): {},
+    ("GET", "/api/v1/cases/{case_id}/process"): {},
+    ("POST", "/api/v1/cases/{case_id}/process/actions"): {
+        "json": {
+            "action": "nachfordern",
+            "expected_state": "eingegangen",
+            "input": {
+                "maengel": ["Lageplan"],
+                "frist_bis": "2030-01-31",
+                "hinweis_ruecknahmefiktion": True,
+            },
+        }
+    },
+    ("POST", "/api/v1/cases/{case_id}/participations"): {
+        "json": {"kind": "fachstelle_stellungnahme", "party": "Wasserwirtschaftsamt"}
+    },
+    ("POST", PARTICIPATION + "/answer"): {"json": {"answer": "consent"}},
+    ("GET", "/api/v1/cases/{case_id}/workspace"): {},
+    ("GET", "/api/v1/cases/{case_id}/workspace/versions"): {},
+    ("POST", "/api/v1/cases/{case_id}/workspace/versions"): {"json": {"name": "Entwurf"}},
 }
 
 
 def _id_routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    # from the OpenAPI paths: app.routes no longer lists included routers' routes
     found = []
-    for route in app.routes:
-        if isinstance(route, APIRoute) and "{case_id}" in route.path:
-            found += [(m, route.path) for m in sorted(route.methods) if m != "HEAD"]
+    for path, operations in app.openapi()["paths"].items():
+        if "{case_id}" in path:
+            found += [(m.upper(), path) for m in sorted(operations) if m != "head"]
     return found
+
+
+async def _document(client: httpx.AsyncClient, auth, case: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/documents",
+        **REQUESTS[("POST", "/api/v1/cases/{case_id}/documents")],  # type: ignore[arg-type]
+        headers=auth("clerk", tenant=case["tenant"]),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def _participation(client: httpx.AsyncClient, auth, case: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/participations",
+        json={"kind": "fachstelle_zustimmung", "party": "Denkmalschutz"},
+        headers=auth("clerk", tenant=case["tenant"]),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
 
 
 async def test_every_route_with_a_case_id_is_in_the_matrix(app) -> None:  # type: ignore[no-untyped-def]
@@ -38,17 +90,31 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     foreign = await new_case(tenant=TENANT_B)
     own = await new_case(tenant=TENANT_A)
+    documents = {  # a fresh document per route and case (DELETE must not affect the others)
+        (route, case["id"]): await _document(client, auth, case)
+        for route in _id_routes(app)
+        if "{document_id}" in route[1]
+        for case in (foreign, own)
+    }
+    participations = {
+        case["id"]: await _participation(client, auth, case) for case in (foreign, own)
+    }
     b_headers = auth("auditor", tenant=TENANT_B)
     before = (await client.get("/api/v1/audit/verify", headers=b_headers)).json()
     for method, path in _id_routes(app):
         spec = REQUESTS[(method, path)]
         extra_headers = dict(spec.get("headers", {}))  # type: ignore[call-overload]
         for target, expected in ((foreign, 404), (own, None)):
-            url = path.replace("{case_id}", str(target["id"]))
+            url = path.replace("{case_id}", str(target["id"])).replace("{number}", "1")
+            if "{document_id}" in path:
+                url = url.replace("{document_id}", documents[(method, path), target["id"]])
+            url = url.replace("{participation_id}", participations[target["id"]])
             response = await client.request(
                 method,
                 url,
                 json=spec.get("json"),
+                files=spec.get("files"),  # type: ignore[arg-type]
+                data=spec.get("data"),  # type: ignore[arg-type]
                 headers=auth(*ALL_ROLES, tenant=TENANT_A) | extra_headers,
             )
             if expected:

@@ -30,7 +30,7 @@ async def _make_history(client: httpx.AsyncClient, auth, new_case) -> dict:  # t
 async def test_every_write_is_chained(client: httpx.AsyncClient, auth, new_case, db) -> None:  # type: ignore[no-untyped-def]
     await _make_history(client, auth, new_case)
     report = (await client.get("/api/v1/audit/verify", headers=auth("auditor"))).json()
-    assert report == {"valid": True, "events": 3, "first_broken": None}
+    assert report == {"valid": True, "events": 4, "first_broken": None}
     async with db.session(write=False) as session:
         rows = (
             await session.execute(
@@ -41,7 +41,7 @@ async def test_every_write_is_chained(client: httpx.AsyncClient, auth, new_case,
                 {"t": TENANT_A},
             )
         ).all()
-    assert [r.seq for r in rows] == [1, 2, 3]
+    assert [r.seq for r in rows] == [1, 2, 3, 4]
     assert rows[0].prev_hash == "0" * 64
     assert rows[1].prev_hash == rows[0].hash and rows[2].prev_hash == rows[1].hash
 
@@ -55,7 +55,7 @@ async def test_every_write_is_chained(client: httpx.AsyncClient, auth, new_case,
             "payload does not match",
         ),
         ("DELETE FROM audit_events WHERE seq = 2", "sequence gap"),
-        ("DELETE FROM audit_events WHERE seq = 3", "chain ends before its recorded head"),
+        ("DELETE FROM audit_events WHERE seq = 4", "chain ends before its recorded head"),
     ],
 )
 async def test_tampering_is_caught(
@@ -88,7 +88,7 @@ async def test_cli_verify_passes_on_intact_chain(
     await _make_history(client, auth, new_case)
     cli = subprocess.run([*EAKTE, "audit", "verify"], env=cli_env, capture_output=True, text=True)
     assert cli.returncode == 0, cli.stderr
-    assert f"{TENANT_A}: valid (3 events)" in cli.stdout
+    assert f"{TENANT_A}: valid (4 events)" in cli.stdout
     unknown = subprocess.run(
         [*EAKTE, "audit", "verify", "--tenant", "atlantis"], env=cli_env, capture_output=True
     )

@@ -55,7 +55,7 @@ async def test_twenty_parallel_creates_get_gap_free_unique_numbers(
     numbers = sorted(r.json()["file_number"] for r in responses)
     assert numbers == [f"BA-{YEAR}-{i:05d}" for i in range(1, 21)]
     verify = await client.get("/api/v1/audit/verify", headers=auth("auditor"))
-    assert verify.json() == {"valid": True, "events": 20, "first_broken": None}
+    assert verify.json() == {"valid": True, "events": 40, "first_broken": None}
 
 
 @pytest.mark.parametrize("role", ["applicant", "auditor", "agency", "approver"])
@@ -223,9 +223,10 @@ async def test_history_records_every_change_with_actor(
     )
     body = (await client.get(f"/api/v1/cases/{case['id']}/history", headers=auth("auditor"))).json()
     actions = [(e["action"], e["actor"]) for e in body["items"]]
-    assert actions[0][0] == "case.created"
-    assert actions[1] == ("case.updated", "maria@augsburg")
-    assert body["items"][1]["details"]["changes"]["title"] == {
+    assert [a for a, _ in actions] == ["case.created", "process.transition", "case.updated"]
+    assert actions[2] == ("case.updated", "maria@augsburg")
+    assert body["items"][1]["details"]["to"] == "eingegangen"
+    assert body["items"][2]["details"]["changes"]["title"] == {
         "old": "Neubau Einfamilienhaus",
         "new": "Geändert",
     }

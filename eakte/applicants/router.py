@@ -1,0 +1,268 @@
+"""The applicant-facing API: authorities, submission, status, documents, Nachforderung."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy import select
+
+from eakte.applicants import service
+from eakte.applicants.errors import IssuedDocumentNotFound, UploadsClosed
+from eakte.applicants.ratelimit import FailureLimiter
+from eakte.applicants.schemas import (
+    ApplicationCreate,
+    ApplicationCreated,
+    ApplicationList,
+    ApplicationStatus,
+    Authority,
+    AuthorityList,
+    NachforderungResponse,
+)
+from eakte.auth.principal import Principal, Role
+from eakte.deps import ReadSessionDep, SessionDep, bearer, get_db
+from eakte.documents import uploads
+from eakte.documents.download import content_response
+from eakte.documents.models import Document, DocumentVersion
+from eakte.documents.schemas import DocumentRead
+from eakte.errors import Forbidden, Unauthenticated
+from eakte.openapi import problems
+from eakte.process.definitions import get_definition
+from eakte.process.models import ProcessInstance
+from eakte.tenants.models import Tenant
+
+router = APIRouter(prefix="/api/v1", tags=["applicants"])
+
+TenantSlug = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,40}$", examples=["augsburg"])]
+FileNumber = Annotated[str, Path(min_length=1, max_length=60, examples=["BA-2026-00042"])]
+AccessCode = Annotated[
+    str | None,
+    Header(
+        alias="X-Access-Code",
+        max_length=64,
+        description="the access code from the receipt (instead of the owner's token)",
+    ),
+]
+
+
+async def optional_applicant(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal | None:
+    """The applicant behind a bearer token, if one is sent (any tenant claim is fine)."""
+    if credentials is None:
+        return None
+    principal: Principal = await request.app.state.verifier.verify(credentials.credentials)
+    if Role.applicant not in principal.roles:
+        raise Forbidden("this API is for applicants; officials use /api/v1/cases")
+    return principal
+
+
+async def required_applicant(
+    principal: Annotated[Principal | None, Depends(optional_applicant)],
+) -> Principal:
+    """An applicant's bearer token is required."""
+    if principal is None:
+        raise Unauthenticated("missing bearer token")
+    return principal
+
+
+MaybeApplicant = Annotated[Principal | None, Depends(optional_applicant)]
+ApplicantDep = Annotated[Principal, Depends(required_applicant)]
+
+
+def limiter(request: Request) -> FailureLimiter:
+    """The failed-attempt limiter (Redis when configured)."""
+    return request.app.state.applicant_limiter  # type: ignore[no-any-return]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _resolve(
+    request: Request,
+    session: ReadSessionDep | SessionDep,
+    tenant: str,
+    file_number: str,
+    principal: Principal | None,
+    access_code: str | None,
+) -> service.Access:
+    settings = request.app.state.settings
+    return await service.resolve(
+        session,
+        limiter(request),
+        tenant=tenant,
+        file_number=file_number,
+        client=_client(request),
+        principal=principal,
+        access_code=access_code,
+        limits=(settings.access_failures_per_file_number, settings.access_failures_per_address),
+    )
+
+
+@router.get("/authorities", response_model=AuthorityList)
+async def list_authorities(session: ReadSessionDep) -> AuthorityList:
+    """The building authorities that accept applications, with the procedures they offer. Public."""
+    tenants = await session.scalars(select(Tenant).order_by(Tenant.slug))
+    return AuthorityList(
+        items=[
+            Authority(slug=t.slug, name=t.name, procedures=service.offered_procedures(t))
+            for t in tenants
+        ]
+    )
+
+
+@router.post(
+    "/authorities/{tenant}/applications",
+    status_code=201,
+    response_model=ApplicationCreated,
+    responses=problems(401, 403, 404, 413, 422),
+)
+async def submit_application(
+    tenant: TenantSlug,
+    data: ApplicationCreate,
+    session: SessionDep,
+    principal: ApplicantDep,
+    response: Response,
+) -> ApplicationCreated:
+    """Submit a building application; the access code in the answer is shown only once."""
+    case, code = await service.submit(session, principal, tenant, data)
+    url = service.status_url(case.tenant_id, case.file_number)
+    response.headers["Location"] = url
+    response.headers["Cache-Control"] = "no-store"
+    return ApplicationCreated(
+        case_id=case.id, file_number=case.file_number, access_code=code, status_url=url
+    )
+
+
+@router.get("/applications", response_model=ApplicationList, responses=problems(401, 403))
+async def my_applications(session: ReadSessionDep, principal: ApplicantDep) -> ApplicationList:
+    """Your applications at every authority, newest first."""
+    return ApplicationList(items=await service.my_applications(session, principal))
+
+
+@router.get(
+    "/authorities/{tenant}/applications/{file_number}",
+    response_model=ApplicationStatus,
+    responses={**problems(401, 403, 404, 422, 429), 304: {"description": "Not modified"}},
+)
+async def application_status(
+    tenant: TenantSlug,
+    file_number: FileNumber,
+    request: Request,
+    session: ReadSessionDep,
+    principal: MaybeApplicant,
+    access_code: AccessCode = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """Status in German and English, what is missing, deadlines, public timeline, documents.
+
+    Authenticate with the owner's bearer token or the `X-Access-Code` header. Wrong codes,
+    unknown and foreign file numbers all answer 404; repeated failures answer 429.
+    """
+    found = await _resolve(request, session, tenant, file_number, principal, access_code)
+    body = await service.status(session, found)
+    etag = service.etag_of(body)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, no-cache",
+        "Vary": "Authorization, X-Access-Code",
+    }
+    if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers=headers)
+    return Response(
+        content=body.model_dump_json(), media_type="application/json", headers=headers
+    )
+
+
+@router.post(
+    "/authorities/{tenant}/applications/{file_number}/documents",
+    status_code=201,
+    response_model=DocumentRead,
+    responses=problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
+)
+async def upload_bauvorlage(
+    tenant: TenantSlug, file_number: FileNumber, request: Request, principal: ApplicantDep
+) -> DocumentRead:
+    """Multipart `file`, `title`, `kind`: only before completeness is confirmed or during a
+    Nachforderung (else 409 with the reason)."""
+    db = get_db(request)
+    async with db.session(write=False) as session:
+        found = await _resolve(request, session, tenant, file_number, principal, None)
+        row = await session.get(ProcessInstance, found.case.id)
+        assert row is not None
+        initial = get_definition(row.definition_id, row.definition_version).initial_state
+        if not service.uploads_open(row.state, initial):
+            raise UploadsClosed(
+                "documents can be submitted before completeness is confirmed or while a "
+                f"Nachforderung is open; the application is in state {row.state!r}"
+            )
+    body = uploads.UploadBody(
+        content_type=request.headers.get("content-type"),
+        content_length=request.headers.get("content-length"),
+        stream=request.stream(),
+    )
+    return await uploads.receive_document_for(
+        db, request.app.state.store, principal, found.case, body
+    )
+
+
+@router.post(
+    "/authorities/{tenant}/applications/{file_number}/responses",
+    response_model=ApplicationStatus,
+    responses=problems(401, 403, 404, 409, 422, 429),
+)
+async def answer_nachforderung(
+    tenant: TenantSlug,
+    file_number: FileNumber,
+    data: NachforderungResponse,
+    request: Request,
+    session: SessionDep,
+    principal: ApplicantDep,
+) -> ApplicationStatus:
+    """Answer the open Nachforderung with the documents you uploaded; the case resumes."""
+    found = await _resolve(request, session, tenant, file_number, principal, None)
+    await service.respond(session, principal, found, data)
+    return await service.status(session, found)
+
+
+@router.get(
+    "/authorities/{tenant}/applications/{file_number}/documents/{document_id}/content",
+    responses=problems(401, 403, 404, 416, 422, 429),
+    response_class=Response,
+)
+async def issued_document(
+    tenant: TenantSlug,
+    file_number: FileNumber,
+    document_id: uuid.UUID,
+    request: Request,
+    principal: MaybeApplicant,
+    access_code: AccessCode = None,
+) -> Response:
+    """Download a document the authority issued to you (e.g. the permit)."""
+    async with get_db(request).session(write=False) as session:
+        found = await _resolve(request, session, tenant, file_number, principal, access_code)
+        document = await session.scalar(
+            select(Document).where(
+                Document.id == document_id,
+                Document.case_id == found.case.id,
+                Document.kind.in_(service.ISSUED_KINDS),
+                Document.deleted_at.is_(None),
+            )
+        )
+        if document is None:
+            raise IssuedDocumentNotFound(f"no issued document {document_id}")
+        version = await session.scalar(
+            select(DocumentVersion).where(
+                DocumentVersion.document_id == document.id,
+                DocumentVersion.number == document.version_count,
+            )
+        )
+        if version is None:
+            raise IssuedDocumentNotFound(f"no issued document {document_id}")
+    return await content_response(
+        request.app.state.store, version, method=request.method, headers=request.headers
+    )

@@ -1,0 +1,1 @@
+"""Live co-editing of the case file (Yjs-compatible, durable)."""

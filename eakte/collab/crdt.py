@@ -1,0 +1,165 @@
+"""The only module that touches the CRDT engine (pycrdt): apply, merge, diff, render.
+
+Workspace shape (see docs/collab.md, version 1): a Y.Map `fields`, a Y.Text `notes`,
+a Y.Array `checklist`, a Y.Array `conditions` and a Y.Text `decision`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pycrdt import Array, Doc, Map, Text, TransactionEvent, get_update, merge_updates
+
+WORKSPACE_VERSION = 1
+EMPTY_UPDATE = b"\x00\x00"
+FIELD_KEYS = (
+    "title",
+    "description",
+    "site_address",
+    "site_gemarkung",
+    "site_flurstueck",
+    "applicant_name",
+    "applicant_email",
+)
+ROOTS: dict[str, type[Any]] = {
+    "fields": Map,
+    "notes": Text,
+    "checklist": Array,
+    "conditions": Array,
+    "decision": Text,
+}
+
+
+class InvalidUpdate(ValueError):
+    """The CRDT engine rejected bytes as an update or state vector."""
+
+    def __init__(self, message: str, *, decode: bool) -> None:
+        super().__init__(message)
+        self.decode = decode  # True: nothing was applied (the bytes did not decode)
+
+
+def merge(updates: list[bytes]) -> bytes:
+    """One update equivalent to all of `updates`."""
+    if not updates:
+        return EMPTY_UPDATE
+    if len(updates) == 1:
+        return updates[0]
+    return bytes(merge_updates(*updates))
+
+
+class Workspace:
+    """A case's shared document; `apply` returns what an update actually changed."""
+
+    def __init__(self, *updates: bytes) -> None:
+        # 32-bit client ids like Yjs: y-py (and older yrs) mangle pycrdt's 53-bit default ids
+        self.doc: Doc = Doc(client_id=secrets.randbits(32))
+        self._delta: list[bytes] = []
+        self._subscription = self.doc.observe(self._on_change)
+        self.fields_changed = False  # set when `fields` changes; the projection clears it
+        self._fields_subscription = self.doc.get("fields", type=Map).observe(self._on_fields)
+        for update in updates:
+            if update:
+                self.doc.apply_update(update)
+        self._delta.clear()
+        self.fields_changed = False
+
+    def _on_fields(self, _event: Any) -> None:
+        self.fields_changed = True
+
+    def _on_change(self, event: TransactionEvent) -> None:
+        self._delta.append(event.update)
+
+    def apply(self, update: bytes) -> bytes | None:
+        """Apply `update`; the effective change, or None if it added nothing new."""
+        self._delta.clear()
+        try:
+            self.doc.apply_update(update)
+        except Exception as exc:  # pycrdt raises ValueError and friends, never panics
+            message = str(exc) or exc.__class__.__name__
+            raise InvalidUpdate(message, decode="decode" in message.lower()) from exc
+        if not self._delta:
+            return None
+        delta = merge(self._delta)
+        self._delta.clear()
+        return delta
+
+    def state_vector(self) -> bytes:
+        """The encoded state vector (what sync step 1 sends)."""
+        return bytes(self.doc.get_state())
+
+    def diff(self, state_vector: bytes | None = None) -> bytes:
+        """Everything the holder of `state_vector` is missing (all of it for None)."""
+        try:
+            return bytes(self.doc.get_update(state_vector))
+        except Exception as exc:
+            raise InvalidUpdate(str(exc) or "invalid state vector", decode=True) from exc
+
+    def set_fields(self, values: dict[str, str]) -> bytes | None:
+        """Write `values` into the `fields` map; the resulting update."""
+        self._delta.clear()
+        fields = self.doc.get("fields", type=Map)
+        with self.doc.transaction():
+            for key, value in values.items():
+                fields[key] = value
+        delta = merge(self._delta) if self._delta else None
+        self._delta.clear()
+        return delta
+
+    def _root(self, name: str) -> Any:
+        try:
+            return self.doc.get(name, type=ROOTS[name])
+        except Exception:  # a client used the name for another type: render nothing
+            return None
+
+    def fields(self) -> dict[str, Any]:
+        """The `fields` map as plain JSON values."""
+        root = self._root("fields")
+        return dict(root.to_py() or {}) if root is not None else {}
+
+    def to_json(self) -> dict[str, Any]:
+        """The workspace as JSON (the HTTP view)."""
+        out: dict[str, Any] = {"version": WORKSPACE_VERSION}
+        for name, kind in ROOTS.items():
+            root = self._root(name)
+            if root is None:
+                out[name] = {} if kind is Map else [] if kind is Array else ""
+            elif kind is Text:
+                out[name] = str(root)
+            else:
+                value = root.to_py()
+                out[name] = value if value is not None else ({} if kind is Map else [])
+        return out
+
+
+def render_markdown(workspace: dict[str, Any], *, title: str) -> str:
+    """A readable Markdown rendering of a workspace JSON (for named versions)."""
+    lines = [f"# {title}", ""]
+    fields = workspace.get("fields") or {}
+    if fields:
+        lines += ["## Angaben (fields)", ""]
+        lines += [f"- **{key}**: {fields[key]}" for key in sorted(fields)]
+        lines.append("")
+    lines += ["## Vermerk (notes)", "", workspace.get("notes") or "_(leer)_", ""]
+    lines += ["## Checkliste (checklist)", ""]
+    for item in workspace.get("checklist") or []:
+        if isinstance(item, dict):
+            mark = "x" if item.get("done") else " "
+            by = f" ({item['by']})" if item.get("by") else ""
+            lines.append(f"- [{mark}] {item.get('text', '')}{by}")
+        else:
+            lines.append(f"- {item}")
+    lines += ["", "## Nebenbestimmungen (conditions)", ""]
+    for number, item in enumerate(workspace.get("conditions") or [], start=1):
+        text = item.get("text", item) if isinstance(item, dict) else item
+        lines.append(f"{number}. {text}")
+    lines += ["", "## Entscheidungsentwurf (decision)", "", workspace.get("decision") or "_(leer)_"]
+    return "\n".join(lines) + "\n"
+
+
+def diff_update(update: bytes, state_vector: bytes) -> bytes:
+    """The part of `update` that the holder of `state_vector` is missing."""
+    try:
+        return bytes(get_update(update, state_vector))
+    except Exception as exc:
+        raise InvalidUpdate(str(exc) or "invalid state vector", decode=True) from exc

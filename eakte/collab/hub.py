@@ -1,0 +1,226 @@
+"""All loaded rooms of this process: loading, idle unload, shutdown flush, Redis fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+import time
+import uuid
+from typing import Any
+
+from eakte.auth.principal import Principal
+from eakte.cases.models import Case
+from eakte.collab.connection import CLOSE_RESTART, Connection
+from eakte.collab.projection import Projector
+from eakte.collab.room import Room
+from eakte.collab.store import LogStore
+from eakte.config import Settings
+from eakte.db import Database
+
+log = logging.getLogger("eakte.collab")
+
+CHANNEL_PREFIX = "eakte:collab:"
+HEADER = struct.Struct(">16sQQ")  # origin instance, first seq, last seq
+
+
+def seed_fields(case: Case) -> dict[str, str]:
+    """The case values a fresh workspace starts from."""
+    return {
+        "title": case.title,
+        "description": case.description or "",
+        "site_address": case.site_address,
+        "site_gemarkung": case.site_gemarkung or "",
+        "site_flurstueck": case.site_flurstueck or "",
+        "applicant_name": case.applicant_name,
+        "applicant_email": case.applicant_email or "",
+    }
+
+
+class CollabHub:
+    """Rooms by case id, shared with other instances through Redis pub/sub."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self.store = LogStore(db)
+        self.projector = Projector(db)
+        self.instance = uuid.uuid4().bytes
+        self.rooms: dict[uuid.UUID, Room] = {}
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._redis: Any = None
+        self.stopping = False
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the janitor and, with EAKTE_REDIS_URL, the Redis subscriber."""
+        self._tasks.append(asyncio.create_task(self._janitor()))
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis
+
+            self._redis = aioredis.from_url(self.settings.redis_url)
+            self._tasks.append(asyncio.create_task(self._subscribe()))
+            self._tasks.append(asyncio.create_task(self._resync()))
+
+    async def stop(self) -> None:
+        """Close every client (1012), flush and compact every room."""
+        self.stopping = True
+        for room in list(self.rooms.values()):
+            for conn in list(room.connections):
+                conn.close(CLOSE_RESTART, "server restart")
+        for room in list(self.rooms.values()):
+            try:
+                await room.close()
+            except Exception:
+                log.exception("collab: flushing case %s at shutdown failed", room.case_id)
+        self.rooms.clear()
+        await self.projector.flush()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        if self._redis is not None:
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
+        self.store.close()
+
+    # -- rooms -----------------------------------------------------------------------
+
+    def _new_room(self, case: Case) -> Room:
+        s = self.settings
+        return Room(
+            case.id,
+            case.tenant_id,
+            self.store,
+            flush_interval=s.collab_flush_interval_ms / 1000,
+            compact_every=s.collab_compact_every_updates,
+            compact_bytes=s.collab_compact_bytes,
+            publish=self._publish if self._redis is not None else None,
+            on_fields=self._fields_changed,
+        )
+
+    async def room(self, case: Case) -> Room:
+        """The loaded room of `case` (loading it if needed)."""
+        room = self.rooms.get(case.id)
+        if room is not None and not room.closing:
+            return room
+        lock = self._locks.setdefault(case.id, asyncio.Lock())
+        async with lock:
+            room = self.rooms.get(case.id)
+            if room is not None and not room.closing:
+                return room
+            room = self._new_room(case)
+            await room.load(seed_fields(case))
+            self.rooms[case.id] = room
+            return room
+
+    async def join(self, case: Case, conn: Connection) -> Room:
+        """Load the room and add the client (under the room's load lock)."""
+        lock = self._locks.setdefault(case.id, asyncio.Lock())
+        while True:
+            room = await self.room(case)
+            async with lock:
+                if self.rooms.get(case.id) is room and not room.closing:
+                    room.join(conn)
+                    return room
+
+    async def committed_state(self, case: Case) -> tuple[bytes, int]:
+        """The committed workspace of a case (loaded room or database) and its seq."""
+        room = self.rooms.get(case.id)
+        if room is not None and not room.closing:
+            return room.committed_state(), room.last_seq
+        from eakte.collab import crdt
+
+        state = await self.store.load(case.id)
+        parts = ([state.snapshot] if state.snapshot else []) + [d for _, d in state.updates]
+        if not parts:
+            room = await self.room(case)
+            return room.committed_state(), room.last_seq
+        return crdt.merge(parts), state.last_seq
+
+    async def _unload(self, room: Room) -> None:
+        lock = self._locks.setdefault(room.case_id, asyncio.Lock())
+        async with lock:
+            if room.connections or self.rooms.get(room.case_id) is not room:
+                return
+            await room.close()
+            self.rooms.pop(room.case_id, None)
+            self.projector.projected.pop(room.case_id, None)
+        log.info("collab: unloaded case %s", room.case_id)
+
+    async def _janitor(self) -> None:
+        idle = self.settings.collab_idle_unload_seconds
+        period = max(0.05, min(1.0, idle / 4)) if idle else 1.0
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for room in list(self.rooms.values()):
+                if not room.connections and now - room.idle_since >= idle:
+                    try:
+                        await self._unload(room)
+                    except Exception:
+                        log.exception("collab: unloading case %s failed", room.case_id)
+
+    # -- projection --------------------------------------------------------------------
+
+    def _fields_changed(self, room: Room, writer: Principal) -> None:
+        self.projector.schedule(room.case_id, room.workspace.fields(), writer)
+
+    # -- Redis -------------------------------------------------------------------------
+
+    async def _publish(self, room: Room, first: int, last: int, data: bytes) -> None:
+        message = HEADER.pack(self.instance, first, last) + data
+        try:
+            await self._redis.publish(f"{CHANNEL_PREFIX}{room.case_id}", message)
+        except Exception as exc:  # others catch up from the log
+            log.warning("collab: publishing to Redis failed: %s", exc.__class__.__name__)
+
+    async def _subscribe(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                await pubsub.psubscribe(CHANNEL_PREFIX + "*")
+                delay = 0.5
+                for room in list(self.rooms.values()):  # whatever was missed meanwhile
+                    await room.catch_up()
+                async for message in pubsub.listen():
+                    if message.get("type") == "pmessage":
+                        await self._on_message(message["channel"], message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("collab: Redis subscription lost (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _on_message(self, channel: bytes, data: bytes) -> None:
+        if len(data) < HEADER.size:
+            return
+        origin, first, last = HEADER.unpack_from(data)
+        if origin == self.instance:
+            return
+        try:
+            case_id = uuid.UUID(channel.decode()[len(CHANNEL_PREFIX) :])
+        except ValueError:
+            return
+        room = self.rooms.get(case_id)
+        if room is None or room.closing:
+            return
+        if not room.remote_update(first, last, bytes(data[HEADER.size :])):
+            asyncio.create_task(room.catch_up())
+
+    async def _resync(self) -> None:
+        """A missed Redis message must not go unnoticed: compare with the log now and then."""
+        while True:
+            await asyncio.sleep(self.settings.collab_resync_seconds)
+            for room in list(self.rooms.values()):
+                try:
+                    if await self.store.last_seq(room.case_id) > room.last_seq:
+                        await room.catch_up()
+                except Exception as exc:
+                    log.warning("collab: resync of case %s failed: %s", room.case_id, exc)

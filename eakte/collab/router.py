@@ -1,0 +1,184 @@
+"""The co-editing WebSocket (y-websocket protocol) and the workspace's HTTP view."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
+from eakte.cases.models import Case
+from eakte.cases.service import get_case
+from eakte.collab import crdt
+from eakte.collab.connection import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_POLICY,
+    CLOSE_RESTART,
+    CLOSE_TOO_BIG,
+    CLOSE_UNAUTHENTICATED,
+    CLOSE_UNSUPPORTED,
+    READ_ROLES,
+    WRITE_ROLES,
+    CloseConnection,
+    Connection,
+)
+from eakte.collab.hub import CollabHub
+from eakte.collab.schemas import VersionCreate, VersionList, VersionRead, WorkspaceRead
+from eakte.collab.versions import create_version, list_versions
+from eakte.deps import ReadSessionDep, require_roles
+from eakte.errors import CaseNotFound, Unauthenticated
+from eakte.openapi import problems
+
+log = logging.getLogger("eakte.collab")
+
+router = APIRouter(tags=["collab"])
+Reader = Annotated[Principal, Depends(require_roles(*(CASE_READ_ROLES | {Role.agency})))]
+Writer = Annotated[Principal, Depends(require_roles(*WRITE_ROLES))]
+
+
+def _hub(app: object) -> CollabHub:
+    return app.state.collab  # type: ignore[attr-defined,no-any-return]
+
+
+async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Case]:
+    """Token, tenant and case check; raises CloseConnection with the code to close with."""
+    app = websocket.app
+    token = websocket.query_params.get("token")
+    header = websocket.headers.get("authorization", "")
+    if not token and header.lower().startswith("bearer "):
+        token = header[7:].strip()
+    if not token:
+        raise CloseConnection(CLOSE_UNAUTHENTICATED, "missing token")
+    try:
+        principal = await app.state.verifier.verify(token)
+        if not await app.state.tenants.contains(principal.tenant):
+            raise Unauthenticated("unknown tenant")
+    except Unauthenticated as exc:
+        raise CloseConnection(CLOSE_UNAUTHENTICATED, exc.detail[:100]) from exc
+    if not principal.has_any(READ_ROLES):
+        raise CloseConnection(CLOSE_FORBIDDEN, "this role may not open the workspace")
+    try:
+        ident = uuid.UUID(case_id)
+        async with app.state.db.session(write=False) as session:
+            case = await get_case(session, principal, ident)
+    except (ValueError, CaseNotFound) as exc:
+        raise CloseConnection(CLOSE_NOT_FOUND, "case not found") from exc
+    return principal, case
+
+
+@router.websocket("/api/v1/collab/{case_id}")
+async def collab_socket(websocket: WebSocket, case_id: str) -> None:
+    """y-websocket endpoint: `new WebsocketProvider(url, caseId, doc, {params: {token}})`."""
+    hub = _hub(websocket.app)
+    settings = websocket.app.state.settings
+    try:
+        principal, case = await _authorize(websocket, case_id)
+    except CloseConnection as refusal:
+        # checked before accepting; accepted only to deliver the close code to the client
+        await websocket.accept()
+        await websocket.close(refusal.code, refusal.reason)
+        log.info("collab: refused case %s: %d %s", case_id, refusal.code, refusal.reason)
+        return
+    if hub.stopping:
+        await websocket.accept()
+        await websocket.close(CLOSE_RESTART, "server shutting down")
+        return
+    await websocket.accept()
+    conn = Connection(
+        websocket,
+        principal,
+        max_messages_per_second=settings.collab_max_messages_per_second,
+        max_outbox_bytes=settings.collab_max_outbox_bytes,
+    )
+    room = await hub.join(case, conn)
+    limit = settings.collab_max_message_bytes
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None:
+                raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
+            if len(data) > limit:
+                raise CloseConnection(CLOSE_TOO_BIG, f"message larger than {limit} bytes")
+            if not conn.allow_message():
+                raise CloseConnection(CLOSE_POLICY, "too many messages per second")
+            room.receive(conn, data)
+    except CloseConnection as exc:
+        log.warning(
+            "collab: closing %s on case %s: %d %s",
+            principal.sub,
+            case.id,
+            exc.code,
+            exc.reason,
+        )
+        conn.close(exc.code, exc.reason)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        room.leave(conn)
+        await conn.drain()
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/workspace",
+    response_model=WorkspaceRead,
+    responses=problems(401, 403, 404, 422),
+)
+async def read_workspace(
+    request: Request, case_id: uuid.UUID, principal: Reader, session: ReadSessionDep
+) -> WorkspaceRead:
+    """The co-edited workspace of the case as JSON (committed state)."""
+    case = await get_case(session, principal, case_id)
+    state, seq = await _hub(request.app).committed_state(case)
+    return WorkspaceRead(case_id=case.id, seq=seq, **crdt.Workspace(state).to_json())
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/workspace/versions",
+    response_model=VersionRead,
+    status_code=201,
+    responses=problems(401, 403, 404, 422),
+)
+async def freeze_version(
+    request: Request,
+    case_id: uuid.UUID,
+    body: VersionCreate,
+    principal: Writer,
+    session: ReadSessionDep,
+) -> VersionRead:
+    """Freeze the current workspace into a named version (a document plus the Yjs state)."""
+    case = await get_case(session, principal, case_id)
+    await session.close()
+    hub = _hub(request.app)
+    room = hub.rooms.get(case.id)
+    if room is not None:
+        await room.settle()
+    state, seq = await hub.committed_state(case)
+    return await create_version(
+        request.app.state.db,
+        request.app.state.store,
+        principal,
+        case.id,
+        name=body.name,
+        state=state,
+        seq=seq,
+    )
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/workspace/versions",
+    response_model=VersionList,
+    responses=problems(401, 403, 404, 422),
+)
+async def read_versions(
+    case_id: uuid.UUID, principal: Reader, session: ReadSessionDep
+) -> VersionList:
+    """The named versions of the workspace, oldest first."""
+    case = await get_case(session, principal, case_id)
+    return VersionList(items=await list_versions(session, case.id))

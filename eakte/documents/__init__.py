@@ -1,0 +1,1 @@
+"""Documents of a case file and their immutable versions in object storage."""

@@ -1,0 +1,121 @@
+"""Request fields and response models of the documents API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from eakte.documents.kinds import DocumentKind
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class DocumentFields(BaseModel):
+    """The text fields of a new document's multipart body (besides `file`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    kind: DocumentKind
+    comment: Comment = ""
+
+
+class VersionFields(BaseModel):
+    """The text fields of a new version's multipart body (besides `file`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: Comment = ""
+
+
+class DocumentKindRead(BaseModel):
+    """One entry of the document-kind vocabulary."""
+
+    id: DocumentKind
+    label: str
+    description: str
+
+
+class VersionRead(BaseModel):
+    """One immutable version of a document."""
+
+    number: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    comment: str
+    created_by: str
+    created_by_name: str | None
+    created_at: datetime
+    status: str
+    broken_at: datetime | None = None
+    content_url: str
+
+
+class DocumentRead(BaseModel):
+    """A document with its newest version (and all versions where asked for)."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    title: str
+    kind: DocumentKind
+    kind_label: str
+    version_count: int
+    latest_version: VersionRead
+    versions: list[VersionRead] | None = None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+
+class DocumentList(BaseModel):
+    """The documents of a case, oldest first."""
+
+    items: list[DocumentRead]
+
+
+MULTIPART_DOCUMENT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file", "title", "kind"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "title": {"type": "string", "maxLength": 300, "example": "Lageplan M 1:500"},
+                    "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
+                    "comment": {"type": "string", "maxLength": 2000},
+                },
+            },
+            "encoding": {"file": {"contentType": "application/octet-stream"}},
+        }
+    },
+}
+
+MULTIPART_VERSION_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "comment": {
+                        "type": "string",
+                        "maxLength": 2000,
+                        "example": "nach Nachforderung vom 3. März überarbeitet",
+                    },
+                },
+            }
+        }
+    },
+}

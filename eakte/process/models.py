@@ -1,0 +1,119 @@
+"""Where a case stands in its procedure: instance, transitions, deadlines, participations."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eakte.db import Base, UTCDateTime, utcnow
+
+DEADLINE_RUNNING = "running"
+DEADLINE_CANCELLED = "cancelled"
+DEADLINE_FIRED = "fired"  # expired and its on-expiry action was taken
+DEADLINE_EXPIRED = "expired"  # expired without an action (or the action was not possible)
+
+PARTICIPATION_OPEN = "open"
+PARTICIPATION_ANSWERED = "answered"
+PARTICIPATION_DEEMED = "deemed"  # the deadline passed in silence: consent deemed given
+
+
+class ProcessInstance(Base):
+    """A case's run through one procedure definition, pinned to its version."""
+
+    __tablename__ = "process_instances"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    definition_id: Mapped[str] = mapped_column(String(60))
+    definition_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(60))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    state_since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProcessTransition(Base):
+    """One step of a case through its procedure: who, when, what, from where to where."""
+
+    __tablename__ = "process_transitions"
+    __table_args__ = (Index("ix_process_transitions_case", "case_id", "seq", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    definition_id: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(80))
+    label_de: Mapped[str] = mapped_column(String(300))
+    label_en: Mapped[str] = mapped_column(String(300))
+    from_state: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    to_state: Mapped[str] = mapped_column(String(60))
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    xbau: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    deadline: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class ProcessDeadline(Base):
+    """A period with legal effect: runs from `anchor` (not counted) through `due`."""
+
+    __tablename__ = "process_deadlines"
+    __table_args__ = (
+        Index("ix_process_deadlines_status_due", "status", "due"),
+        Index("ix_process_deadlines_case", "case_id", "kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(80))
+    label_de: Mapped[str] = mapped_column(String(300))
+    label_en: Mapped[str] = mapped_column(String(300))
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    anchor: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    on_expiry: Mapped[list[str]] = mapped_column(JSON, default=list)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default=DEADLINE_RUNNING)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Participation(Base):
+    """An authority, agency or the municipality asked for consent or a statement (Beteiligung)."""
+
+    __tablename__ = "participations"
+    __table_args__ = (
+        Index("ix_participations_case", "case_id"),
+        Index("ix_participations_status_due", "status", "due"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(80))
+    party: Mapped[str] = mapped_column(String(200))
+    agency_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    requested_on: Mapped[date] = mapped_column(Date)
+    due: Mapped[date] = mapped_column(Date)
+    on_silence: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=PARTICIPATION_OPEN)
+    answer: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

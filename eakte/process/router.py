@@ -1,0 +1,139 @@
+"""HTTP endpoints of procedures, a case's process, its actions and participations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+import workflows as wf
+from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
+from eakte.deps import CurrentPrincipal, ReadSessionDep, SessionDep, require_roles
+from eakte.openapi import problems
+from eakte.process import participations, service, view
+from eakte.process.definitions import definitions, get_definition
+from eakte.process.schemas import (
+    ActionRequest,
+    Label,
+    ParticipationAnswer,
+    ParticipationCreate,
+    ParticipationRead,
+    ProcedureList,
+    ProcedureSummary,
+    ProcessRead,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["process"])
+
+Reader = Annotated[Principal, Depends(require_roles(*(CASE_READ_ROLES | {Role.agency})))]
+Actor = Annotated[Principal, Depends(require_roles(Role.clerk, Role.approver, Role.admin))]
+Requester = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin))]
+Answerer = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin, Role.agency))]
+
+
+class ProcedureDetail(BaseModel):
+    """A procedure definition as data, with its Mermaid state diagram."""
+
+    id: str
+    version: int
+    definition: dict[str, Any]
+    mermaid: str
+
+
+@router.get("/procedures", response_model=ProcedureList, responses=problems(401))
+async def list_procedures(principal: CurrentPrincipal) -> ProcedureList:
+    """The BayBO procedures this installation runs."""
+    return ProcedureList(
+        items=[
+            ProcedureSummary(
+                id=d.id,
+                version=d.version,
+                title=Label(de=d.title.de, en=d.title.en),
+                legal_basis=d.legal_basis,
+            )
+            for d in sorted(definitions().values(), key=lambda d: d.id)
+        ]
+    )
+
+
+@router.get(
+    "/procedures/{procedure_id}", response_model=ProcedureDetail, responses=problems(401, 404)
+)
+async def get_procedure(procedure_id: str, principal: CurrentPrincipal) -> ProcedureDetail:
+    """One procedure: states, actions, deadlines, participations, legal basis, diagram."""
+    definition = get_definition(procedure_id)
+    markdown = wf.render_markdown([definition])
+    start = markdown.find("```mermaid")
+    end = markdown.find("```", start + 3)
+    mermaid = markdown[start + len("```mermaid") : end].strip() if start >= 0 else ""
+    return ProcedureDetail(
+        id=definition.id,
+        version=definition.version,
+        definition=wf.definition_to_dict(definition),
+        mermaid=mermaid,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/process", response_model=ProcessRead, responses=problems(401, 403, 404, 422)
+)
+async def get_process(
+    case_id: uuid.UUID, session: ReadSessionDep, principal: Reader
+) -> ProcessRead:
+    """State, the actions you may take (with why blocked), deadlines, participations, history."""
+    return await view.process_view(session, principal, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/process/actions",
+    response_model=ProcessRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def take_action(
+    case_id: uuid.UUID, data: ActionRequest, session: SessionDep, principal: Actor
+) -> ProcessRead:
+    """Take an action; 409 when `expected_state` is stale or another action won the race."""
+    await service.take_action(
+        session,
+        principal,
+        case_id,
+        action=data.action,
+        expected_state=data.expected_state,
+        input=data.input,
+    )
+    return await view.process_view(session, principal, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/participations",
+    status_code=201,
+    response_model=ParticipationRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def request_participation(
+    case_id: uuid.UUID, data: ParticipationCreate, session: SessionDep, principal: Requester
+) -> ParticipationRead:
+    """Ask the municipality, an authority or an agency; its deadline starts on `requested_on`."""
+    created = await participations.request_participation(session, principal, case_id, data)
+    return view.participation_read(created)
+
+
+@router.post(
+    "/cases/{case_id}/participations/{participation_id}/answer",
+    response_model=ParticipationRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def answer_participation(
+    case_id: uuid.UUID,
+    participation_id: uuid.UUID,
+    data: ParticipationAnswer,
+    session: SessionDep,
+    principal: Answerer,
+) -> ParticipationRead:
+    """Record consent, refusal or a statement; late answers are kept and flagged."""
+    answered = await participations.answer_participation(
+        session, principal, case_id, participation_id, data
+    )
+    return view.participation_read(answered)

@@ -1,0 +1,191 @@
+"""Fire due deadlines exactly once: Genehmigungsfiktion, Rücknahmefiktion, deemed consent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import workflows as wf
+from eakte.audit import service as audit
+from eakte.cases.models import Case
+from eakte.db import Database, utcnow
+from eakte.process import errors
+from eakte.process.context import build_context, running_deadlines, to_instance
+from eakte.process.definitions import calendar_for, get_definition
+from eakte.process.models import (
+    DEADLINE_EXPIRED,
+    DEADLINE_RUNNING,
+    PARTICIPATION_DEEMED,
+    PARTICIPATION_OPEN,
+    Participation,
+    ProcessDeadline,
+    ProcessInstance,
+)
+from eakte.process.service import SYSTEM, local, local_today, persist
+from eakte.tenants.models import Tenant
+
+log = logging.getLogger("eakte.process.ticker")
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    fired: list[str] = field(default_factory=list)  # "<case>:<kind>-><action>"
+    expired: list[str] = field(default_factory=list)  # expired without an action
+    deemed: list[str] = field(default_factory=list)  # participations deemed answered
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Number of deadlines and participations handled."""
+        return len(self.fired) + len(self.expired) + len(self.deemed)
+
+
+def _skip_locked(session: AsyncSession) -> dict[str, bool]:
+    dialect = session.bind.dialect.name
+    return {"skip_locked": True} if dialect == "postgresql" else {}
+
+
+async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime) -> str | None:
+    """Fire one deadline if it still runs; returns the action taken, '' if none, None if gone."""
+    deadline = await session.scalar(
+        select(ProcessDeadline)
+        .where(ProcessDeadline.id == deadline_id, ProcessDeadline.status == DEADLINE_RUNNING)
+        .with_for_update(**_skip_locked(session))
+        .execution_options(populate_existing=True)
+    )
+    if deadline is None:
+        return None
+    row = await session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.case_id == deadline.case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    case = await session.get(Case, deadline.case_id)
+    tenant = await session.get(Tenant, deadline.tenant_id)
+    assert row is not None and case is not None and tenant is not None
+    definition = get_definition(row.definition_id, row.definition_version)
+    instance = to_instance(row, await running_deadlines(session, case.id))
+    context = await build_context(session, case, row, SYSTEM.sub)
+    try:
+        result = wf.fire_deadline(
+            definition,
+            instance,
+            deadline.kind,
+            now=local(now),
+            context=context,
+            calendar=calendar_for(tenant.holiday_calendar),
+        )
+    except wf.DeadlineNotDue:
+        return None
+    if result is None:
+        deadline.status = DEADLINE_EXPIRED
+        deadline.closed_at = now
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=SYSTEM.sub,
+            action="process.deadline_expired",
+            case_id=case.id,
+            payload={"deadline": deadline.kind, "due": deadline.due.isoformat()},
+            at=now,
+        )
+        return ""
+    await persist(
+        session, case=case, row=row, definition=definition, result=result, actor=SYSTEM, now=now
+    )
+    return result.transition.action
+
+
+async def _deem_one(session: AsyncSession, participation_id: uuid.UUID, now: datetime) -> bool:
+    participation = await session.scalar(
+        select(Participation)
+        .where(Participation.id == participation_id, Participation.status == PARTICIPATION_OPEN)
+        .with_for_update(**_skip_locked(session))
+    )
+    if participation is None:
+        return False
+    participation.status = PARTICIPATION_DEEMED
+    participation.closed_at = now
+    await audit.record(
+        session,
+        tenant=participation.tenant_id,
+        actor=SYSTEM.sub,
+        action="participation.deemed",
+        case_id=participation.case_id,
+        payload={
+            "participation": str(participation.id),
+            "kind": participation.kind,
+            "due": participation.due.isoformat(),
+            "means": participation.on_silence,
+        },
+        at=now,
+    )
+    return True
+
+
+async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) -> TickReport:
+    """Handle every deadline and participation whose last day lies before today (local)."""
+    now = now or utcnow()
+    today = local_today(now)
+    report = TickReport()
+    async with db.session(write=False) as session:
+        deadline_ids = list(
+            await session.scalars(
+                select(ProcessDeadline.id)
+                .where(ProcessDeadline.status == DEADLINE_RUNNING, ProcessDeadline.due < today)
+                .order_by(ProcessDeadline.due)
+                .limit(limit)
+            )
+        )
+        participation_ids = list(
+            await session.scalars(
+                select(Participation.id)
+                .where(Participation.status == PARTICIPATION_OPEN, Participation.due < today)
+                .limit(limit)
+            )
+        )
+    for pid in participation_ids:
+        async with db.session() as session:
+            if await _deem_one(session, pid, now):
+                report.deemed.append(str(pid))
+    for did in deadline_ids:
+        try:
+            async with db.session() as session:
+                taken = await _fire_one(session, did, now)
+        except (errors.ActionConflict, wf.WorkflowError) as exc:
+            log.warning("deadline %s not fired: %s", did, exc)
+            report.failed.append(str(did))
+            continue
+        if taken is None:
+            continue
+        (report.fired if taken else report.expired).append(f"{did}:{taken}")
+    return report
+
+
+async def run_periodically(db: Database, interval_seconds: float) -> None:
+    """The service's background ticker (cancelled on shutdown)."""
+    while True:
+        try:
+            report = await tick(db)
+            if report.total or report.failed:
+                log.info(
+                    "tick: %d fired, %d expired, %d deemed, %d failed",
+                    len(report.fired),
+                    len(report.expired),
+                    len(report.deemed),
+                    len(report.failed),
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep ticking; the next run retries
+            log.exception("deadline tick failed")
+        await asyncio.sleep(interval_seconds)

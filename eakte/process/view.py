@@ -1,0 +1,146 @@
+"""Read models of a case's process for officials."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import workflows as wf
+from eakte.auth.principal import Principal
+from eakte.cases.service import get_case
+from eakte.process.context import build_context, running_deadlines, to_instance
+from eakte.process.definitions import get_definition
+from eakte.process.models import Participation, ProcessDeadline, ProcessTransition
+from eakte.process.schemas import (
+    AvailableAction,
+    BlockedReason,
+    DeadlineRead,
+    InputFieldRead,
+    Label,
+    ParticipationRead,
+    ProcessRead,
+    TransitionRead,
+)
+from eakte.process.service import Actor, engine_principal, instance_for
+
+
+def _label(text: wf.Text) -> Label:
+    return Label(de=text.de, en=text.en)
+
+
+def deadline_read(d: ProcessDeadline) -> DeadlineRead:
+    """API shape of a deadline row."""
+    return DeadlineRead(
+        id=d.id,
+        kind=d.kind,
+        label=Label(de=d.label_de, en=d.label_en),
+        legal_basis=d.legal_basis,
+        anchor=d.anchor,
+        due=d.due,
+        status=d.status,
+        public=d.public,
+        on_expiry=list(d.on_expiry or []),
+    )
+
+
+def participation_read(p: Participation) -> ParticipationRead:
+    """API shape of a participation row."""
+    return ParticipationRead(
+        id=p.id,
+        kind=p.kind,
+        party=p.party,
+        agency_sub=p.agency_sub,
+        requested_on=p.requested_on,
+        due=p.due,
+        on_silence=p.on_silence,
+        status=p.status,
+        answer=p.answer,
+        statement=p.statement,
+        received_on=p.received_on,
+        late=p.late,
+    )
+
+
+def transition_read(t: ProcessTransition) -> TransitionRead:
+    """API shape of a transition row."""
+    return TransitionRead(
+        seq=t.seq,
+        procedure=t.definition_id,
+        action=t.action,
+        label=Label(de=t.label_de, en=t.label_en),
+        from_state=t.from_state,
+        to_state=t.to_state,
+        actor=t.actor,
+        actor_name=t.actor_name,
+        at=t.at,
+        input=t.input or {},
+        public=t.public,
+        legal_basis=t.legal_basis,
+        xbau=t.xbau,
+        deadline=t.deadline,
+    )
+
+
+async def process_view(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID
+) -> ProcessRead:
+    """State, the caller's available actions, deadlines, participations and history."""
+    case = await get_case(session, principal, case_id)
+    row = await instance_for(session, case)
+    definition = get_definition(row.definition_id, row.definition_version)
+    running = await running_deadlines(session, case.id)
+    instance = to_instance(row, running)
+    context = await build_context(session, case, row, principal.sub)
+    roles = engine_principal(Actor.of(principal)).roles
+    actions = [
+        AvailableAction(
+            id=a.action.id,
+            label=_label(a.action.label),
+            allowed=a.enabled,
+            blocked_reasons=[BlockedReason(code=r.code, de=r.de, en=r.en) for r in a.reasons],
+            input_fields=[
+                InputFieldRead(
+                    name=f.name, type=str(f.type), required=f.required, label=_label(f.label)
+                )
+                for f in a.action.inputs
+            ],
+            public=a.action.public,
+            xbau=a.action.xbau,
+        )
+        for a in wf.available_actions(definition, instance, roles, context)
+    ]
+    deadlines = await session.scalars(
+        select(ProcessDeadline)
+        .where(ProcessDeadline.case_id == case.id)
+        .order_by(ProcessDeadline.started_at, ProcessDeadline.kind)
+    )
+    participations = await session.scalars(
+        select(Participation)
+        .where(Participation.case_id == case.id)
+        .order_by(Participation.created_at)
+    )
+    transitions = await session.scalars(
+        select(ProcessTransition)
+        .where(ProcessTransition.case_id == case.id)
+        .order_by(ProcessTransition.seq)
+    )
+    state = definition.state(row.state)
+    assert state is not None
+    return ProcessRead(
+        case_id=case.id,
+        procedure=definition.id,
+        procedure_version=definition.version,
+        state=row.state,
+        state_label=_label(state.label),
+        state_since=row.state_since,
+        final=state.final,
+        revision=row.revision,
+        flags=list(row.flags or []),
+        variables=dict(row.variables or {}),
+        available_actions=actions,
+        deadlines=[deadline_read(d) for d in deadlines],
+        participations=[participation_read(p) for p in participations],
+        transitions=[transition_read(t) for t in transitions],
+    )

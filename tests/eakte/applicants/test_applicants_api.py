@@ -1,0 +1,254 @@
+"""The applicant's API: submit, follow the status, upload, answer a Nachforderung."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from support import TENANT_A, TENANT_B
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+APPS = "/api/v1/authorities/{tenant}/applications"
+
+
+def application(**overrides: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "procedure": "baybo-59",
+        "site": {
+            "address": "Hauptstraße 5, 86150 Augsburg",
+            "gemarkung": "Augsburg",
+            "flurstueck": "1234/5",
+        },
+        "description": "Neubau eines Einfamilienhauses mit Garage\nZwei Vollgeschosse",
+        "applicant": {
+            "name": "Maria Muster",
+            "email": "maria@example.org",
+            "phone": "+49 821 123456",
+        },
+        "designer": {
+            "name": "Architekturbüro Beispiel",
+            "email": "buero@example.org",
+            "chamber_number": "ByAK-12345",
+        },
+        "housing": True,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def maria(auth) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    # a citizen account: the tenant claim is whatever the citizen IdP puts there
+    return auth("applicant", sub="maria@buergerkonto", tenant=TENANT_B)
+
+
+@pytest.fixture
+def submit(client: httpx.AsyncClient, maria):  # type: ignore[no-untyped-def]
+    async def _submit(
+        tenant: str = TENANT_A, headers: dict | None = None, **overrides: object
+    ) -> dict:
+        response = await client.post(
+            APPS.format(tenant=tenant), json=application(**overrides), headers=headers or maria
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    return _submit
+
+
+async def test_authorities_are_public(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/authorities")
+    assert response.status_code == 200
+    items = {a["slug"]: a for a in response.json()["items"]}
+    assert set(items) == {TENANT_A, TENANT_B}
+    assert "baybo-59" in items[TENANT_A]["procedures"]
+
+
+async def test_submit_returns_file_number_code_and_status_url(
+    client: httpx.AsyncClient, submit, auth
+) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    assert receipt["file_number"].startswith("BA-")
+    code = receipt["access_code"]
+    assert len(code.replace("-", "")) == 24  # 120 bits in base32
+    assert (
+        receipt["status_url"]
+        == f"/api/v1/authorities/{TENANT_A}/applications/{receipt['file_number']}"
+    )
+    # officials see it as an ordinary case in its procedure's first state
+    case = (await client.get(f"/api/v1/cases/{receipt['case_id']}", headers=auth("clerk"))).json()
+    assert case["state"] == "eingegangen" and case["housing"] is True
+    history = (
+        await client.get(f"/api/v1/cases/{receipt['case_id']}/history", headers=auth("auditor"))
+    ).json()
+    assert "application.submitted" in [e["action"] for e in history["items"]]
+    assert all(code not in str(e) for e in history["items"])
+
+
+async def test_codes_are_stored_only_hashed(client: httpx.AsyncClient, submit, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    receipt = await submit()
+    async with db.session(write=False) as session:
+        dump = str((await session.execute(text("SELECT * FROM application_access"))).all())
+        audit = str((await session.execute(text("SELECT payload FROM audit_events"))).all())
+    normal = receipt["access_code"].replace("-", "")
+    assert normal not in dump and receipt["access_code"] not in dump
+    assert normal not in audit
+
+
+async def test_status_by_owner_token_and_by_access_code(
+    client: httpx.AsyncClient, submit, maria
+) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    url = receipt["status_url"]
+    by_token = await client.get(url, headers=maria)
+    by_code = await client.get(url, headers={"X-Access-Code": receipt["access_code"].lower()})
+    assert by_token.status_code == by_code.status_code == 200
+    assert by_token.json() == by_code.json()
+    body = by_token.json()
+    assert body["status"]["state"] == "eingegangen"
+    assert body["status"]["label_de"] and body["status"]["label_en"]
+    assert body["missing"] is None
+    kinds = {d["kind"]: d for d in body["deadlines"]}
+    assert "genehmigungsfiktion" in kinds and kinds["genehmigungsfiktion"]["effective_from"]
+    assert "vollstaendigkeitspruefung" not in kinds  # internal deadline
+    assert [t["action"] for t in body["timeline"]] == ["eingang_erfassen"]
+    assert "actor" not in str(body["timeline"])
+
+
+async def test_status_etag_and_304(client: httpx.AsyncClient, submit, maria) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    first = await client.get(receipt["status_url"], headers=maria)
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    again = await client.get(receipt["status_url"], headers=maria | {"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = await client.get(receipt["status_url"], headers=maria | {"If-None-Match": '"x"'})
+    assert other.status_code == 200
+
+
+async def test_wrong_code_unknown_and_foreign_file_numbers_look_the_same(
+    client: httpx.AsyncClient, submit, auth
+) -> None:  # type: ignore[no-untyped-def]
+    mine = await submit()
+    foreign = await submit(tenant=TENANT_B)
+    stranger = auth("applicant", sub="mallory@buergerkonto")
+    unknown = APPS.format(tenant=TENANT_A) + "/BA-1999-99999"
+    attempts = [
+        client.get(mine["status_url"], headers={"X-Access-Code": "AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}),
+        client.get(unknown, headers={"X-Access-Code": mine["access_code"]}),
+        client.get(foreign["status_url"], headers={"X-Access-Code": mine["access_code"]}),
+        client.get(mine["status_url"], headers={"X-Access-Code": foreign["access_code"]}),
+        client.get(mine["status_url"], headers=stranger),
+        client.get(mine["status_url"]),
+    ]
+    responses = [await a for a in attempts]
+    assert [r.status_code for r in responses] == [404] * len(responses)
+    shapes = {(r.json()["type"], r.json()["title"]) for r in responses}
+    assert shapes == {("urn:eakte:problem:application-not-found", "Application not found")}
+
+
+async def test_guessing_is_throttled(client: httpx.AsyncClient, submit) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    url = receipt["status_url"]
+    for i in range(10):
+        response = await client.get(url, headers={"X-Access-Code": f"WRONG-{i:04d}"})
+        assert response.status_code == 404
+    blocked = await client.get(url, headers={"X-Access-Code": "WRONG-9999"})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+    assert blocked.json()["type"] == "urn:eakte:problem:too-many-attempts"
+    # even the right code waits now: guessing is stopped, not just slowed
+    assert (
+        await client.get(url, headers={"X-Access-Code": receipt["access_code"]})
+    ).status_code == 429
+
+
+async def test_guessing_across_file_numbers_is_throttled_per_address(
+    client: httpx.AsyncClient,
+) -> None:
+    statuses = []
+    for i in range(31):
+        response = await client.get(
+            APPS.format(tenant=TENANT_A) + f"/BA-2026-{i:05d}", headers={"X-Access-Code": "NOPE"}
+        )
+        statuses.append(response.status_code)
+    assert statuses[:30] == [404] * 30 and statuses[30] == 429
+
+
+async def test_my_applications_across_authorities(
+    client: httpx.AsyncClient, submit, maria, auth
+) -> None:  # type: ignore[no-untyped-def]
+    a = await submit(tenant=TENANT_A)
+    b = await submit(tenant=TENANT_B, procedure="baybo-60", housing=False)
+    await submit(tenant=TENANT_A, headers=auth("applicant", sub="someone-else"))
+    items = (await client.get("/api/v1/applications", headers=maria)).json()["items"]
+    assert [(i["authority"], i["file_number"]) for i in items] == [
+        (TENANT_B, b["file_number"]),
+        (TENANT_A, a["file_number"]),
+    ]
+
+
+@pytest.mark.parametrize("role", ["clerk", "approver", "auditor", "admin", "agency"])
+async def test_officials_cannot_submit_as_applicants(
+    client: httpx.AsyncClient, auth, role: str
+) -> None:
+    response = await client.post(
+        APPS.format(tenant=TENANT_A), json=application(), headers=auth(role)
+    )
+    assert response.status_code == 403
+
+
+async def test_submission_requires_a_token(client: httpx.AsyncClient) -> None:
+    assert (await client.post(APPS.format(tenant=TENANT_A), json=application())).status_code == 401
+    assert (await client.get("/api/v1/applications")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        ({"site": {"address": "A", "gemarkung": "G", "flurstueck": "12a"}}, 422),
+        ({"site": {"address": "A", "gemarkung": "G"}}, 422),
+        ({"applicant": {"name": "M", "email": "not-an-email"}}, 422),
+        ({"designer": {"name": "D", "email": "d@example.org", "chamber_number": "<script>"}}, 422),
+        ({"description": ""}, 422),
+        ({"description": "x" * 20_001}, 422),
+        ({"procedure": "baybo-99"}, 422),
+        ({"procedure": "baybo-71"}, 422),  # a Vorbescheid needs questions
+        ({"owner": "me"}, 422),
+        ({"housing": "vielleicht"}, 422),
+    ],
+)
+async def test_bad_applications_are_rejected_and_create_nothing(
+    client: httpx.AsyncClient, maria, auth, overrides: dict, status: int
+) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post(
+        APPS.format(tenant=TENANT_A), json=application(**overrides), headers=maria
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (await client.get("/api/v1/cases", headers=auth("clerk"))).json()["items"] == []
+
+
+async def test_unknown_authority_is_404(client: httpx.AsyncClient, maria) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post(APPS.format(tenant="atlantis"), json=application(), headers=maria)
+    assert response.status_code == 404
+
+
+async def test_vorbescheid_with_questions(client: httpx.AsyncClient, submit, maria) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit(
+        procedure="baybo-71", questions=["Sind drei Vollgeschosse zulässig?"], housing=False
+    )
+    body = (await client.get(receipt["status_url"], headers=maria)).json()
+    assert body["procedure"] == "baybo-71" and body["status"]["state"] == "eingegangen"
+
+
+async def test_concurrent_submissions_get_distinct_numbers(
+    client: httpx.AsyncClient, submit
+) -> None:  # type: ignore[no-untyped-def]
+    receipts = await asyncio.gather(*[submit() for _ in range(8)])
+    assert len({r["file_number"] for r in receipts}) == 8
+    assert len({r["access_code"] for r in receipts}) == 8

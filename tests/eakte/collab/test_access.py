@@ -1,0 +1,87 @@
+"""Who may open the workspace, and who may change it (close codes 4401/4403/4404)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import websockets
+from collab_support import YClient, until
+from pycrdt import Text
+
+from support import TENANT_B
+
+
+async def _close_code(url: str) -> tuple[int | None, str]:
+    async with websockets.connect(url) as ws:
+        with pytest.raises(websockets.ConnectionClosed):
+            await ws.recv()
+        return ws.close_code, ws.close_reason
+
+
+@pytest.mark.parametrize(
+    ("token_kind", "code"),
+    [("none", 4401), ("garbage", 4401), ("expired", 4401), ("applicant", 4403)],
+)
+async def test_refused_before_any_message(live, ycase, token, token_kind, code) -> None:
+    case_id = await ycase()
+    tokens = {
+        "none": "",
+        "garbage": "not-a-jwt",
+        "expired": token("clerk", ttl=-120),
+        "applicant": token("applicant"),
+    }
+    query = f"?token={tokens[token_kind]}" if tokens[token_kind] else ""
+    got, _ = await _close_code(f"{live.ws}/api/v1/collab/{case_id}{query}")
+    assert got == code
+
+
+async def test_other_tenants_and_unknown_cases_are_4404(live, ycase, token) -> None:
+    foreign = await ycase(tenant=TENANT_B)
+    for case_id in (foreign, str(uuid.uuid4()), "not-a-uuid"):
+        got, reason = await _close_code(f"{live.ws}/api/v1/collab/{case_id}?token={token('clerk')}")
+        assert (got, reason) == (4404, "case not found")
+
+
+async def test_agency_sees_only_cases_it_participates_in(live, client, ycase, token, auth) -> None:
+    case_id = await ycase()
+    agency = "wwa@augsburg"
+    got, _ = await _close_code(
+        f"{live.ws}/api/v1/collab/{case_id}?token={token('agency', sub=agency)}"
+    )
+    assert got == 4404
+    response = await client.post(
+        f"/api/v1/cases/{case_id}/participations",
+        json={"kind": "fachstelle_stellungnahme", "party": "WWA", "agency_sub": agency},
+        headers=auth("clerk"),
+    )
+    assert response.status_code == 201, response.text
+    reader = YClient(live.ws, case_id, token("agency", sub=agency))
+    await reader.connect()
+    assert reader.fields()["title"]
+    await reader.close()
+
+
+@pytest.mark.parametrize("role", ["auditor", "agency"])
+async def test_read_only_roles_receive_but_a_write_closes_4403(
+    live, client, ycase, yclient, token, auth, role
+) -> None:
+    case_id = await ycase()
+    sub = f"ro-{role}@augsburg"
+    if role == "agency":
+        await client.post(
+            f"/api/v1/cases/{case_id}/participations",
+            json={"kind": "fachstelle_stellungnahme", "party": "X", "agency_sub": sub},
+            headers=auth("clerk"),
+        )
+    writer = await yclient(live, case_id, "clerk")
+    reader = await yclient(live, case_id, role, sub=sub)
+    await writer.edit(lambda d: d.get("notes", type=Text).insert(0, "ok"))
+    await until(lambda: reader.text() == "ok")
+    await reader.edit(lambda d: d.get("notes", type=Text).insert(0, "hijack "))
+    assert await reader.wait_closed() == 4403
+    assert "read-only" in reader.close_reason
+    # nothing of it reached the room, the log or the writer
+    await writer.edit(lambda d: d.get("notes", type=Text).insert(2, "!"))
+    fresh = await yclient(live, case_id, "auditor")
+    await until(lambda: fresh.text() == "ok!" and writer.text() == "ok!")
