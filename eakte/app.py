@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from eakte import __version__
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
+from eakte.applicants.service import StatusCache
 from eakte.audit.router import router as audit_router
 from eakte.auth.router import router as auth_router
 from eakte.auth.tokens import TokenVerifier
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.tenants = TenantDirectory(db)
     app.state.applicant_limiter = build_limiter(settings)
+    app.state.status_cache = StatusCache()
     app.state.store = build_store(settings)
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()

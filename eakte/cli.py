@@ -146,6 +146,9 @@ def serve(
         port=port or settings.port,
         log_level=settings.log_level,
         proxy_headers=True,
+        # co-editing frames are small: compression costs more CPU than it saves bytes
+        ws_per_message_deflate=False,
+        ws_max_size=settings.collab_max_message_bytes,
     )
 
 

@@ -55,6 +55,9 @@ async def current_principal(
     verifier: TokenVerifier = request.app.state.verifier
     principal = await verifier.verify(credentials.credentials)
     if not await request.app.state.tenants.contains(principal.tenant):
+        if principal.roles == {Role.applicant}:
+            # citizen accounts are not per city: an applicant is simply not an official
+            raise Forbidden("this API is for officials; applicants use /api/v1/authorities")
         raise Unauthenticated("token names an unknown tenant")
     request.state.principal = principal
     return principal

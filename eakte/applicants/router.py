@@ -164,8 +164,7 @@ async def application_status(
     unknown and foreign file numbers all answer 404; repeated failures answer 429.
     """
     found = await _resolve(request, session, tenant, file_number, principal, access_code)
-    body = await service.status(session, found)
-    etag = service.etag_of(body)
+    body, etag = await service.status_body(session, found, request.app.state.status_cache)
     headers = {
         "ETag": etag,
         "Cache-Control": "private, no-cache",
@@ -173,9 +172,7 @@ async def application_status(
     }
     if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
-    return Response(
-        content=body.model_dump_json(), media_type="application/json", headers=headers
-    )
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.post(

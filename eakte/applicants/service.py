@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import secrets
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.applicants.errors import (
@@ -139,11 +139,23 @@ async def submit(
 
 @dataclass(frozen=True)
 class Access:
-    """A resolved application the caller may see."""
+    """A resolved application the caller may see, with what its status needs."""
 
     case: Case
     access: ApplicationAccess
     owner: bool
+    instance: ProcessInstance
+    tenant: Tenant
+    issued_stamp: tuple[int, str] = (0, "")
+
+    def version(self) -> tuple[object, ...]:
+        """Changes whenever the applicant's status representation may change."""
+        return (
+            self.instance.revision,
+            self.instance.updated_at,
+            self.tenant.name,
+            self.issued_stamp,
+        )
 
 
 def _limit_keys(tenant: str, file_number: str, client: str) -> tuple[str, str]:
@@ -168,11 +180,35 @@ async def resolve(
         error = TooManyAttempts(f"too many failed attempts; retry in {wait} s")
         error.headers["Retry-After"] = str(wait)
         raise error
-    row = await session.scalar(
-        select(ApplicationAccess).where(
-            ApplicationAccess.tenant_id == tenant, ApplicationAccess.file_number == file_number
+    issued = (
+        select(func.count(Document.id), func.max(Document.updated_at))
+        .where(
+            Document.case_id == ApplicationAccess.case_id,
+            Document.kind.in_(ISSUED_KINDS),
+            Document.deleted_at.is_(None),
         )
+        .correlate(ApplicationAccess)
     )
+    found = (
+        await session.execute(
+            select(
+                ApplicationAccess,
+                Case,
+                ProcessInstance,
+                Tenant,
+                issued.with_only_columns(func.count(Document.id)).scalar_subquery(),
+                issued.with_only_columns(func.max(Document.updated_at)).scalar_subquery(),
+            )
+            .join(Case, Case.id == ApplicationAccess.case_id)
+            .join(ProcessInstance, ProcessInstance.case_id == ApplicationAccess.case_id)
+            .join(Tenant, Tenant.slug == ApplicationAccess.tenant_id)
+            .where(
+                ApplicationAccess.tenant_id == tenant,
+                ApplicationAccess.file_number == file_number,
+            )
+        )
+    ).one_or_none()
+    row = found[0] if found is not None else None
     stored = row.access_code_sha256 if row is not None else _DUMMY_DIGEST
     by_code = access_code is not None and hmac.compare_digest(code_digest(access_code), stored)
     owner = (
@@ -181,20 +217,22 @@ async def resolve(
         and Role.applicant in principal.roles
         and hmac.compare_digest(principal.sub.encode(), row.owner_sub.encode())
     )
-    if row is None or not (by_code or owner):
+    if found is None or row is None or not (by_code or owner):
         await limiter.fail([per_file, per_address])
         raise ApplicationNotFound(f"no application {file_number} at {tenant} for these credentials")
-    case = await session.get(Case, row.case_id)
-    assert case is not None
-    return Access(case=case, access=row, owner=owner)
+    return Access(
+        case=found[1],
+        access=row,
+        owner=owner,
+        instance=found[2],
+        tenant=found[3],
+        issued_stamp=(int(found[4] or 0), str(found[5] or "")),
+    )
 
 
 async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
     """The applicant's view: public state, what is missing, deadlines, timeline, documents."""
-    case = found.case
-    tenant = await session.get(Tenant, case.tenant_id)
-    row = await session.get(ProcessInstance, case.id)
-    assert tenant is not None and row is not None
+    case, tenant, row = found.case, found.tenant, found.instance
     definition = get_definition(row.definition_id, row.definition_version)
     state = definition.state(row.state)
     assert state is not None
@@ -272,10 +310,50 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
     )
 
 
-def etag_of(body: ApplicationStatus) -> str:
-    """A strong ETag over the canonical JSON of the status."""
-    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+class StatusCache:
+    """Rendered status bodies per case, valid while `Access.version()` is unchanged.
+
+    A status read then costs one query; every change that shows in the status bumps the
+    process instance's revision, the tenant's name or the issued documents' stamp.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[object, tuple[tuple[object, ...], bytes, str]] = OrderedDict()
+
+    def get(self, key: object, version: tuple[object, ...]) -> tuple[bytes, str] | None:
+        """The cached body and ETag if still current."""
+        hit = self._items.get(key)
+        if hit is None or hit[0] != version:
+            return None
+        self._items.move_to_end(key)
+        return hit[1], hit[2]
+
+    def put(self, key: object, version: tuple[object, ...], body: bytes, etag: str) -> None:
+        """Remember a rendered body."""
+        self._items[key] = (version, body, etag)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
+async def status_body(
+    session: AsyncSession, found: Access, cache: StatusCache
+) -> tuple[bytes, str]:
+    """The status as JSON bytes and its strong ETag (rendered once per change)."""
+    version = found.version()
+    hit = cache.get(found.case.id, version)
+    if hit is not None:
+        return hit
+    body = (await status(session, found)).model_dump_json().encode()
+    etag = etag_of(body)
+    cache.put(found.case.id, version, body, etag)
+    return body, etag
+
+
+def etag_of(body: bytes) -> str:
+    """A strong ETag over the exact bytes of the status representation."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
 async def my_applications(session: AsyncSession, principal: Principal) -> list[ApplicationSummary]:

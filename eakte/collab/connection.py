@@ -30,6 +30,7 @@ CLOSE_NOT_FOUND = 4404
 WRITE_ROLES = frozenset({Role.clerk, Role.approver, Role.admin})
 READ_ROLES = frozenset({Role.clerk, Role.approver, Role.admin, Role.agency, Role.auditor})
 ROLE_ORDER = (Role.clerk, Role.approver, Role.admin, Role.agency, Role.auditor)
+_BACKGROUND: set[asyncio.Task[None]] = set()  # keep fire-and-forget tasks referenced
 
 
 class CloseConnection(Exception):
@@ -72,7 +73,7 @@ class Connection:
         self.closed = False
         self.busy = False  # a frame is being written (by the sender task or the flush loop)
         self._asgi_send = getattr(websocket, "_send", None) or websocket.send
-        self._sender = asyncio.create_task(self._send_loop())
+        self._sender: asyncio.Task[None] | None = None  # started on the first queued frame
 
     def allow_message(self) -> bool:
         """Count one received message; False once the per-second limit is exceeded."""
@@ -93,6 +94,8 @@ class Connection:
             log.warning("collab: closing %s: too slow to receive updates", self.principal.sub)
             self.close(CLOSE_POLICY, "client too slow to receive updates")
             return
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_loop())
         self._wakeup.set()
 
     async def send_now(self, data: bytes) -> None:
@@ -143,8 +146,11 @@ class Connection:
         if self.closed:
             return
         self.closed = True
-        self._sender.cancel()
-        asyncio.create_task(self._close(code, reason))
+        if self._sender is not None:
+            self._sender.cancel()
+        task = asyncio.create_task(self._close(code, reason))
+        _BACKGROUND.add(task)
+        task.add_done_callback(_BACKGROUND.discard)
 
     async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
@@ -153,11 +159,14 @@ class Connection:
 
     async def drain(self) -> None:
         """Stop the sender after it has sent what is queued (best effort)."""
+        sender = self._sender
+        if sender is None:
+            return
         if not self.closed and self._outbox:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1.0):
-                    while self._outbox and not self._sender.done():
+                    while self._outbox and not sender.done():
                         await asyncio.sleep(0.005)
-        self._sender.cancel()
+        sender.cancel()
         with contextlib.suppress(BaseException):
-            await self._sender
+            await sender

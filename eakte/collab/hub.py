@@ -50,6 +50,7 @@ class CollabHub:
         self.rooms: dict[uuid.UUID, Room] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._tasks: list[asyncio.Task[Any]] = []
+        self._catchups: set[asyncio.Task[None]] = set()
         self._redis: Any = None
         self.stopping = False
 
@@ -212,7 +213,9 @@ class CollabHub:
         if room is None or room.closing:
             return
         if not room.remote_update(first, last, bytes(data[HEADER.size :])):
-            asyncio.create_task(room.catch_up())
+            task = asyncio.create_task(room.catch_up())
+            self._catchups.add(task)
+            task.add_done_callback(self._catchups.discard)
 
     async def _resync(self) -> None:
         """A missed Redis message must not go unnoticed: compare with the log now and then."""

@@ -89,6 +89,8 @@ async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime
     if result is None:
         deadline.status = DEADLINE_EXPIRED
         deadline.closed_at = now
+        row.revision += 1
+        row.updated_at = now
         await audit.record(
             session,
             tenant=case.tenant_id,

@@ -252,3 +252,287 @@ async def test_concurrent_submissions_get_distinct_numbers(
     receipts = await asyncio.gather(*[submit() for _ in range(8)])
     assert len({r["file_number"] for r in receipts}) == 8
     assert len({r["access_code"] for r in receipts}) == 8
+
+
+async def _upload(
+    client: httpx.AsyncClient,
+    headers: dict,
+    receipt: dict,
+    kind: str,
+    content: bytes = PDF,
+    name: str | None = None,
+) -> httpx.Response:
+    return await client.post(
+        receipt["status_url"] + "/documents",
+        data={"title": kind.title(), "kind": kind},
+        files={"file": (name or f"{kind}.pdf", content, "application/pdf")},
+        headers=headers,
+    )
+
+
+async def _act(
+    client: httpx.AsyncClient,
+    headers: dict,
+    case_id: str,
+    action: str,
+    expected: str,
+    **input: object,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/cases/{case_id}/process/actions",
+        json={"action": action, "expected_state": expected, "input": input},
+        headers=headers,
+    )
+
+
+async def test_upload_then_nachforderung_then_answer(
+    client: httpx.AsyncClient, submit, maria, auth
+) -> None:  # type: ignore[no-untyped-def]
+    clerk = auth("clerk")
+    receipt = await submit()
+    first = await _upload(client, maria, receipt, "lageplan")
+    assert first.status_code == 201, first.text
+    assert first.json()["latest_version"]["media_type"] == "application/pdf"
+    assert first.json()["created_by"] == "maria@buergerkonto"
+    # officials see the applicant's upload on the case
+    docs = (await client.get(f"/api/v1/cases/{receipt['case_id']}/documents", headers=clerk)).json()
+    assert [d["kind"] for d in docs["items"]] == ["lageplan"]
+
+    asked = await _act(
+        client,
+        clerk,
+        receipt["case_id"],
+        "nachfordern",
+        "eingegangen",
+        maengel=["Bauzeichnungen 1:100", "Baubeschreibung"],
+        frist_bis="2030-01-31",
+        hinweis_ruecknahmefiktion=True,
+    )
+    assert asked.status_code == 200, asked.text
+    status = (
+        await client.get(receipt["status_url"], headers={"X-Access-Code": receipt["access_code"]})
+    ).json()
+    assert status["status"]["state"] == "nachforderung"
+    assert status["missing"] == {
+        "items": ["Bauzeichnungen 1:100", "Baubeschreibung"],
+        "deadline": "2030-01-31",
+        "withdrawal_warning": True,
+    }
+    assert "genehmigungsfiktion" not in {d["kind"] for d in status["deadlines"]}
+
+    doc = await _upload(client, maria, receipt, "bauzeichnung")
+    assert doc.status_code == 201
+    foreign_doc = (
+        await client.post(
+            f"/api/v1/cases/{receipt['case_id']}/documents",
+            data={"title": "Vermerk", "kind": "sonstiges"},
+            files={"file": ("v.pdf", PDF, "application/pdf")},
+            headers=clerk,
+        )
+    ).json()
+    bad = await client.post(
+        receipt["status_url"] + "/responses", json={"documents": [foreign_doc["id"]]}, headers=maria
+    )
+    assert bad.status_code == 422
+    assert bad.json()["type"] == "urn:eakte:problem:unknown-documents"
+
+    answered = await client.post(
+        receipt["status_url"] + "/responses",
+        json={"documents": [doc.json()["id"]], "message": "anbei"},
+        headers=maria,
+    )
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    assert body["status"]["state"] == "eingegangen"
+    assert body["missing"] is None
+    assert [t["action"] for t in body["timeline"]] == [
+        "eingang_erfassen",
+        "nachfordern",
+        "unterlagen_nachreichen",
+    ]
+    fiktion = next(d for d in body["deadlines"] if d["kind"] == "genehmigungsfiktion")
+    assert fiktion["effective_from"] > fiktion["due"]
+    again = await client.post(
+        receipt["status_url"] + "/responses", json={"documents": [doc.json()["id"]]}, headers=maria
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:eakte:problem:no-open-nachforderung"
+
+
+async def test_uploads_close_after_completeness(
+    client: httpx.AsyncClient, submit, maria, auth
+) -> None:  # type: ignore[no-untyped-def]
+    clerk = auth("clerk")
+    receipt = await submit()
+    for kind in ("lageplan", "bauzeichnung", "baubeschreibung"):
+        assert (await _upload(client, maria, receipt, kind)).status_code == 201
+    assert (
+        await _act(client, clerk, receipt["case_id"], "vollstaendigkeit_feststellen", "eingegangen")
+    ).status_code == 200
+    late = await _upload(client, maria, receipt, "sonstiges")
+    assert late.status_code == 409
+    assert late.json()["type"] == "urn:eakte:problem:uploads-closed"
+    assert "beteiligung" in late.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "status"),
+    [
+        (b"\x7fELF\x02\x01\x01" + b"\x00" * 100, "plan.pdf", 415),
+        (b"<html><script>alert(1)</script></html>", "plan.pdf", 415),
+        (b"", "plan.pdf", 422),
+    ],
+)
+async def test_applicant_uploads_are_validated(
+    client: httpx.AsyncClient, submit, maria, auth, content: bytes, name: str, status: int
+) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    response = await _upload(client, maria, receipt, "lageplan", content=content, name=name)
+    assert response.status_code == status, response.text
+    docs = (
+        await client.get(f"/api/v1/cases/{receipt['case_id']}/documents", headers=auth("clerk"))
+    ).json()
+    assert docs["items"] == []
+
+
+async def test_only_the_owner_uploads_and_answers(client: httpx.AsyncClient, submit, auth) -> None:  # type: ignore[no-untyped-def]
+    receipt = await submit()
+    stranger = auth("applicant", sub="mallory@buergerkonto")
+    assert (await _upload(client, stranger, receipt, "lageplan")).status_code == 404
+    response = await client.post(
+        receipt["status_url"] + "/responses",
+        json={"documents": [receipt["case_id"]]},
+        headers=stranger,
+    )
+    assert response.status_code == 404
+    code_only = await client.post(
+        receipt["status_url"] + "/documents",
+        data={"title": "x", "kind": "lageplan"},
+        files={"file": ("x.pdf", PDF, "application/pdf")},
+        headers={"X-Access-Code": receipt["access_code"]},
+    )
+    assert code_only.status_code == 401
+
+
+async def test_issued_documents_only(client: httpx.AsyncClient, submit, maria, auth) -> None:  # type: ignore[no-untyped-def]
+    clerk = auth("clerk")
+    receipt = await submit()
+    internal = (
+        await client.post(
+            f"/api/v1/cases/{receipt['case_id']}/documents",
+            data={"title": "Interner Vermerk", "kind": "stellungnahme"},
+            files={"file": ("v.pdf", PDF, "application/pdf")},
+            headers=clerk,
+        )
+    ).json()
+    permit = (
+        await client.post(
+            f"/api/v1/cases/{receipt['case_id']}/documents",
+            data={"title": "Baugenehmigung", "kind": "bescheid"},
+            files={"file": ("Baugenehmigung BA.pdf", PDF, "application/pdf")},
+            headers=clerk,
+        )
+    ).json()
+    status = (await client.get(receipt["status_url"], headers=maria)).json()
+    assert [d["id"] for d in status["documents"]] == [permit["id"]]
+    url = status["documents"][0]["download_url"]
+    download = await client.get(url, headers={"X-Access-Code": receipt["access_code"]})
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["content-disposition"].startswith("attachment")
+    hidden = await client.get(url.replace(permit["id"], internal["id"]), headers=maria)
+    assert hidden.status_code == 404
+    stranger = await client.get(url, headers=auth("applicant", sub="mallory@buergerkonto"))
+    assert stranger.status_code == 404
+
+
+APPLICANT_ROUTES = [
+    ("GET", ""),
+    ("POST", "/documents"),
+    ("POST", "/responses"),
+    ("GET", "/documents/{document_id}/content"),
+]
+
+
+async def test_applicant_tenant_matrix(client: httpx.AsyncClient, app, submit, maria, auth) -> None:  # type: ignore[no-untyped-def]
+    """Every applicant route with a file number: the same number under another authority is 404."""
+    paths = {p for p in app.openapi()["paths"] if "{file_number}" in p}
+    assert paths == {
+        "/api/v1/authorities/{tenant}/applications/{file_number}" + suffix
+        for _, suffix in APPLICANT_ROUTES
+    }
+    mine = await submit(tenant=TENANT_A)
+    permit = (
+        await client.post(
+            f"/api/v1/cases/{mine['case_id']}/documents",
+            data={"title": "Bescheid", "kind": "bescheid"},
+            files={"file": ("b.pdf", PDF, "application/pdf")},
+            headers=auth("clerk"),
+        )
+    ).json()
+    elsewhere = APPS.format(tenant=TENANT_B) + "/" + mine["file_number"]
+    for method, suffix in APPLICANT_ROUTES:
+        url = elsewhere + suffix.replace("{document_id}", permit["id"])
+        kwargs: dict = {}
+        if suffix == "/documents":
+            kwargs = {
+                "data": {"title": "x", "kind": "lageplan"},
+                "files": {"file": ("x.pdf", PDF, "application/pdf")},
+            }
+        elif suffix == "/responses":
+            kwargs = {"json": {"documents": [permit["id"]]}}
+        for headers in (maria, {"X-Access-Code": mine["access_code"]}):
+            if method == "POST" and "X-Access-Code" in headers:
+                continue
+            response = await client.request(method, url, headers=headers, **kwargs)
+            assert response.status_code == 404, (method, suffix, response.text)
+
+
+async def test_status_follows_every_change_despite_caching(
+    client: httpx.AsyncClient, submit, maria, auth, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from eakte.db import Database
+    from eakte.process.ticker import tick
+
+    receipt = await submit(housing=False)
+    url = receipt["status_url"]
+    first = await client.get(url, headers=maria)
+    assert (await client.get(url, headers=maria)).headers["etag"] == first.headers["etag"]
+    permit = await client.post(
+        f"/api/v1/cases/{receipt['case_id']}/documents",
+        data={"title": "Bescheid", "kind": "bescheid"},
+        files={"file": ("b.pdf", PDF, "application/pdf")},
+        headers=auth("clerk"),
+    )
+    second = await client.get(url, headers=maria)
+    assert second.headers["etag"] != first.headers["etag"]
+    assert [d["id"] for d in second.json()["documents"]] == [permit.json()["id"]]
+    await client.delete(
+        f"/api/v1/cases/{receipt['case_id']}/documents/{permit.json()['id']}", headers=auth("clerk")
+    )
+    third = await client.get(url, headers=maria)
+    assert third.json()["documents"] == []
+    await client.post(
+        f"/api/v1/cases/{receipt['case_id']}/process/actions",
+        json={
+            "action": "nachfordern",
+            "expected_state": "eingegangen",
+            "input": {
+                "maengel": ["x"],
+                "frist_bis": "2026-01-05",
+                "hinweis_ruecknahmefiktion": False,
+            },
+        },
+        headers=auth("clerk"),
+    )
+    fourth = (await client.get(url, headers=maria)).json()
+    assert [d["kind"] for d in fourth["deadlines"]] == ["nachforderungsfrist"]
+    db = Database(settings.resolved_database_url())
+    try:
+        await tick(
+            db,
+            now=__import__("datetime").datetime(2026, 1, 7, 12, tzinfo=__import__("datetime").UTC),
+        )
+    finally:
+        await db.dispose()
+    fifth = (await client.get(url, headers=maria)).json()
+    assert fifth["deadlines"] == [] and fifth["status"]["state"] == "nachforderung"

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -17,27 +16,7 @@ from collab_support import InProcessServer, ServerProcess, YClient  # noqa: E402
 
 from eakte.app import create_app  # noqa: E402
 from eakte.config import Settings  # noqa: E402
-from eakte.db import database_urls  # noqa: E402
-from eakte.models import Base  # noqa: E402
 from support import TEST_SECRET  # noqa: E402
-
-
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Like the root fixture, but tolerant of tables whose migration is not written yet."""
-    engine = create_engine(database_urls(database_url).sync_url)
-    present = set(inspect(engine).get_table_names())
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in present]
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
-    engine.dispose()
-    return Settings(
-        env="dev", database_url=database_url, data_dir=tmp_path / "var", jwt_secret=TEST_SECRET
-    )
 
 
 @pytest.fixture
