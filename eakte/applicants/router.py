@@ -26,7 +26,7 @@ from eakte.deps import ReadSessionDep, SessionDep, bearer, get_db
 from eakte.documents import uploads
 from eakte.documents.download import content_response
 from eakte.documents.models import Document, DocumentVersion
-from eakte.documents.schemas import DocumentRead
+from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
 from eakte.openapi import problems
 from eakte.process.definitions import get_definition
@@ -175,11 +175,42 @@ async def application_status(
     return Response(content=body, media_type="application/json", headers=headers)
 
 
+UPLOAD_EXAMPLE = {
+    "id": "5b9d3c1e-2f4a-4c1b-9e7d-0a1b2c3d4e5f",
+    "case_id": "1f0c2a4e-6f1e-4a53-9a57-0d5b8f0f3c11",
+    "title": "Lageplan",
+    "kind": "lageplan",
+    "kind_label": "Lageplan",
+    "version_count": 1,
+    "latest_version": {
+        "number": 1,
+        "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "size": 48213,
+        "media_type": "application/pdf",
+        "filename": "lageplan.pdf",
+        "comment": "",
+        "created_by": "maria@buergerkonto",
+        "created_by_name": "Maria Muster",
+        "created_at": "2026-11-02T09:20:00Z",
+        "status": "ok",
+        "content_url": "/api/v1/cases/1f0c2a4e-6f1e-4a53-9a57-0d5b8f0f3c11/documents/"
+        "5b9d3c1e-2f4a-4c1b-9e7d-0a1b2c3d4e5f/versions/1/content",
+    },
+    "created_by": "maria@buergerkonto",
+    "created_at": "2026-11-02T09:20:00Z",
+    "updated_at": "2026-11-02T09:20:00Z",
+}
+
+
 @router.post(
     "/authorities/{tenant}/applications/{file_number}/documents",
     status_code=201,
     response_model=DocumentRead,
-    responses=problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
+    responses={
+        **problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        201: {"content": {"application/json": {"example": UPLOAD_EXAMPLE}}},
+    },
+    openapi_extra={"requestBody": MULTIPART_DOCUMENT_BODY},
 )
 async def upload_bauvorlage(
     tenant: TenantSlug, file_number: FileNumber, request: Request, principal: ApplicantDep

@@ -175,6 +175,55 @@ class IssuedDocument(BaseModel):
 class ApplicationStatus(BaseModel):
     """The applicant's view of the application."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "file_number": "BA-2026-00042",
+                    "authority": "augsburg",
+                    "authority_name": "Stadt Augsburg – Bauordnungsamt",
+                    "procedure": "baybo-59",
+                    "procedure_title": {
+                        "label_de": "Vereinfachtes Baugenehmigungsverfahren",
+                        "label_en": "Simplified building permit procedure",
+                    },
+                    "submitted_at": "2026-11-02T09:14:03Z",
+                    "status": {
+                        "state": "nachforderung",
+                        "label_de": "Bitte reichen Sie die angeforderten Unterlagen nach.",
+                        "label_en": "Please submit the requested documents.",
+                        "since": "2026-11-10T13:02:11Z",
+                        "final": False,
+                    },
+                    "missing": {
+                        "items": ["Bauzeichnungen im Maßstab 1:100"],
+                        "deadline": "2026-12-15",
+                        "withdrawal_warning": True,
+                    },
+                    "deadlines": [
+                        {
+                            "kind": "nachforderungsfrist",
+                            "label_de": "Frist zur Mängelbehebung",
+                            "label_en": "Deadline for remedying defects",
+                            "due": "2026-12-15",
+                            "effective_from": None,
+                        }
+                    ],
+                    "timeline": [
+                        {
+                            "at": "2026-11-02T09:14:03Z",
+                            "action": "eingang_erfassen",
+                            "state": "eingegangen",
+                            "label_de": "Eingang des Bauantrags erfassen",
+                            "label_en": "Record receipt of the application",
+                        }
+                    ],
+                    "documents": [],
+                }
+            ]
+        }
+    )
+
     file_number: str
     authority: str
     authority_name: str
@@ -204,6 +253,27 @@ class ApplicationSummary(BaseModel):
 class ApplicationList(BaseModel):
     """The caller's applications across all authorities, newest first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "authority": "muenchen",
+                            "file_number": "BA-2026-00007",
+                            "procedure": "baybo-59",
+                            "state": "eingegangen",
+                            "label_de": "Ihr Antrag ist eingegangen.",
+                            "label_en": "Your application has been received.",
+                            "submitted_at": "2026-11-20T08:00:00Z",
+                            "status_url": "/api/v1/authorities/muenchen/applications/BA-2026-00007",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[ApplicationSummary]
 
 
@@ -218,11 +288,39 @@ class Authority(BaseModel):
 class AuthorityList(BaseModel):
     """Authorities accepting applications."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "slug": "augsburg",
+                            "name": "Stadt Augsburg – Bauordnungsamt",
+                            "procedures": ["baybo-58", "baybo-59", "baybo-60", "baybo-71"],
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[Authority]
 
 
 class NachforderungResponse(Strict):
     """The applicant's answer to a Nachforderung: the documents uploaded for it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "documents": ["5b9d3c1e-2f4a-4c1b-9e7d-0a1b2c3d4e5f"],
+                    "message": "Anbei die Bauzeichnungen im Maßstab 1:100.",
+                }
+            ]
+        },
+    )
 
     documents: list[uuid.UUID] = Field(min_length=1, max_length=100)
     message: Annotated[str, StringConstraints(max_length=5000)] = ""

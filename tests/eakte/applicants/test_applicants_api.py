@@ -536,3 +536,29 @@ async def test_status_follows_every_change_despite_caching(
         await db.dispose()
     fifth = (await client.get(url, headers=maria)).json()
     assert fifth["deadlines"] == [] and fifth["status"]["state"] == "nachforderung"
+
+
+async def test_openapi_has_examples_for_every_applicant_route(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    components = schema["components"]["schemas"]
+
+    def has_example(ref_or_schema: dict) -> bool:
+        ref = ref_or_schema.get("$ref")
+        target = components[ref.rsplit("/", 1)[1]] if ref else ref_or_schema
+        return bool(target.get("examples") or target.get("example"))
+
+    routes = [
+        (p, m, op)
+        for p, ops in schema["paths"].items()
+        if p.startswith("/api/v1/authorities") or p == "/api/v1/applications"
+        for m, op in ops.items()
+    ]
+    assert len(routes) == 7
+    for path, method, op in routes:
+        body = op.get("requestBody", {}).get("content", {})
+        if "application/json" in body:
+            assert has_example(body["application/json"]["schema"]), (method, path, "request")
+        ok = op["responses"].get("200") or op["responses"].get("201")
+        content = ok.get("content", {}).get("application/json")
+        if content and content.get("schema"):
+            assert content.get("example") or has_example(content["schema"]), (method, path)
