@@ -22,3 +22,28 @@ def case_payload(**overrides: object) -> dict[str, object]:
     }
     body.update(overrides)
     return body
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(base: str, *, attempts: int = 150) -> None:
+    """Poll `{base}/readyz` until the server answers 200 (or fail the test)."""
+    import time
+
+    import httpx
+
+    for _ in range(attempts):
+        try:
+            if httpx.get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"server at {base} did not become ready")

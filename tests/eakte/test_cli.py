@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import jwt
 
-from support import case_payload
+from support import case_payload, free_port, wait_ready
 
 EAKTE = [sys.executable, "-m", "eakte.cli"]
 
@@ -50,16 +48,10 @@ def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
     assert "EAKTE_JWT_SECRET is missing" in result.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
     """migrate + seed-demo --print-tokens + serve, then use a printed token like the README."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
-    port = _free_port()
+    port = free_port()
     env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_PORT=str(port))
     subprocess.run([*EAKTE, "migrate"], env=env, check=True, capture_output=True)
     seeded = subprocess.run(
@@ -81,14 +73,7 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("server did not become ready")
+        wait_ready(base)
         clerk = {"Authorization": f"Bearer {tokens['TOKEN_NUERNBERG_CLERK']}"}
         me = httpx.get(f"{base}/api/v1/me", headers=clerk)
         assert me.status_code == 200 and me.json()["tenant"] == "nuernberg"
