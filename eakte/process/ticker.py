@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
@@ -54,21 +55,34 @@ def _skip_locked(session: AsyncSession) -> dict[str, bool]:
 
 
 async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime) -> str | None:
-    """Fire one deadline if it still runs; returns the action taken, '' if none, None if gone."""
+    """Fire one deadline if it still runs; returns the action taken, '' if none, None if gone.
+
+    Locks in the same order as an official's action (the instance row first, then its
+    deadlines), so a tick and an action on the same case never deadlock; a case whose
+    instance is locked right now is skipped and picked up by the next tick.
+    """
+    case_id = await session.scalar(
+        select(ProcessDeadline.case_id).where(
+            ProcessDeadline.id == deadline_id, ProcessDeadline.status == DEADLINE_RUNNING
+        )
+    )
+    if case_id is None:
+        return None
+    row = await session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.case_id == case_id)
+        .with_for_update(**_skip_locked(session))
+        .execution_options(populate_existing=True)
+    )
+    if row is None:
+        return None
     deadline = await session.scalar(
         select(ProcessDeadline)
         .where(ProcessDeadline.id == deadline_id, ProcessDeadline.status == DEADLINE_RUNNING)
-        .with_for_update(**_skip_locked(session))
         .execution_options(populate_existing=True)
     )
     if deadline is None:
         return None
-    row = await session.scalar(
-        select(ProcessInstance)
-        .where(ProcessInstance.case_id == deadline.case_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
     case = await session.get(Case, deadline.case_id)
     tenant = await session.get(Tenant, deadline.tenant_id)
     assert row is not None and case is not None and tenant is not None
@@ -163,7 +177,7 @@ async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) 
         try:
             async with db.session() as session:
                 taken = await _fire_one(session, did, now)
-        except (errors.ActionConflict, wf.WorkflowError) as exc:
+        except (errors.ActionConflict, wf.WorkflowError, DBAPIError) as exc:
             log.warning("deadline %s not fired: %s", did, exc)
             report.failed.append(str(did))
             continue
