@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
 	$(BIN)/python bench/collab/run.py
+	$(BIN)/python bench/status.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info
