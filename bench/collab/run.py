@@ -309,8 +309,9 @@ async def main() -> int:
     parser.add_argument(
         "--launcher",
         choices=["uvicorn", "serve"],
-        default="uvicorn",
-        help="uvicorn: no permessage-deflate (default); serve: `eakte serve` as shipped",
+        default="serve",
+        help="serve: `eakte serve` as shipped (default, no permessage-deflate); "
+        "uvicorn: the app under plain uvicorn without permessage-deflate",
     )
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
     args = parser.parse_args()
