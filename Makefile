@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean venv
+.PHONY: run test lint bench clean venv fuzz web
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+fuzz: $(STAMP)
+	EAKTE_FUZZ_EXAMPLES=$${EAKTE_FUZZ_EXAMPLES:-300} $(BIN)/python -m pytest -q tests/hardening/test_openapi_fuzz.py
+
+# Rebuild the web app into eakte/webapp/static (committed; `make run` needs no Node).
+web:
+	cd web && npm ci --no-audit --no-fund && npm run build
 
 lint: $(STAMP)
 	$(BIN)/ruff check eakte workflows storage tests bench

@@ -34,10 +34,11 @@ from eakte.documents.store import build_store
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.limits import BodyLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
-from eakte.openapi import problems
+from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
 from eakte.tenants.service import TenantDirectory
+from eakte.webapp.router import build_router as build_webapp_router
 
 log = logging.getLogger("eakte")
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
 
     install_error_handlers(app)
+    install_generic_problems(app)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(PoolTimeoutError)
@@ -134,4 +136,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
+    app.include_router(build_webapp_router(settings))
     return app

@@ -1,4 +1,4 @@
-"""The `eakte` command line: serve, migrate, seed-demo, token, fsck, audit verify."""
+"""The `eakte` command line: serve, migrate, seed-demo, seed-load, token, fsck, audit verify."""
 
 from __future__ import annotations
 
@@ -150,6 +150,55 @@ def serve(
         ws_per_message_deflate=False,
         ws_max_size=settings.collab_max_message_bytes,
     )
+
+
+@app.command("seed-load")
+def seed_load(
+    cases: Annotated[int, typer.Option(min=1, help="how many case files to create")] = 1000,
+    tenants: Annotated[int, typer.Option(min=1, max=50, help="spread over this many cities")] = 3,
+    documents: Annotated[
+        int, typer.Option(min=0, max=20, help="documents (one small version each) per case")
+    ] = 1,
+    batch: Annotated[int, typer.Option(min=100, help="rows per transaction")] = 2000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same names)")] = 1,
+) -> None:
+    """Bulk-insert realistic synthetic case files for load tests (dev mode only)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from eakte.documents.store import build_store
+    from eakte.seedload import seed_load as run_seed_load
+
+    settings = _settings()
+    if not settings.dev_mode:
+        err.print("[red]seed-load is only available in dev mode (EAKTE_ENV=dev)[/red]")
+        raise typer.Exit(2)
+    columns = (
+        TextColumn("seeding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task("cases", total=cases)
+        done = run_seed_load(
+            database_url=settings.resolved_database_url(),
+            store=build_store(settings),
+            cases=cases,
+            tenants=tenants,
+            documents_per_case=documents,
+            batch_size=batch,
+            seed=seed,
+            progress=lambda n: bar.advance(task, n),
+        )
+    err.print(f"[green]{done} synthetic case files created over {tenants} tenants[/green]")
 
 
 @app.command()

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_audience: str | None = None
     oidc_algorithms: list[str] = ["RS256", "ES256"]
+    oidc_client_id: str | None = None
+    oidc_scope: str = "openid profile"
 
     access_failures_per_file_number: int = Field(default=10, ge=1)
     access_failures_per_address: int = Field(default=30, ge=1)

@@ -40,8 +40,11 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(write_session)]
-ReadSessionDep = Annotated[AsyncSession, Depends(read_session)]
+# scope="function": commit (and close) before the response is sent, so that a client never
+# sees a 2xx for a write that a crash or a failed commit then loses. (FastAPI's default,
+# "request", runs the exit code of a yield dependency only after the response went out.)
+SessionDep = Annotated[AsyncSession, Depends(write_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 

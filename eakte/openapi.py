@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import FastAPI
 from pydantic import BaseModel
 
 _DESCRIPTIONS = {
@@ -43,3 +44,42 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
         }
         for code in codes
     }
+
+
+def document_generic_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the problems any operation can answer, whatever its route declares.
+
+    A body that is not UTF-8 or not JSON is a 400 before the route runs, and a lost
+    database is a 503 on every route that reads or writes.
+    """
+    problem = problems(400, 503)
+    for path, operations in schema.get("paths", {}).items():
+        for _method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if "requestBody" in operation and "400" not in responses:
+                responses["400"] = _schema_entry(problem[400])
+            if path != "/healthz" and "503" not in responses:
+                responses["503"] = _schema_entry(problem[503])
+    return schema
+
+
+def _schema_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Problem"}
+    return {
+        "description": entry["description"],
+        "content": {"application/problem+json": {"schema": ref}},
+    }
+
+
+def install_generic_problems(app: FastAPI) -> None:
+    """Make `app.openapi()` include `document_generic_problems`."""
+    build = app.openapi
+
+    def _openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_generic_problems(build())
+        return app.openapi_schema
+
+    app.openapi = _openapi  # type: ignore[method-assign]

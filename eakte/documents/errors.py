@@ -61,3 +61,15 @@ class ContentUnavailable(ServiceUnavailable):
 
 class StorageUnavailable(ServiceUnavailable):
     slug, title = "storage-unavailable", "The object store is not reachable"
+
+
+class PolyglotFile(UnsupportedMediaType):
+    slug, title = "polyglot-file", "The file is also an archive (a polyglot)"
+
+
+class ActiveContent(UnsupportedMediaType):
+    slug, title = "active-content", "The file carries HTML or script content"
+
+
+class ArchiveBomb(UnsupportedMediaType):
+    slug, title = "archive-bomb", "The document's archive would inflate far beyond its size"

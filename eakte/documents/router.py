@@ -37,9 +37,12 @@ VersionNumber = Annotated[int, Path(ge=1, le=1_000_000, description="version num
 _CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The bytes (media type as detected on upload)",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
     },
-    206: {"description": "The requested byte range"},
+    206: {
+        "description": "The requested byte range",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    },
     304: {"description": "Not modified (If-None-Match matched the ETag)"},
     **problems(401, 403, 404, 416, 422, 503),
 }

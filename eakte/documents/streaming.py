@@ -21,6 +21,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
+from eakte.documents.content import TAIL_BYTES, check_content
 from eakte.documents.errors import (
     EmptyUpload,
     MalformedUpload,
@@ -134,6 +135,8 @@ class UploadReceiver:
         self._file_seen = False
         self._head: list[bytes] = []
         self._head_size = 0
+        self._sniffed = b""
+        self._tail = bytearray()
         self._file_size = 0
         self._media_type = ""
         self._filename = ""
@@ -279,6 +282,9 @@ class UploadReceiver:
         self._file_size += len(data)
         if self._file_size > self.policy.max_bytes:
             raise _upload_too_large(self.policy)
+        self._tail += data
+        if len(self._tail) > TAIL_BYTES:
+            del self._tail[: len(self._tail) - TAIL_BYTES]
         if self._pipe is None:
             self._head.append(data)
             self._head_size += len(data)
@@ -298,6 +304,9 @@ class UploadReceiver:
         assert self._pipe is not None and self._put is not None
         self._pipe.close()
         info = await self._put_result()
+        await anyio.to_thread.run_sync(
+            check_content, self._media_type, self._sniffed, bytes(self._tail), info.size
+        )
         self.file = StoredFile(
             key=self.key, info=info, filename=self._filename, media_type=self._media_type
         )
@@ -305,7 +314,8 @@ class UploadReceiver:
     async def _start_put(self) -> None:
         head = b"".join(self._head)
         self._head = []
-        self._media_type = await anyio.to_thread.run_sync(detect, head[:SNIFF_BYTES])
+        self._sniffed = head[:SNIFF_BYTES]
+        self._media_type = await anyio.to_thread.run_sync(detect, self._sniffed)
         check_type(self._media_type, self._filename, self.policy.allowed_media_types)
         self.check_fields(self.fields, False)
         pipe = self._pipe = BytePipe()

@@ -1,0 +1,45 @@
+// Fetch wrapper: bearer token, JSON, RFC 9457 problem details as ApiError.
+import { session, signOut } from './auth.js'
+
+export class ApiError extends Error {
+  constructor (status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`)
+    this.status = status
+    this.problem = problem
+    this.type = (problem.type || '').replace('urn:eakte:problem:', '')
+  }
+}
+
+export function problemText (err) {
+  if (!(err instanceof ApiError)) return String(err.message || err)
+  const p = err.problem
+  const reasons = (p.reasons || []).map((r) => r.de).join('; ')
+  const fields = (p.errors || []).map((e) => `${(e.loc || []).slice(-1)[0] || e.field || ''}: ${e.msg || e.message || ''}`).join('; ')
+  return [p.title, p.detail, reasons, fields].filter(Boolean).join(' – ')
+}
+
+export async function parseProblem (status, text) {
+  try {
+    return new ApiError(status, JSON.parse(text))
+  } catch {
+    return new ApiError(status, { title: `HTTP ${status}`, detail: text.slice(0, 200) })
+  }
+}
+
+export async function api (path, { method = 'GET', body, headers = {}, raw = false } = {}) {
+  const init = { method, headers: { ...headers } }
+  const token = session()?.token
+  if (token) init.headers.Authorization = `Bearer ${token}`
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  const response = await fetch(path, init)
+  if (response.status === 401 && token) {
+    signOut('Die Anmeldung ist abgelaufen. Bitte neu anmelden.')
+  }
+  if (!response.ok) throw await parseProblem(response.status, await response.text())
+  if (raw) return response
+  if (response.status === 204) return null
+  return response.json()
+}

@@ -1,0 +1,232 @@
+// One case: live workspace (fields, Vermerk, decision, checklist, conditions), documents, procedure.
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import { api, problemText } from './api.js'
+import { session, canWrite } from './auth.js'
+import { h, clear, notice } from './dom.js'
+import { collabEditor } from './editor.js'
+import { renderDocuments } from './documents.js'
+import { renderProcess } from './process.js'
+
+const FIELDS = [
+  ['title', 'Vorhaben (Titel)'],
+  ['description', 'Beschreibung', 'textarea'],
+  ['site_address', 'Adresse'],
+  ['site_gemarkung', 'Gemarkung'],
+  ['site_flurstueck', 'Flurstück'],
+  ['applicant_name', 'Antragsteller'],
+  ['applicant_email', 'E-Mail Antragsteller']
+]
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2']
+
+export function renderCase (main, caseId, navigate) {
+  const s = session()
+  const writable = canWrite()
+  const head = h('div.casehead', h('p.muted', 'Lade Vorgang …'))
+  const connection = h('span.badge#connection', 'verbinde …')
+  const presence = h('ul.presence#presence')
+  const workspace = h('section.col')
+  const side = h('section.col')
+  clear(main, head, h('div.row.presencebar', connection, writable ? null : h('span.badge', 'nur lesend'), h('span.muted', 'Anwesend:'), presence), h('div.columns', workspace, side))
+
+  const doc = new Y.Doc()
+  const wsBase = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/collab`
+  const provider = new WebsocketProvider(wsBase, caseId, doc, { params: { token: s.token } })
+  const color = COLORS[Math.floor(Math.random() * COLORS.length)]
+  provider.awareness.setLocalStateField('user', { name: s.name, color, colorLight: color + '33' })
+
+  provider.on('status', ({ status }) => {
+    connection.textContent = { connected: 'live verbunden', connecting: 'verbinde …', disconnected: 'getrennt' }[status] || status
+    connection.className = `badge ${status}`
+  })
+  provider.on('connection-close', (event) => {
+    if (event && [4401, 4403, 4404].includes(event.code)) {
+      provider.shouldConnect = false
+      connection.textContent = `kein Zugriff (${event.code}: ${event.reason || ''})`
+      connection.className = 'badge disconnected'
+    }
+  })
+  const renderPresence = () => {
+    const people = new Map()
+    for (const [clientId, state] of provider.awareness.getStates()) {
+      if (state.user) people.set(state.user.name + (clientId === doc.clientID ? ' (Sie)' : ''), state.user.color)
+    }
+    clear(presence, [...people].map(([name, c]) => h('li', h('span.dot', { style: `background:${c}` }), name)))
+  }
+  provider.awareness.on('change', renderPresence)
+  renderPresence()
+
+  const notes = h('div.editor#notes-editor')
+  const decision = h('div.editor#decision-editor')
+  const fields = h('div.grid#fields')
+  const checklist = h('div#checklist')
+  const conditions = h('div#conditions')
+  clear(workspace,
+    h('div.card', h('h2', 'Angaben zum Vorgang'), fields),
+    h('div.card', h('h2', 'Vermerk'), notes),
+    h('div.card', h('h2', 'Prüfliste'), checklist),
+    h('div.card', h('h2', 'Nebenbestimmungen'), conditions),
+    h('div.card', h('h2', 'Entscheidungsentwurf'), decision))
+
+  const editors = [
+    collabEditor(notes, doc.getText('notes'), provider.awareness, { readOnly: !writable, hint: 'Vermerk zum Vorgang …' }),
+    collabEditor(decision, doc.getText('decision'), provider.awareness, { readOnly: !writable, hint: 'Entwurf der Entscheidung …' })
+  ]
+  bindFields(fields, doc.getMap('fields'), writable)
+  bindChecklist(checklist, doc.getArray('checklist'), writable, s.name)
+  bindConditions(conditions, doc.getArray('conditions'), writable)
+
+  const fieldsMap = doc.getMap('fields')
+  const title = h('span#case-title')
+  fieldsMap.observe(() => { if (fieldsMap.get('title')) title.textContent = fieldsMap.get('title') })
+  const caseInfo = async () => {
+    try {
+      const c = await api(`/api/v1/cases/${caseId}`)
+      title.textContent = fieldsMap.get('title') || c.title
+      clear(head,
+        h('a.back', { href: '/app/', onclick: (e) => { e.preventDefault(); navigate('/app/') } }, '‹ Vorgänge'),
+        h('h1', h('span#file-number', c.file_number), ' – ', title),
+        h('p.muted', `${c.procedure} · ${c.site.address} · ${c.applicant.name}`))
+    } catch (err) {
+      notice(head, 'error', problemText(err))
+    }
+  }
+  caseInfo()
+  const processBox = h('div.card#process')
+  const documentsBox = h('div.card#documents')
+  side.append(processBox, documentsBox)
+  // Tell the others in the room that the procedure or the documents changed (via awareness),
+  // so their panels reload without polling.
+  const changed = {}
+  const signal = (kind) => {
+    changed[kind] = Date.now()
+    provider.awareness.setLocalStateField('changed', { ...changed })
+  }
+  const reloadProcess = renderProcess(processBox, caseId, {
+    onChange: () => { caseInfo(); signal('process') }
+  })
+  const reloadDocuments = renderDocuments(documentsBox, caseId, { onChange: () => signal('documents') })
+  const seen = new Map()
+  provider.awareness.on('change', () => {
+    for (const [clientId, state] of provider.awareness.getStates()) {
+      if (clientId === doc.clientID) continue
+      const before = seen.get(clientId)
+      const now = state.changed || {}
+      seen.set(clientId, now)
+      if (!before) continue // first seen: our panels were loaded after its changes
+      if ((now.process || 0) > (before.process || 0)) { reloadProcess(true, true); caseInfo() }
+      if ((now.documents || 0) > (before.documents || 0)) reloadDocuments()
+    }
+  })
+
+  return () => {
+    editors.forEach((v) => v.destroy())
+    provider.awareness.setLocalState(null)
+    provider.destroy()
+    doc.destroy()
+  }
+}
+
+function bindFields (box, map, writable) {
+  const inputs = {}
+  for (const [key, label, kind] of FIELDS) {
+    const input = h(kind === 'textarea' ? 'textarea' : 'input', {
+      name: key,
+      id: `field-${key}`,
+      disabled: !writable,
+      rows: kind === 'textarea' ? 3 : undefined
+    })
+    input.addEventListener('input', () => map.set(key, input.value))
+    inputs[key] = input
+    box.append(h(kind === 'textarea' ? 'label.wide' : 'label', label, input))
+  }
+  const sync = () => {
+    for (const [key, input] of Object.entries(inputs)) {
+      const value = map.get(key) ?? ''
+      if (input.value === value) continue
+      const focused = document.activeElement === input
+      const { selectionStart, selectionEnd } = input
+      input.value = value
+      if (focused) input.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length))
+    }
+  }
+  map.observe(sync)
+  sync()
+}
+
+function itemText (item) {
+  if (item instanceof Y.Map) return item.get('text') ?? ''
+  return typeof item === 'string' ? item : String(item ?? '')
+}
+
+function editableList (box, yarray, writable, { render, create, placeholder: hint, addId }) {
+  const list = h('ul.items')
+  const input = h('input', { id: addId, placeholder: hint, disabled: !writable })
+  const add = (e) => {
+    e.preventDefault()
+    const text = input.value.trim()
+    if (!text) return
+    yarray.push([create(text)])
+    input.value = ''
+  }
+  box.append(list)
+  if (writable) box.append(h('form.row', { onsubmit: add }, input, h('button', { type: 'submit' }, 'Hinzufügen')))
+  const draw = () => {
+    clear(list, yarray.toArray().map((item, index) => h('li', render(item, index),
+      writable ? h('button.link.remove', { title: 'Entfernen', onclick: () => yarray.delete(index, 1) }, '✕') : null)))
+    if (!yarray.length) list.append(h('li.muted', 'Noch keine Einträge.'))
+  }
+  yarray.observeDeep(draw)
+  draw()
+}
+
+function bindChecklist (box, yarray, writable, name) {
+  editableList(box, yarray, writable, {
+    addId: 'checklist-add',
+    placeholder: 'Neuer Prüfpunkt …',
+    create: (text) => {
+      const m = new Y.Map()
+      m.set('text', text)
+      m.set('done', false)
+      m.set('by', '')
+      return m
+    },
+    render: (item) => {
+      const isMap = item instanceof Y.Map
+      const done = isMap && !!item.get('done')
+      const box = h('input', {
+        type: 'checkbox',
+        checked: done,
+        disabled: !writable || !isMap,
+        onchange: (e) => item.doc.transact(() => {
+          item.set('done', e.target.checked)
+          item.set('by', e.target.checked ? name : '')
+        })
+      })
+      return h('label.check', { class: done ? 'check done' : 'check' }, box, itemText(item),
+        done && item.get('by') ? h('span.muted', ` (erledigt: ${item.get('by')})`) : null)
+    }
+  })
+}
+
+function bindConditions (box, yarray, writable) {
+  editableList(box, yarray, writable, {
+    addId: 'conditions-add',
+    placeholder: 'Neue Nebenbestimmung …',
+    create: (text) => {
+      const m = new Y.Map()
+      m.set('text', text)
+      return m
+    },
+    render: (item, index) => {
+      const text = itemText(item)
+      if (!writable) return h('span', `${index + 1}. ${text}`)
+      const input = h('input.inline', { value: text })
+      input.addEventListener('change', () => {
+        if (item instanceof Y.Map) item.set('text', input.value)
+        else yarray.doc.transact(() => { yarray.delete(index, 1); yarray.insert(index, [input.value]) })
+      })
+      return h('span.row.grow', h('span.muted', `${index + 1}.`), input)
+    }
+  })
+}
