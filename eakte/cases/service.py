@@ -26,6 +26,7 @@ from eakte.process.models import Participation
 from eakte.tenants.service import get_tenant, next_file_number
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
+MIN_INDEXED_TERM = 3
 
 
 def search_text(values: dict[str, Any]) -> str:
@@ -170,14 +171,20 @@ async def list_cases(
         stmt = stmt.where(Case.procedure == procedure)
     if q and q.strip():
         for term in q.casefold().split():
-            stmt = stmt.where(Case.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+            # a term shorter than a trigram cannot use the trigram index on PostgreSQL (0006)
+            # and would make it read the whole index: match it on an unindexed expression
+            haystack = Case.search_text if len(term) >= MIN_INDEXED_TERM else Case.search_text + ""
+            stmt = stmt.where(haystack.like(f"%{_like_escape(term)}%", escape="\\"))
     if cursor:
         created, ident = decode_cursor(cursor)
         stmt = stmt.where(
+            # the redundant `<=` lets the (tenant_id, created_at, id) index start at the cursor
+            # instead of filtering every newer case (deep pages cost what the first one does)
+            Case.created_at <= created,
             or_(
                 Case.created_at < created,
                 and_(Case.created_at == created, Case.id < ident),
-            )
+            ),
         )
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
     rows = list((await session.scalars(stmt)).all())

@@ -18,7 +18,10 @@ class Document(Base):
     """A document of a case; its content lives in `DocumentVersion` rows, never overwritten."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_tenant_case", "tenant_id", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_documents_tenant_case", "tenant_id", "case_id", "created_at"),
+        Index("ix_documents_case", "case_id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))

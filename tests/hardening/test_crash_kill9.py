@@ -38,7 +38,7 @@ EAKTE = [sys.executable, "-m", "eakte.cli"]
 SERVERS = 4
 CLIENTS_PER_SERVER = 4
 KILLS = int(os.environ.get("EAKTE_CRASH_KILLS", "50"))
-BUDGET_SECONDS = 75.0
+BUDGET_SECONDS = 80.0
 NACHFORDERN = {
     "maengel": ["Lageplan"],
     "frist_bis": "2030-01-31",
@@ -120,6 +120,7 @@ async def _client_loop(
     ledger: Ledger,
     rng: random.Random,
     stop: asyncio.Event,
+    answered: list[int],
 ) -> None:
     while not stop.is_set():
         op = rng.choice(["document", "document", "version", "action", "action", "case"])
@@ -127,6 +128,7 @@ async def _client_loop(
         ledger.requests += 1
         try:
             await _one(client, base, headers, ledger, rng, op)
+            answered[0] += 1
         except httpx.HTTPError:
             ledger.broken_connections += 1
             await asyncio.sleep(0.02)  # the server is gone; the slot restarts it
@@ -210,16 +212,28 @@ async def _run_slot(
     while ledger.kill_points < KILLS and time.monotonic() < deadline:
         await slot.start()
         stop = asyncio.Event()
+        answered = [0]
         async with httpx.AsyncClient(timeout=30) as client:
             tasks = [
                 asyncio.create_task(
                     _client_loop(
-                        client, slot.base, headers, ledger, random.Random(rng.random()), stop
+                        client,
+                        slot.base,
+                        headers,
+                        ledger,
+                        random.Random(rng.random()),
+                        stop,
+                        answered,
                     )
                 )
                 for _ in range(CLIENTS_PER_SERVER)
             ]
-            await asyncio.sleep(rng.uniform(0.15, 0.9))
+            # let the fresh process answer something first (its first requests are slow
+            # on a loaded machine), then kill it at a random moment
+            warm = time.monotonic() + 10
+            while answered[0] < 2 and time.monotonic() < warm:
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(rng.uniform(0.05, 0.6))
             if ledger.in_flight:
                 ledger.kill_points += 1
             slot.kill()

@@ -3,10 +3,11 @@
 Every operation gets generated requests (valid and invalid) as every role, with ids that exist
 some of the time; no response may be a 5xx, and every response must be documented (status code,
 content type, headers, body schema). `EAKTE_FUZZ_EXAMPLES` sets examples per operation and
-generation mode (`make fuzz` raises it). Multipart upload routes are fuzzed as JSON-less
-requests only through their documented parameters (schemathesis cannot build a valid file
-part); the attack corpus in test_upload_attacks.py covers their bodies. The WebSocket route is
-not in the OpenAPI schema and has its own malformed-message tests in tests/eakte/collab.
+generation mode (`make fuzz` raises it). The multipart upload routes are fuzzed like the
+others (schemathesis builds multipart bodies from the documented form; random file bytes
+mostly end as 415/422); test_upload_attacks.py sends the deliberately hostile bodies. The
+WebSocket route is not in the OpenAPI schema; its malformed-message tests are in
+tests/eakte/collab.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from eakte.db import Database
 from eakte.tenants.service import ensure_tenant
 from support import TENANT_A, TENANT_B, case_payload
 
-EXAMPLES = int(os.environ.get("EAKTE_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("EAKTE_FUZZ_EXAMPLES", "25"))
 # `make test` replays the same examples; a `make fuzz` run explores new ones each time
 DERANDOMIZE = "EAKTE_FUZZ_EXAMPLES" not in os.environ
 ROLES = ["clerk", "approver", "agency", "auditor", "admin", "applicant", None]
