@@ -74,8 +74,12 @@ async def record(
     case_id: uuid.UUID | None = None,
     payload: dict[str, Any] | None = None,
     at: datetime | None = None,
+    actor_name: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the tenant's chain in the caller's transaction."""
+    """Append one event to the tenant's chain in the caller's transaction.
+
+    `actor` is a principal, or a subject string (e.g. `system`) with an optional `actor_name`.
+    """
     payload = payload or {}
     head = await _lock_head(session, tenant)
     event = AuditEvent(
@@ -83,7 +87,7 @@ async def record(
         seq=head.last_seq + 1,
         occurred_at=(at or utcnow()).astimezone(UTC),
         actor=actor.sub if isinstance(actor, Principal) else actor,
-        actor_name=actor.name if isinstance(actor, Principal) else None,
+        actor_name=actor.name if isinstance(actor, Principal) else actor_name,
         action=action,
         case_id=case_id,
         payload=json.loads(canonical_json(payload)),

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,8 +97,3 @@ async def build_context(
         municipal_consent=_municipal_consent(participations),
         flags=frozenset(flags),
     )
-
-
-def jsonable_input(values: dict[str, Any]) -> dict[str, Any]:
-    """Dates as ISO strings, for JSON columns."""
-    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}

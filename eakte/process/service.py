@@ -230,7 +230,8 @@ async def persist(
     await audit.record(
         session,
         tenant=case.tenant_id,
-        actor=actor.sub if actor is SYSTEM else _audit_actor(actor),
+        actor=actor.sub,
+        actor_name=None if actor is SYSTEM else actor.name or actor.sub,
         action="process.deadline_fired" if t.deadline else "process.transition",
         case_id=case.id,
         payload={
@@ -249,15 +250,6 @@ async def persist(
     return row
 
 
-def _audit_actor(actor: Actor) -> Principal:
-    return Principal(
-        sub=actor.sub,
-        tenant="",
-        roles=frozenset(Role(r) for r in actor.roles if r in Role.__members__),
-        name=actor.name or actor.sub,
-    )
-
-
 def _start_input(definition: wf.Definition, received_on: date, extra: dict[str, Any]) -> dict:
     values: dict[str, Any] = dict(extra)
     for field in definition.start.inputs:
@@ -274,11 +266,17 @@ async def start_process(
     received_on: date,
     start_input: dict[str, Any] | None = None,
     now: datetime,
+    row: ProcessInstance | None = None,
+    definition: wf.Definition | None = None,
 ) -> ProcessInstance:
-    """Create the case's process instance in its procedure's first state (receipt)."""
-    definition = get_definition(case.procedure)
+    """Start the case's procedure at its first state (receipt).
+
+    Without `row` this creates the case's process instance; with one (Art. 58 conversion) the
+    same instance continues in `definition`.
+    """
+    definition = definition or get_definition(case.procedure)
     tenant = await _tenant(session, case.tenant_id)
-    context = await build_context(session, case, None, actor.sub)
+    context = await build_context(session, case, row, actor.sub)
     try:
         result = wf.start_instance(
             definition,
@@ -291,7 +289,7 @@ async def start_process(
     except wf.WorkflowError as exc:
         raise map_workflow_error(exc) from exc
     return await persist(
-        session, case=case, row=None, definition=definition, result=result, actor=actor, now=now
+        session, case=case, row=row, definition=definition, result=result, actor=actor, now=now
     )
 
 
@@ -322,19 +320,14 @@ async def _convert(
         target = get_definition(str(effect.params.get("target") or effect.params.get("to")))
         await session.refresh(case)
         case.procedure = target.id
-        received = local_today(now)
-        tenant = await _tenant(session, case.tenant_id)
-        context = await build_context(session, case, row, actor.sub)
-        started = wf.start_instance(
-            target,
-            principal=engine_principal(actor),
-            input=_start_input(target, received, {}),
-            now=local(now),
-            context=context,
-            calendar=calendar_for(tenant.holiday_calendar),
-        )
-        await persist(
-            session, case=case, row=row, definition=target, result=started, actor=actor, now=now
+        await start_process(
+            session,
+            case=case,
+            actor=actor,
+            received_on=local_today(now),
+            now=now,
+            row=row,
+            definition=target,
         )
 
 

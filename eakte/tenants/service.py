@@ -102,22 +102,16 @@ async def next_file_number(session: AsyncSession, tenant: Tenant, year: int) -> 
     The counter is incremented in the caller's transaction, so a rollback gives
     the number back and concurrent creators queue on the row lock.
     """
-    result = await session.execute(
+    increment = (
         update(FileNumberCounter)
         .where(FileNumberCounter.tenant_id == tenant.slug, FileNumberCounter.year == year)
         .values(last_seq=FileNumberCounter.last_seq + 1)
         .returning(FileNumberCounter.last_seq)
     )
-    seq = result.scalar_one_or_none()
+    seq = (await session.execute(increment)).scalar_one_or_none()
     if seq is None:
         await _create_counter(session, tenant.slug, year)
-        result = await session.execute(
-            update(FileNumberCounter)
-            .where(FileNumberCounter.tenant_id == tenant.slug, FileNumberCounter.year == year)
-            .values(last_seq=FileNumberCounter.last_seq + 1)
-            .returning(FileNumberCounter.last_seq)
-        )
-        seq = result.scalar_one()
+        seq = (await session.execute(increment)).scalar_one()
     return tenant.file_number_pattern.format(year=year, seq=seq), seq
 
 
