@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from support import TENANT_A, TENANT_B
+from support import TENANT_A, TENANT_B, TINY_PDF
 
 ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = TINY_PDF
 DOCUMENT = "/api/v1/cases/{case_id}/documents/{document_id}"
 PARTICIPATION = "/api/v1/cases/{case_id}/participations/{participation_id}"
 UPLOAD = {"files": {"file": ("plan.pdf", PDF, "application/pdf")}}

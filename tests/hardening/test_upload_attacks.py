@@ -12,7 +12,6 @@ import io
 import socket
 import struct
 import zipfile
-import zlib
 from pathlib import Path
 
 import httpx
@@ -24,7 +23,7 @@ from eakte.app import create_app
 from eakte.audit.models import AuditEvent
 from eakte.documents.models import Document, DocumentVersion
 from storage import ObjectStore
-from support import TENANT_A
+from support import TENANT_A, minimal_pdf, png_image
 
 PROBLEM = "urn:eakte:problem:"
 
@@ -32,49 +31,14 @@ PROBLEM = "urn:eakte:problem:"
 # -- the corpus -------------------------------------------------------------------------
 
 
-def pdf(text: str = "Lageplan") -> bytes:
+def pdf() -> bytes:
     """A minimal valid one-page PDF."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+    return minimal_pdf()
 
 
 def png(*, comment: bytes | None = None) -> bytes:
     """A valid 2x2 PNG, optionally with a tEXt comment chunk."""
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
-    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
-    text = [_chunk(b"tEXt", b"Comment\x00" + comment)] if comment is not None else []
-    return b"".join(
-        [
-            b"\x89PNG\r\n\x1a\n",
-            _chunk(b"IHDR", header),
-            *text,
-            _chunk(b"IDAT", zlib.compress(raw)),
-            _chunk(b"IEND", b""),
-        ]
-    )
+    return png_image(comment=comment)
 
 
 def jpeg_with_comment(comment: bytes) -> bytes:

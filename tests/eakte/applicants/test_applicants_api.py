@@ -7,9 +7,9 @@ import asyncio
 import httpx
 import pytest
 
-from support import TENANT_A, TENANT_B
+from support import TENANT_A, TENANT_B, TINY_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = TINY_PDF
 APPS = "/api/v1/authorities/{tenant}/applications"
 
 

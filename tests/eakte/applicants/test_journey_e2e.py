@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import TEST_SECRET, free_port, wait_ready
+from support import TEST_SECRET, TINY_PDF, free_port, wait_ready
 
 EAKTE = [sys.executable, "-m", "eakte.cli"]
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = TINY_PDF
 
 
 @pytest.fixture

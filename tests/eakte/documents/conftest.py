@@ -12,7 +12,6 @@ import os
 import struct
 import uuid
 import zipfile
-import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -22,7 +21,7 @@ import pytest
 from eakte.config import Settings
 from storage import ObjectStore, S3Store
 from storage.testing import start_local_s3
-from support import TENANT_A
+from support import TENANT_A, minimal_pdf, png_image
 
 S3_ENDPOINT = os.environ.get("EAKTE_TEST_S3_ENDPOINT")
 STORES = ["filesystem"] + (["s3"] if S3_ENDPOINT else [])
@@ -115,48 +114,8 @@ def store_env(settings: Settings, cli_env: dict[str, str]) -> dict[str, str]:
 class Samples:
     """Small but real files of each kind, generated (no fixtures on disk)."""
 
-    @staticmethod
-    def pdf(text: str = "Lageplan", *, pad: int = 0) -> bytes:
-        """A minimal valid one-page PDF (with optional padding in a comment)."""
-        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
-        objects = [
-            b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        ]
-        out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-        offsets = []
-        for number, body in enumerate(objects, start=1):
-            offsets.append(len(out))
-            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-        if pad:
-            out += b"%" + b"x" * pad + b"\n"
-        xref = len(out)
-        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-        out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-            len(objects) + 1,
-            xref,
-        )
-        return bytes(out)
-
-    @staticmethod
-    def png(width: int = 2, height: int = 2) -> bytes:
-        """A valid RGB PNG."""
-
-        def chunk(kind: bytes, data: bytes) -> bytes:
-            crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-        raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-        return (
-            b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b"")
-        )
+    pdf = staticmethod(minimal_pdf)
+    png = staticmethod(png_image)
 
     @staticmethod
     def elf() -> bytes:

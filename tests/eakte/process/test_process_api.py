@@ -12,9 +12,9 @@ import pytest
 
 from eakte.db import Database
 from eakte.process.ticker import tick
-from support import TENANT_B
+from support import TENANT_B, TINY_PDF
 
-PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = TINY_PDF
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 
 
