@@ -35,10 +35,7 @@ def version_read(version: CollabVersion, document_version: int = 1) -> VersionRe
         name=version.name,
         seq=version.seq,
         document_id=version.document_id,
-        content_url=(
-            f"{documents.API}/{version.case_id}/documents/{version.document_id}"
-            f"/versions/{document_version}/content"
-        ),
+        content_url=documents.content_url(version.case_id, version.document_id, document_version),
         state_size=len(version.state),
         created_by=version.created_by,
         created_by_name=version.created_by_name,

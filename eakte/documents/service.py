@@ -81,6 +81,11 @@ def parse_fields(model: type[M], fields: dict[str, str]) -> M:
         raise _failed(exc) from exc
 
 
+def content_url(case_id: uuid.UUID, document_id: uuid.UUID, number: int) -> str:
+    """Where a version's bytes are downloaded."""
+    return f"{API}/{case_id}/documents/{document_id}/versions/{number}/content"
+
+
 def version_read(document: Document, version: DocumentVersion) -> VersionRead:
     """Map a version row to the API shape."""
     return VersionRead(
@@ -95,9 +100,7 @@ def version_read(document: Document, version: DocumentVersion) -> VersionRead:
         created_at=version.created_at,
         status=version.status,
         broken_at=version.broken_at,
-        content_url=(
-            f"{API}/{document.case_id}/documents/{document.id}/versions/{version.number}/content"
-        ),
+        content_url=content_url(document.case_id, document.id, version.number),
     )
 
 
