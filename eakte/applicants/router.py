@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.applicants import service
 from eakte.applicants.errors import IssuedDocumentNotFound, UploadsClosed
@@ -84,7 +85,7 @@ def _client(request: Request) -> str:
 
 async def _resolve(
     request: Request,
-    session: ReadSessionDep | SessionDep,
+    session: AsyncSession,
     tenant: str,
     file_number: str,
     principal: Principal | None,
