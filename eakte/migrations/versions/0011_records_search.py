@@ -1,0 +1,24 @@
+"""issue 15: records (closing, retention, holds, Aussonderung) and document search
+
+Reserved slot in the migration chain so that parallel work on the issues does not fork
+the Alembic history; the issue's work replaces this body.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-01 22:30:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
