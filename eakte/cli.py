@@ -323,9 +323,9 @@ def procedures_docs(
     """Generate docs/procedures.md (Mermaid diagrams, actions, deadlines) from the YAML."""
     from pathlib import Path
 
-    from workflows import load_all, render_markdown
+    from workflows import load_versions, render_markdown
 
-    text = render_markdown(load_all())
+    text = render_markdown([d for versions in load_versions().values() for d in versions])
     path = Path(output)
     if check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:

@@ -7,7 +7,9 @@ the engine returns.
 Stable API::
 
     load_definition(path) -> Definition              # DefinitionError names file + element
-    load_all(directory=None) -> dict[str, Definition]  # default: the shipped definitions
+    load_all(directory=None) -> dict[str, Definition]  # newest version of each
+    load_versions(directory=None) -> dict[str, tuple[Definition, ...]]  # all, oldest first
+    version_for(versions, received_on) -> Definition  # the version in force on that day
 
     start_instance(defn, *, principal, input, now, context, calendar) -> ApplyResult
     available_actions(defn, instance, principal_roles, context) -> list[ActionAvailability]
@@ -20,6 +22,7 @@ Stable API::
     statement_is_late(participation_deadline, received_on) -> bool
 
     HolidayCalendar(name, *, include_assumption, extra_holidays, extra_dates)
+    validate_calendar_name(name) -> name            # UnknownCalendar for a tenant's typo
     get_calendar("bavaria-augsburg"); CALENDARS; BAVARIA
     add_period(start, amount, unit, calendar, *, roll_forward=True) -> date
     is_expired(due, today) -> bool                 # due is the last day of the period
@@ -47,15 +50,19 @@ from workflows.calendar import (
     CALENDARS,
     FixedHoliday,
     HolidayCalendar,
+    UnknownCalendar,
     add_months,
     add_period,
     easter_sunday,
     get_calendar,
     is_expired,
+    validate_calendar_name,
 )
 from workflows.deadlines import (
+    ComputedEnd,
     ParticipationDeadline,
     compute_due,
+    compute_end,
     participation_deadline,
     statement_is_late,
 )
@@ -83,11 +90,18 @@ from workflows.errors import (
 )
 from workflows.guards import GUARDS, GuardCall, register_guard
 from workflows.instance import SYSTEM, Context, Instance, Principal
-from workflows.loader import DEFINITIONS_DIR, load_all, load_definition
+from workflows.loader import (
+    DEFINITIONS_DIR,
+    load_all,
+    load_definition,
+    load_versions,
+    version_for,
+)
 from workflows.model import (
     ROLES,
     Action,
     DeadlineRule,
+    DeadlineStop,
     DeadlineTrigger,
     Definition,
     FieldType,
@@ -121,8 +135,10 @@ __all__ = [
     "ApplyResult",
     "Context",
     "DeadlineNotDue",
+    "ComputedEnd",
     "DeadlineRule",
     "DeadlineStart",
+    "DeadlineStop",
     "DeadlineTrigger",
     "Definition",
     "DefinitionError",
@@ -150,12 +166,14 @@ __all__ = [
     "TransitionRecord",
     "Unit",
     "UnknownAction",
+    "UnknownCalendar",
     "WorkflowError",
     "add_months",
     "add_period",
     "apply",
     "available_actions",
     "compute_due",
+    "compute_end",
     "definition_to_dict",
     "due_deadline_action",
     "easter_sunday",
@@ -166,9 +184,12 @@ __all__ = [
     "is_expired",
     "load_all",
     "load_definition",
+    "load_versions",
     "participation_deadline",
     "register_guard",
     "render_markdown",
     "start_instance",
     "statement_is_late",
+    "validate_calendar_name",
+    "version_for",
 ]

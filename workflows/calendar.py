@@ -171,6 +171,23 @@ def get_calendar(name: str) -> HolidayCalendar:
         raise ValueError(f"unknown holiday calendar {name!r} (known: {known})") from None
 
 
+class UnknownCalendar(ValueError):
+    """A holiday calendar name that is not one of `CALENDARS`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.known = tuple(sorted(CALENDARS))
+        super().__init__(f"unknown holiday calendar {name!r} (known: {', '.join(self.known)})")
+
+
+def validate_calendar_name(name: str) -> str:
+    """`name` if it names a holiday calendar, else UnknownCalendar (refuse it when a tenant
+    is configured, not at every deadline computation)."""
+    if name not in CALENDARS:
+        raise UnknownCalendar(name)
+    return name
+
+
 def _days_in_month(year: int, month: int) -> int:
     nxt = date(year + month // 12, month % 12 + 1, 1)
     return (nxt - timedelta(days=1)).day

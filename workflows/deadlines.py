@@ -23,6 +23,48 @@ def period_amount(period: Period, values: Mapping[str, Any]) -> int:
     return value
 
 
+@dataclass(frozen=True)
+class ComputedEnd:
+    """A deadline's start (after the offset), its end before rolling and its last day."""
+
+    begins: date
+    unrolled: date
+    due: date
+    fixed_end: bool = False
+
+
+def compute_end(
+    rule: DeadlineRule,
+    anchor: date,
+    calendar: HolidayCalendar,
+    values: Mapping[str, Any] | None = None,
+    trigger: DeadlineTrigger | None = None,
+) -> ComputedEnd:
+    """Start, unrolled end and last day of `rule` running from `anchor` (not counted).
+
+    The offset (e.g. "three weeks after receipt") only moves the start and is never
+    rolled forward; the end of the period is, unless the rule says otherwise or the
+    trigger's `fixed_end_if` input is true (Art. 31 Abs. 3 S. 2 BayVwVfG).
+    """
+    values = values or {}
+    base = anchor
+    if rule.offset is not None:
+        amount = period_amount(rule.offset, values)
+        base = add_period(anchor, amount, rule.offset.unit, calendar, roll_forward=False)
+    fixed = False
+    if trigger is not None and trigger.fixed_end_if:
+        fixed = values.get(trigger.fixed_end_if.removeprefix(INPUT_REF)) is True
+    roll = rule.roll_forward and not fixed
+    period = trigger.period if trigger is not None and trigger.period else rule.period
+    if period is None:
+        end = base
+    else:
+        amount = period_amount(period, values)
+        end = add_period(base, amount, period.unit, calendar, roll_forward=False)
+    due = calendar.next_working_day(end) if roll else end
+    return ComputedEnd(begins=base, unrolled=end, due=due, fixed_end=fixed)
+
+
 def compute_due(
     rule: DeadlineRule,
     anchor: date,
@@ -30,21 +72,8 @@ def compute_due(
     values: Mapping[str, Any] | None = None,
     trigger: DeadlineTrigger | None = None,
 ) -> date:
-    """Last day of `rule` running from `anchor` (the event day, not counted).
-
-    The offset (e.g. "three weeks after receipt") only moves the start and is never
-    rolled forward; the end of the period is, unless the rule says otherwise.
-    """
-    values = values or {}
-    base = anchor
-    if rule.offset is not None:
-        amount = period_amount(rule.offset, values)
-        base = add_period(anchor, amount, rule.offset.unit, calendar, roll_forward=False)
-    period = trigger.period if trigger is not None and trigger.period else rule.period
-    if period is None:
-        return calendar.next_working_day(base) if rule.roll_forward else base
-    amount = period_amount(period, values)
-    return add_period(base, amount, period.unit, calendar, roll_forward=rule.roll_forward)
+    """Last day of `rule` running from `anchor` (the event day, not counted)."""
+    return compute_end(rule, anchor, calendar, values, trigger).due
 
 
 @dataclass(frozen=True)

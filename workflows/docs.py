@@ -40,7 +40,7 @@ def _mermaid(d: Definition) -> list[str]:
     lines.append(f"    [*] --> {d.initial_state} : {d.start.id}")
     for action in d.actions:
         for src in action.from_states:
-            lines.append(f"    {src} --> {action.to} : {action.id}")
+            lines.append(f"    {src} --> {action.target(src)} : {action.id}")
     for state in d.states:
         if state.final:
             lines.append(f"    {state.id} --> [*]")
@@ -81,7 +81,7 @@ def _action_row(action: Action, start: bool = False) -> list[str]:
     return [
         f"`{action.id}`",
         f"{action.label.de} / {action.label.en}",
-        f"{source} → {action.to}",
+        f"{source} → {'(bleibt)' if action.to == '.' else action.to}",
         ", ".join(action.roles),
         guards,
         _inputs(action),
@@ -105,6 +105,13 @@ def _deadline_row(rule: DeadlineRule) -> list[str]:
             text += f" ({_period(trig.period)})"
         if trig.guards:
             text += " wenn " + ", ".join(f"`{g}`" for g in trig.guards)
+        if trig.fixed_end_if:
+            text += f" (festes Fristende wenn `{trig.fixed_end_if}`)"
+        starts.append(text)
+    for stop in rule.stop:
+        text = f"endet bei `{stop.action}`"
+        if stop.guards:
+            text += " wenn " + ", ".join(f"`{g}`" for g in stop.guards)
         starts.append(text)
     return [
         f"`{rule.id}`",
@@ -119,8 +126,18 @@ def _deadline_row(rule: DeadlineRule) -> list[str]:
 
 
 def _procedure(d: Definition) -> list[str]:
-    lines = [f"## {d.id}: {d.title.de}", "", f"*{d.title.en}*", ""]
+    lines = [f"## {d.id} v{d.version}: {d.title.de}", "", f"*{d.title.en}*", ""]
     lines.append(f"- Version: {d.version}")
+    if d.valid_from:
+        lines.append(
+            f"- Gilt für Anträge mit Eingang ab / applies to cases received from: "
+            f"{d.valid_from.isoformat()}"
+        )
+    if d.required_documents:
+        lines.append(
+            "- Erforderliche Bauvorlagen / required documents: "
+            + ", ".join(f"`{k}`" for k in d.required_documents)
+        )
     lines.append(f"- Rechtsgrundlage: {d.legal_basis}")
     if d.fassung:
         lines.append(f"- Fassung: {d.fassung}")
@@ -200,6 +217,7 @@ def render_markdown(definitions: Mapping[str, Definition] | Iterable[Definition]
     used = sorted(
         {g for d in ordered for a in (d.start, *d.actions) for g in a.guards}
         | {g for d in ordered for r in d.deadlines for t in r.start for g in t.guards}
+        | {g for d in ordered for r in d.deadlines for t in r.stop for g in t.guards}
     )
     if used:
         lines += ["## Guards", ""]

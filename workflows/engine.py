@@ -6,13 +6,14 @@ holiday calendar and the guard context are passed in; nothing is read or stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from workflows.calendar import HolidayCalendar, is_expired
-from workflows.deadlines import compute_due
+from workflows.deadlines import compute_end
 from workflows.errors import (
     ActionNotAllowed,
     DeadlineNotDue,
@@ -37,8 +38,26 @@ from workflows.results import (
 ContextLike = Context | Mapping[str, Any] | None
 
 
+RECORD_INTO = re.compile(r"^([a-z][a-z0-9_]*)\[(\$[a-z_]+\.[a-z0-9_]+)\](\?)?$")
+"""`name[$input.key]`: record into entry `key` (or each key of a list) of the mapping
+variable `name`; `name[$input.key]?` only fills entries that are still missing."""
+MAX = "$max"
+"""`{$max: [expr, ...]}`: the latest of the dates the expressions resolve to."""
+
+
+def _as_day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return None
+
+
 class _Env:
-    """Resolves `$input.x`, `$var.x`, `$deadline.x`, `$principal.id`, `$today`, `$now`."""
+    """Resolves `$input.x`, `$var.x`, `$deadline.x`, `$unrolled.x`, `$principal.id`,
+    `$today`, `$now`; mappings and lists recursively; `{$max: [...]}` to the latest date."""
 
     def __init__(
         self,
@@ -47,14 +66,24 @@ class _Env:
         deadlines: Mapping[str, date],
         principal: Principal,
         now: datetime,
+        unrolled: Mapping[str, date] | None = None,
     ) -> None:
         self.values = values
         self.variables = variables
         self.deadlines = deadlines
+        self.unrolled = {**deadlines, **(unrolled or {})}
         self.principal = principal
         self.now = now
 
     def resolve(self, expr: Any) -> Any:
+        if isinstance(expr, Mapping):
+            if set(expr) == {MAX}:
+                days = [_as_day(self.resolve(e)) for e in expr[MAX]]
+                known = [d for d in days if d is not None]
+                return max(known) if known else None
+            return {k: self.resolve(v) for k, v in expr.items()}
+        if isinstance(expr, list):
+            return [self.resolve(v) for v in expr]
         if not isinstance(expr, str) or not expr.startswith("$"):
             return expr
         if expr == "$principal.id":
@@ -68,6 +97,7 @@ class _Env:
             "input": self.values,
             "var": self.variables,
             "deadline": self.deadlines,
+            "unrolled": self.unrolled,
         }.get(scope, {})
         return source.get(name)
 
@@ -80,6 +110,31 @@ class _Env:
         if isinstance(value, str):
             return date.fromisoformat(value[:10])
         raise WorkflowError(f"{expr} does not resolve to a date (got {value!r})")
+
+
+BEGINS_VAR = "fristbeginn"
+"""Variable the engine keeps: the day each deadline started to run (anchor + offset),
+e.g. whether a Nachforderung was sent before the Fiktion clock began (Art. 68 Abs. 2)."""
+
+
+def _record(action: Action, env: _Env, current: Mapping[str, Any]) -> dict[str, Any]:
+    """The instance variables after the action's `record` entries."""
+    variables = dict(current)
+    for name, expr in action.record.items():
+        into = RECORD_INTO.match(name)
+        if into is None:
+            variables[name] = jsonable(env.resolve(expr))
+            continue
+        target, key_expr, only_missing = into.groups()
+        keys = env.resolve(key_expr)
+        table = dict(variables.get(target) or {})
+        for key in keys if isinstance(keys, list) else [keys]:
+            if key is None or (only_missing and str(key) in table):
+                continue
+            table[str(key)] = jsonable(env.resolve(expr))
+        variables[target] = table
+        env.variables = variables
+    return variables
 
 
 def _check_instance(definition: Definition, instance: Instance) -> None:
@@ -95,6 +150,7 @@ def available_actions(
     instance: Instance,
     principal_roles: Iterable[str],
     context: ContextLike = None,
+    today: date | None = None,
 ) -> list[ActionAvailability]:
     """Actions the roles allow from the current state, each with guard results."""
     _check_instance(definition, instance)
@@ -104,7 +160,7 @@ def available_actions(
     for action in definition.actions:
         if instance.state not in action.from_states or not roles & set(action.roles):
             continue
-        call = GuardCall(action.id, instance, ctx, ctx.principal_id, None)
+        call = GuardCall(action.id, instance, ctx, ctx.principal_id, None, today)
         reasons = evaluate_guards(action.guards, call)
         found.append(ActionAvailability(action, not reasons, tuple(reasons)))
     return found
@@ -124,54 +180,78 @@ def _transition(
     if not principal.roles & set(action.roles):
         allowed = ", ".join(action.roles)
         raise ActionNotAllowed(f"action {action.id!r} needs one of the roles: {allowed}")
-    values = validate_input(action, raw_input)
+    today = now.date()
+    values = validate_input(action, raw_input, today=today)
     reasons = evaluate_guards(
-        action.guards, GuardCall(action.id, instance, ctx, principal.id, values)
+        action.guards, GuardCall(action.id, instance, ctx, principal.id, values, today)
     )
     if reasons:
         raise GuardBlocked(action.id, reasons)
 
     before = {**instance.deadlines, **expired}
-    env = _Env(values, instance.variables, before, principal, now)
-    variables = dict(instance.variables)
-    for name, expr in action.record.items():
-        variables[name] = jsonable(env.resolve(expr))
+    env = _Env(values, instance.variables, before, principal, now, instance.unrolled)
+    variables = _record(action, env, instance.variables)
     env.variables = variables
 
+    target = action.target(instance.state)
     running = dict(instance.deadlines)
+    unrolled = {k: v for k, v in instance.unrolled.items() if k in running}
     cancelled: list[str] = []
     for kind in list(running):
         rule = definition.deadline(kind)
-        if rule is None or kind in action.cancel_deadlines or action.to not in rule.active_in:
+        if rule is None or kind in action.cancel_deadlines or target not in rule.active_in:
             cancelled.append(kind)
-            del running[kind]
+        elif any(
+            stop.action == action.id
+            and not evaluate_guards(
+                stop.guards, GuardCall(action.id, instance, ctx, principal.id, values, today)
+            )
+            for stop in rule.stop
+        ):
+            cancelled.append(kind)
+    for kind in cancelled:
+        running.pop(kind, None)
+        unrolled.pop(kind, None)
 
-    after = replace(instance, state=action.to, variables=variables, deadlines=dict(running))
+    after = replace(
+        instance, state=target, variables=variables, deadlines=dict(running), unrolled=unrolled
+    )
     started: list[DeadlineStart] = []
+    begins: dict[str, Any] = dict(variables.get(BEGINS_VAR) or {})
     for rule in definition.deadlines:
         for trigger in rule.start:
             if trigger.action != action.id:
                 continue
-            call = GuardCall(action.id, after, ctx, principal.id, values)
+            call = GuardCall(action.id, after, ctx, principal.id, values, today)
             if evaluate_guards(trigger.guards, call):
                 continue
             anchor = env.resolve_date(trigger.anchor)
-            due = compute_due(rule, anchor, calendar, values, trigger)
+            end = compute_end(rule, anchor, calendar, values, trigger)
             if rule.id in running and rule.id not in cancelled:
                 cancelled.append(rule.id)
-            running[rule.id] = due
+            running[rule.id] = end.due
+            if end.unrolled != end.due:
+                unrolled[rule.id] = end.unrolled
+            else:
+                unrolled.pop(rule.id, None)
+            begins[rule.id] = end.begins.isoformat()
             started.append(
                 DeadlineStart(
                     kind=rule.id,
                     anchor=anchor,
-                    due=due,
+                    due=end.due,
                     label=rule.label,
                     legal_basis=rule.legal_basis,
                     on_expiry_actions=rule.on_expiry,
                     public=rule.public,
+                    unrolled=end.unrolled,
+                    fixed_end=end.fixed_end,
                 )
             )
             break
+    if started:
+        variables = {**variables, BEGINS_VAR: begins}
+        env.variables = variables
 
     effects = tuple(
         Effect(spec.type, {k: jsonable(env.resolve(v)) for k, v in spec.params.items()})
@@ -181,7 +261,7 @@ def _transition(
         action=action.id,
         label=action.label,
         from_state=instance.state or None,
-        to_state=action.to,
+        to_state=target,
         actor_id=principal.id,
         actor_roles=tuple(sorted(principal.roles)),
         at=now,
@@ -191,7 +271,7 @@ def _transition(
         xbau=action.xbau,
     )
     return ApplyResult(
-        instance=replace(after, deadlines=running),
+        instance=replace(after, variables=variables, deadlines=running, unrolled=unrolled),
         transition=transition,
         deadlines_started=tuple(started),
         deadlines_cancelled=tuple(cancelled),
@@ -261,7 +341,7 @@ def due_deadline_action(
         action = definition.action(action_id)
         if action is None or instance.state not in action.from_states:
             continue
-        call = GuardCall(action_id, instance, ctx, SYSTEM.id, {})
+        call = GuardCall(action_id, instance, ctx, SYSTEM.id, {}, None)
         if not evaluate_guards(action.guards, call):
             return action_id
     return None
@@ -288,7 +368,7 @@ def fire_deadline(
         return None
     action = definition.action(action_id)
     assert action is not None
-    base = instance.without_deadline(kind)
+    base = replace(instance.without_deadline(kind), unrolled=instance.unrolled)
     ctx = as_context(context)
     result = _transition(definition, base, action, SYSTEM, {}, now, ctx, calendar, {kind: due})
     return replace(

@@ -26,6 +26,8 @@ class GuardCall:
     context: Context
     principal_id: str | None
     input: Mapping[str, Any] | None
+    today: date | None = None
+    """The day the action is taken (None while only listing actions without a clock)."""
 
 
 GuardCheck = Callable[[GuardCall], Reason | None]
@@ -169,11 +171,15 @@ def _withdrawal_notice_not_given(call: GuardCall) -> Reason | None:
 
 @register_guard(
     "housing",
-    de="Vorhaben dient ausschließlich oder überwiegend dem Wohnen (Fall-Merkmal `housing`).",
-    en="The project is exclusively or mainly residential (case flag `housing`).",
+    de="Vorhaben dient ausschließlich oder überwiegend dem Wohnen: Feststellung der Behörde "
+    "(Variable `wohnnutzung`), sonst die Angabe im Antrag (Fall-Merkmal `housing`).",
+    en="The project is exclusively or mainly residential: the authority's finding "
+    "(variable `wohnnutzung`), else the application's statement (case flag `housing`).",
 )
 def _housing(call: GuardCall) -> Reason | None:
-    if "housing" in call.context.flags:
+    finding = _variable(call, "wohnnutzung")
+    housing = finding if isinstance(finding, bool) else "housing" in call.context.flags
+    if housing:
         return None
     return Reason(
         "not_housing",
@@ -221,7 +227,9 @@ def _notified_before_fiction_deadline(call: GuardCall) -> Reason | None:
     en="The extension was applied for before the validity ended.",
 )
 def _extension_applied_in_time(call: GuardCall) -> Reason | None:
-    due = call.instance.deadlines.get("geltungsdauer")
+    due = call.instance.deadlines.get("geltungsdauer") or _as_date(
+        _variable(call, "geltungsdauer_endete_am")
+    )
     applied = _as_date((call.input or {}).get("antrag_am"))
     if due is None or applied is None or applied <= due:
         return None
@@ -229,4 +237,202 @@ def _extension_applied_in_time(call: GuardCall) -> Reason | None:
         "extension_too_late",
         f"Der Antrag ging nach Ablauf der Geltungsdauer ({due.isoformat()}) ein.",
         f"The application arrived after the validity ended ({due.isoformat()}).",
+    )
+
+
+FIKTION = "genehmigungsfiktion"
+FIKTION_OFFSET_DAYS = 21  # Art. 68 Abs. 2 S. 1 BayBO: three weeks after receipt
+
+
+def _input_date(call: GuardCall, name: str) -> date | None:
+    return _as_date((call.input or {}).get(name))
+
+
+def fiction_clock_begins(instance: Instance) -> date | None:
+    """The day the Genehmigungsfiktion's three months begin (recorded by the engine)."""
+    begins = (instance.variables.get("fristbeginn") or {}).get(FIKTION)
+    if begins:
+        return _as_date(begins)
+    anchor = _as_date(instance.variables.get("fiktion_anker") or instance.variables.get("eingang_am"))
+    if anchor is None:
+        return None
+    return date.fromordinal(anchor.toordinal() + FIKTION_OFFSET_DAYS)
+
+
+@register_guard(
+    "nachforderung_before_fiction_start",
+    de="Die Nachforderung wurde vor Beginn der Fiktionsfrist versandt (Art. 68 Abs. 2 S. 1 "
+    "BayBO); nur dann beginnt die Frist erst mit Eingang der Unterlagen neu.",
+    en="The request for documents was sent before the approval-by-silence period began "
+    "(Art. 68 Abs. 2 S. 1 BayBO); only then does the period restart.",
+)
+def _nachforderung_before_fiction_start(call: GuardCall) -> Reason | None:
+    sent = _input_date(call, "versandt_am") or call.today
+    begins = fiction_clock_begins(call.instance)
+    if sent is None or begins is None or sent <= begins:
+        return None
+    return Reason(
+        "nachforderung_after_fiction_start",
+        f"Die Nachforderung wurde nach Beginn der Fiktionsfrist ({begins:%d.%m.%Y}) versandt; "
+        "die Frist läuft weiter (Art. 68 Abs. 2 S. 1 BayBO).",
+        f"The request was sent after the period began ({begins.isoformat()}); "
+        "the approval-by-silence period keeps running.",
+    )
+
+
+@register_guard(
+    "genehmigungsfiktion_not_running",
+    de="Die Fiktionsfrist läuft nicht (schon) weiter.",
+    en="The approval-by-silence period is not (still) running.",
+)
+def _fiction_not_running(call: GuardCall) -> Reason | None:
+    if FIKTION not in call.instance.deadlines:
+        return None
+    return Reason(
+        "fiction_running",
+        "Die Fiktionsfrist läuft bereits.",
+        "The approval-by-silence period is already running.",
+    )
+
+
+def _requested(call: GuardCall) -> list[str]:
+    return [str(v) for v in (_variable(call, "nachgefordert") or [])]
+
+
+def _received(call: GuardCall) -> dict[str, Any]:
+    return dict(_variable(call, "nachforderung_eingaenge") or {})
+
+
+@register_guard(
+    "requested_items_known",
+    de="Die genannten Unterlagen wurden nachgefordert.",
+    en="The named items were requested.",
+)
+def _requested_items_known(call: GuardCall) -> Reason | None:
+    named = [str(v) for v in (call.input or {}).get("unterlagen") or []]
+    unknown = sorted(set(named) - set(_requested(call)))
+    if not unknown:
+        return None
+    listed = ", ".join(unknown)
+    return Reason(
+        "item_not_requested",
+        f"Nicht nachgefordert: {listed}.",
+        f"Not requested: {listed}.",
+    )
+
+
+@register_guard(
+    "requested_items_complete",
+    de="Alle nachgeforderten Unterlagen sind eingegangen (erst dann beginnt die Frist neu).",
+    en="Every requested item has arrived (only then does the period restart).",
+)
+def _requested_items_complete(call: GuardCall) -> Reason | None:
+    if call.input is None or _input_date(call, "nachgereicht_am") is not None:
+        return None
+    missing = sorted(set(_requested(call)) - set(_received(call)))
+    if not missing:
+        return None
+    listed = ", ".join(missing)
+    return Reason(
+        "requested_items_missing",
+        f"Noch nicht eingegangen: {listed}. Eine Teilantwort setzt die Frist nicht neu in Gang.",
+        f"Not yet arrived: {listed}. A partial answer does not restart the period.",
+    )
+
+
+@register_guard(
+    "documents_arrived_in_time",
+    de="Die Unterlagen gingen spätestens am letzten Tag der Nachforderungsfrist ein.",
+    en="The documents arrived on or before the last day of the deadline.",
+)
+def _documents_arrived_in_time(call: GuardCall) -> Reason | None:
+    due = _as_date(_variable(call, "nachforderungsfrist_endete_am"))
+    arrived = _input_date(call, "eingegangen_am")
+    if due is None or arrived is None or arrived <= due:
+        return None
+    return Reason(
+        "documents_late",
+        f"Eingang am {arrived:%d.%m.%Y} nach Fristende ({due:%d.%m.%Y}): die Rücknahmefiktion bleibt.",
+        f"Arrival on {arrived.isoformat()} after the deadline ({due.isoformat()}).",
+    )
+
+
+@register_guard(
+    "notified_before_fiction_took_effect",
+    de="Die Entscheidung wurde vor Ablauf der Fiktionsfrist bekanntgegeben (Art. 42a BayVwVfG).",
+    en="The decision was notified before the approval-by-silence period ended.",
+)
+def _notified_before_fiction_took_effect(call: GuardCall) -> Reason | None:
+    due = _as_date(_variable(call, "fiktion_frist_endete_am"))
+    notified = _input_date(call, "bekanntgabe_am")
+    if due is None or notified is None or notified <= due:
+        return None
+    return Reason(
+        "fiction_occurred",
+        f"Bekanntgabe am {notified:%d.%m.%Y} nach Fristende ({due:%d.%m.%Y}): "
+        "die Genehmigungsfiktion ist eingetreten.",
+        f"Notified on {notified.isoformat()} after the period ended ({due.isoformat()}).",
+    )
+
+
+@register_guard(
+    "finding_housing",
+    de="Die Behörde stellt fest: Wohnvorhaben (Art. 68 Abs. 2 BayBO).",
+    en="The authority finds: residential project.",
+)
+def _finding_housing(call: GuardCall) -> Reason | None:
+    if (call.input or {}).get("wohnnutzung") is True:
+        return None
+    return Reason("finding_not_housing", "Kein Wohnvorhaben festgestellt.", "Not housing.")
+
+
+@register_guard(
+    "finding_not_housing",
+    de="Die Behörde stellt fest: kein Wohnvorhaben.",
+    en="The authority finds: not a residential project.",
+)
+def _finding_not_housing(call: GuardCall) -> Reason | None:
+    if (call.input or {}).get("wohnnutzung") is False:
+        return None
+    return Reason("finding_housing", "Wohnvorhaben festgestellt.", "Housing.")
+
+
+@register_guard(
+    "fiction_not_waived",
+    de="Der Antragsteller hat nicht auf die Genehmigungsfiktion verzichtet (Art. 68 Abs. 2 S. 2).",
+    en="The applicant has not waived approval by silence.",
+)
+def _fiction_not_waived(call: GuardCall) -> Reason | None:
+    if not _variable(call, "fiktion_verzicht"):
+        return None
+    return Reason(
+        "fiction_waived",
+        "Auf die Genehmigungsfiktion wurde verzichtet.",
+        "Approval by silence was waived.",
+    )
+
+
+@register_guard(
+    "extension_pending",
+    de="Ein rechtzeitig eingegangener Verlängerungsantrag ist noch nicht entschieden.",
+    en="An extension application that arrived in time is still undecided.",
+)
+def _extension_pending(call: GuardCall) -> Reason | None:
+    if _variable(call, "verlaengerungsantrag_am"):
+        return None
+    return Reason("no_extension_pending", "Kein Verlängerungsantrag anhängig.", "None pending.")
+
+
+@register_guard(
+    "no_extension_pending",
+    de="Kein Verlängerungsantrag ist anhängig.",
+    en="No extension application is pending.",
+)
+def _no_extension_pending(call: GuardCall) -> Reason | None:
+    if not _variable(call, "verlaengerungsantrag_am"):
+        return None
+    return Reason(
+        "extension_pending",
+        "Ein rechtzeitiger Verlängerungsantrag ist anhängig: die Genehmigung erlischt nicht.",
+        "A timely extension application is pending: the permit does not lapse.",
     )

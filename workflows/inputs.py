@@ -74,8 +74,36 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | tuple) and len(value) == 0)
 
 
-def validate_input(action: Action, raw: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Check `raw` against the action's fields; typed values or InvalidInput."""
+def _check_date_bounds(spec: InputField, value: date, today: date | None) -> Reason | None:
+    """A deadline an official sets must not lie in the past nor implausibly far ahead."""
+    if today is None or not isinstance(value, date) or isinstance(value, datetime):
+        return None
+    if spec.not_past and value < today:
+        return _err(
+            "date_in_past",
+            f"{spec.label.de}: Das Datum {value:%d.%m.%Y} liegt in der Vergangenheit "
+            f"(heute ist der {today:%d.%m.%Y}). Bitte eine künftige Frist eintragen.",
+            f"{spec.label.en}: {value.isoformat()} lies in the past (today is "
+            f"{today.isoformat()}). Please enter a future deadline.",
+        )
+    if spec.max_ahead_days is not None and (value - today).days > spec.max_ahead_days:
+        return _err(
+            "date_too_far_ahead",
+            f"{spec.label.de}: Das Datum {value:%d.%m.%Y} liegt mehr als "
+            f"{spec.max_ahead_days} Tage in der Zukunft; bitte prüfen (Tippfehler?).",
+            f"{spec.label.en}: {value.isoformat()} lies more than {spec.max_ahead_days} "
+            "days ahead; please check it (typo?).",
+        )
+    return None
+
+
+def validate_input(
+    action: Action, raw: Mapping[str, Any] | None, *, today: date | None = None
+) -> dict[str, Any]:
+    """Check `raw` against the action's fields; typed values or InvalidInput.
+
+    With `today`, date fields marked `not_past` / `max_ahead_days` are checked too.
+    """
     raw = dict(raw or {})
     errors: dict[str, Reason] = {}
     for name in sorted(set(raw) - {f.name for f in action.inputs}):
@@ -100,6 +128,10 @@ def validate_input(action: Action, raw: Mapping[str, Any] | None) -> dict[str, A
             errors[spec.name] = _err(
                 "required", f"Pflichtfeld: {spec.label.de}.", f"Required: {spec.label.en}."
             )
+            continue
+        bound = _check_date_bounds(spec, coerced, today)
+        if bound is not None:
+            errors[spec.name] = bound
             continue
         values[spec.name] = coerced
     if errors:

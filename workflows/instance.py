@@ -25,10 +25,21 @@ class Instance:
     state: str
     deadlines: Mapping[str, date] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)
+    unrolled: Mapping[str, date] = field(default_factory=dict)
+    """Each running deadline's end before it was rolled past a weekend or holiday
+    (§ 190 BGB: an extension counts from this day); missing kinds did not roll."""
+
+    def unrolled_end(self, kind: str) -> date | None:
+        """The deadline's end before rolling (its due date if it did not roll)."""
+        return self.unrolled.get(kind, self.deadlines.get(kind))
 
     def without_deadline(self, kind: str) -> Instance:
         """A copy with the deadline `kind` removed (e.g. after it expired)."""
-        return replace(self, deadlines={k: v for k, v in self.deadlines.items() if k != kind})
+        return replace(
+            self,
+            deadlines={k: v for k, v in self.deadlines.items() if k != kind},
+            unrolled={k: v for k, v in self.unrolled.items() if k != kind},
+        )
 
 
 @dataclass(frozen=True)

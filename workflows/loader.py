@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from workflows.errors import DefinitionError, Problem
 from workflows.model import (
     Action,
     DeadlineRule,
+    DeadlineStop,
     DeadlineTrigger,
     Definition,
     EffectSpec,
@@ -31,6 +33,7 @@ from workflows.model import (
     Text,
     Unit,
 )
+from workflows.engine import RECORD_INTO
 from workflows.validate import check_definition
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
@@ -150,7 +153,7 @@ class _Parser:
     def state(self, value: Any, fallback: str) -> State:
         element = self.label_of(value, "state", fallback)
         raw = self.mapping(
-            value, element, {"id", "label", "public_label", "legal_basis"}, {"final"}
+            value, element, {"id", "label", "public_label", "legal_basis"}, {"final", "tags"}
         )
         return State(
             id=self.ident(raw, "id", element),
@@ -158,11 +161,17 @@ class _Parser:
             public_label=self.text(raw, "public_label", element),
             legal_basis=self.string(raw, "legal_basis", element),
             final=self.flag(raw, "final", element),
+            tags=self.names(raw, "tags", element),
             source=self.file,
         )
 
     def input_field(self, value: Any, element: str) -> InputField:
-        raw = self.mapping(value, element, {"name", "type", "label"}, {"required", "min", "max"})
+        raw = self.mapping(
+            value,
+            element,
+            {"name", "type", "label"},
+            {"required", "min", "max", "not_past", "max_ahead_days"},
+        )
         if isinstance(raw.get("name"), str):
             element = f"{element.rsplit('.', 1)[0]}.input {raw['name']!r}"
         kind = raw.get("type", "string")
@@ -173,7 +182,7 @@ class _Parser:
             self.problem(f"{element}.type", f"unknown type {kind!r} (known: {known})")
             field_type = FieldType.STRING
         bounds: list[int | None] = []
-        for key in ("min", "max"):
+        for key in ("min", "max", "max_ahead_days"):
             bound = raw.get(key)
             if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
                 self.problem(f"{element}.{key}", f"expected an int, got {bound!r}")
@@ -186,6 +195,8 @@ class _Parser:
             required=self.flag(raw, "required", element, default=True),
             min=bounds[0],
             max=bounds[1],
+            not_past=self.flag(raw, "not_past", element),
+            max_ahead_days=bounds[2],
         )
 
     def effect(self, value: Any, element: str) -> EffectSpec:
@@ -198,11 +209,25 @@ class _Parser:
     def action(self, value: Any, fallback: str, *, start: bool = False) -> Action:
         element = "start" if start else self.label_of(value, "action", fallback)
         required = {"id", "label", "to", "roles", "legal_basis"} | (set() if start else {"from"})
-        optional = {"guards", "inputs", "public", "xbau", "effects", "record", "cancel_deadlines"}
+        optional = {
+            "guards",
+            "inputs",
+            "public",
+            "xbau",
+            "effects",
+            "record",
+            "cancel_deadlines",
+            "tags",
+        }
         raw = self.mapping(value, element, required, optional)
         record = raw.get("record", {})
-        if not isinstance(record, dict) or not all(SNAKE.match(str(k)) for k in record):
-            self.problem(f"{element}.record", "expected a mapping of snake_case names to values")
+        if not isinstance(record, dict) or not all(
+            SNAKE.match(str(k)) or RECORD_INTO.match(str(k)) for k in record
+        ):
+            self.problem(
+                f"{element}.record",
+                "expected a mapping of snake_case names (or name[$input.key]) to values",
+            )
             record = {}
         return Action(
             id=self.ident(raw, "id", element),
@@ -218,22 +243,37 @@ class _Parser:
             effects=tuple(self.items(raw, "effects", element, self.effect)),
             record=dict(record),
             cancel_deadlines=self.names(raw, "cancel_deadlines", element),
+            tags=self.names(raw, "tags", element),
             source=self.file,
         )
 
     def trigger(self, value: Any, element: str) -> DeadlineTrigger:
-        raw = self.mapping(value, element, {"action", "anchor"}, {"guards", "period"})
+        raw = self.mapping(
+            value, element, {"action", "anchor"}, {"guards", "period", "fixed_end_if"}
+        )
+        fixed = raw.get("fixed_end_if")
+        if fixed is not None and not (isinstance(fixed, str) and fixed.startswith("$input.")):
+            self.problem(f"{element}.fixed_end_if", f"expected $input.<bool field>, got {fixed!r}")
+            fixed = None
         return DeadlineTrigger(
             action=self.string(raw, "action", element),
             anchor=self.string(raw, "anchor", element),
             guards=self.names(raw, "guards", element),
             period=self.period(raw["period"], f"{element}.period") if "period" in raw else None,
+            fixed_end_if=fixed,
+        )
+
+    def stop(self, value: Any, element: str) -> DeadlineStop:
+        raw = self.mapping(value, element, {"action"}, {"guards"})
+        return DeadlineStop(
+            action=self.string(raw, "action", element),
+            guards=self.names(raw, "guards", element),
         )
 
     def deadline(self, value: Any, fallback: str) -> DeadlineRule:
         element = self.label_of(value, "deadline", fallback)
         required = {"id", "label", "legal_basis", "start", "active_in"}
-        optional = {"period", "offset", "on_expiry", "roll_forward", "public"}
+        optional = {"period", "offset", "on_expiry", "roll_forward", "public", "stop"}
         raw = self.mapping(value, element, required, optional)
         return DeadlineRule(
             id=self.ident(raw, "id", element),
@@ -246,6 +286,7 @@ class _Parser:
             on_expiry=self.names(raw, "on_expiry", element),
             roll_forward=self.flag(raw, "roll_forward", element, default=True),
             public=self.flag(raw, "public", element),
+            stop=tuple(self.items(raw, "stop", element, self.stop)),
             source=self.file,
         )
 
@@ -309,17 +350,32 @@ def load_definition(path: str | Path) -> Definition:
     if problems:
         raise DefinitionError(problems)
     required = {"id", "version", "title", "legal_basis", "start", "states", "actions"}
-    optional = {"fassung", "include", "deadlines", "participations"}
+    optional = {
+        "fassung",
+        "include",
+        "deadlines",
+        "participations",
+        "valid_from",
+        "required_documents",
+    }
     data = parser.mapping(raw, "definition", required, optional)
     if not data:
         raise DefinitionError(problems)
     def_id = parser.ident(data, "id", "definition", DEFINITION_ID)
-    if def_id and def_id != path.stem:
-        parser.problem("definition.id", f"id {def_id!r} does not match the file name")
     version = data.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         parser.problem("definition.version", f"expected an int >= 1, got {version!r}")
         version = 0
+    if def_id and path.stem not in (def_id, f"{def_id}.v{version}"):
+        parser.problem(
+            "definition.id",
+            f"id {def_id!r} does not match the file name ({def_id}.yaml or {def_id}.v<version>.yaml)",
+        )
+    valid_from = data.get("valid_from")
+    if valid_from is not None and (isinstance(valid_from, datetime) or not isinstance(valid_from, date)):
+        parser.problem("definition.valid_from", f"expected a date YYYY-MM-DD, got {valid_from!r}")
+        valid_from = None
+    required_docs = parser.names(data, "required_documents", "definition")
     parts: dict[str, list[Any]] = {key: [] for key in _PART_KEYS}
     for i, name in enumerate(parser.names(data, "include", "definition")):
         inc_path = path.parent / name
@@ -348,6 +404,8 @@ def load_definition(path: str | Path) -> Definition:
         deadlines=tuple(parts["deadlines"]),
         participations=tuple(parts["participations"]),
         fassung=fassung,
+        valid_from=valid_from,
+        required_documents=required_docs,
         source=str(path),
     )
     problems.extend(check_definition(definition))
@@ -356,10 +414,15 @@ def load_definition(path: str | Path) -> Definition:
     return definition
 
 
-def load_all(directory: str | Path | None = None) -> dict[str, Definition]:
-    """All definitions in `directory` (default: the shipped ones), keyed by id."""
+def load_versions(directory: str | Path | None = None) -> dict[str, tuple[Definition, ...]]:
+    """Every installed version of every definition, oldest first, keyed by id.
+
+    Versions of one procedure must have distinct numbers, and a later version must
+    have a later `valid_from` (a case is pinned to the version in force on its receipt
+    date). Every version is validated.
+    """
     directory = Path(directory) if directory is not None else DEFINITIONS_DIR
-    found: dict[str, Definition] = {}
+    found: dict[str, list[Definition]] = {}
     problems: list[Problem] = []
     for path in sorted(directory.glob("*.yaml")):
         if path.name.startswith("_"):
@@ -369,19 +432,61 @@ def load_all(directory: str | Path | None = None) -> dict[str, Definition]:
         except DefinitionError as exc:
             problems.extend(exc.problems)
             continue
-        found[definition.id] = definition
-    for definition in found.values():
-        for action in (definition.start, *definition.actions):
-            for effect in action.effects:
-                target = effect.params.get("target")
-                if effect.type == "convert_procedure" and target not in found:
-                    problems.append(
-                        Problem(
-                            action.source,
-                            f"action {action.id!r}.effects",
-                            f"convert_procedure target {target!r} is not a loaded definition",
-                        )
+        found.setdefault(definition.id, []).append(definition)
+    versions: dict[str, tuple[Definition, ...]] = {}
+    for def_id, defs in found.items():
+        defs.sort(key=lambda d: d.version)
+        for older, newer in zip(defs, defs[1:], strict=False):
+            if older.version == newer.version:
+                problems.append(
+                    Problem(newer.source, "definition.version", f"version {newer.version} twice")
+                )
+            elif newer.valid_from is None or (
+                older.valid_from is not None and newer.valid_from <= older.valid_from
+            ):
+                problems.append(
+                    Problem(
+                        newer.source,
+                        "definition.valid_from",
+                        f"version {newer.version} needs a valid_from after version "
+                        f"{older.version}'s ({older.valid_from})",
                     )
+                )
+        versions[def_id] = tuple(defs)
+    latest = {def_id: defs[-1] for def_id, defs in versions.items()}
+    for defs in versions.values():
+        for definition in defs:
+            problems.extend(_check_conversions(definition, latest))
     if problems:
         raise DefinitionError(problems)
-    return dict(sorted(found.items()))
+    return dict(sorted(versions.items()))
+
+
+def _check_conversions(definition: Definition, found: dict[str, Definition]) -> list[Problem]:
+    problems: list[Problem] = []
+    for action in (definition.start, *definition.actions):
+        for effect in action.effects:
+            target = effect.params.get("target")
+            if effect.type == "convert_procedure" and target not in found:
+                problems.append(
+                    Problem(
+                        action.source,
+                        f"action {action.id!r}.effects",
+                        f"convert_procedure target {target!r} is not a loaded definition",
+                    )
+                )
+    return problems
+
+
+def version_for(versions: tuple[Definition, ...], received_on: date) -> Definition:
+    """The version in force on `received_on` (the oldest one for earlier dates)."""
+    chosen = versions[0]
+    for definition in versions:
+        if definition.valid_from is None or definition.valid_from <= received_on:
+            chosen = definition
+    return chosen
+
+
+def load_all(directory: str | Path | None = None) -> dict[str, Definition]:
+    """The newest version of every definition in `directory` (default: the shipped ones)."""
+    return {def_id: defs[-1] for def_id, defs in load_versions(directory).items()}

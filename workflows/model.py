@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from datetime import date
 from typing import Any
 
 ROLES: frozenset[str] = frozenset(
@@ -12,6 +13,9 @@ ROLES: frozenset[str] = frozenset(
 """Roles an action may name; `system` is the deadline ticker acting on expiry."""
 
 SYSTEM_ROLE = "system"
+
+STAY = "."
+"""`to: "."`: the action keeps the case in the state it was taken in."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class State:
     public_label: Text
     legal_basis: str
     final: bool = False
+    tags: tuple[str, ...] = ()
     source: str = ""
 
 
@@ -66,6 +71,10 @@ class InputField:
     required: bool = True
     min: int | None = None
     max: int | None = None
+    not_past: bool = False
+    """A date field (e.g. a deadline an official sets) that may not lie before today."""
+    max_ahead_days: int | None = None
+    """A date field that may lie at most this many days after today (plausibility)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,12 @@ class Action:
     effects: tuple[EffectSpec, ...] = ()
     record: dict[str, Any] = field(default_factory=dict)
     cancel_deadlines: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
     source: str = ""
+
+    def target(self, current: str) -> str:
+        """The state the action leads to from `current` (`to: "."` stays where it is)."""
+        return current if self.to == STAY else self.to
 
     def input_field(self, name: str) -> InputField | None:
         """The input field called `name`, if any."""
@@ -124,6 +138,17 @@ class DeadlineTrigger:
     anchor: str
     guards: tuple[str, ...] = ()
     period: Period | None = None
+    fixed_end_if: str | None = None
+    """`$input.<bool field>`: when true the end day is fixed by the letter and does not
+    roll over a weekend or holiday (Art. 31 Abs. 3 S. 2 BayVwVfG)."""
+
+
+@dataclass(frozen=True)
+class DeadlineStop:
+    """Stops (cancels) a running deadline when `action` is applied and its `guards` pass."""
+
+    action: str
+    guards: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -140,6 +165,7 @@ class DeadlineRule:
     on_expiry: tuple[str, ...] = ()
     roll_forward: bool = True
     public: bool = False
+    stop: tuple[DeadlineStop, ...] = ()
     source: str = ""
 
 
@@ -179,6 +205,10 @@ class Definition:
     deadlines: tuple[DeadlineRule, ...] = ()
     participations: tuple[ParticipationRule, ...] = ()
     fassung: str | None = None
+    valid_from: date | None = None
+    """First receipt date this version applies to (cases are pinned by receipt date)."""
+    required_documents: tuple[str, ...] = ()
+    """Kinds of Bauvorlagen without which completeness cannot be confirmed."""
     source: str = ""
 
     @property

@@ -36,6 +36,15 @@ class DeadlineStart:
     legal_basis: str
     on_expiry_actions: tuple[str, ...] = ()
     public: bool = False
+    unrolled: date | None = None
+    """The end before rolling over a weekend/holiday; None if it did not roll."""
+    fixed_end: bool = False
+    """The letter named a fixed end day (Art. 31 Abs. 3 S. 2 BayVwVfG): never rolled."""
+
+    @property
+    def rolled(self) -> bool:
+        """Whether the end moved to the next working day (§ 193 BGB, Art. 31 Abs. 3 S. 1)."""
+        return self.unrolled is not None and self.unrolled != self.due
 
     @property
     def on_expiry_action(self) -> str | None:

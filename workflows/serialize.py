@@ -35,7 +35,9 @@ def definition_to_dict(definition: Definition) -> dict[str, Any]:
     data: dict[str, Any] = _plain(definition)
     data["initial_state"] = definition.initial_state
     used = sorted({g for a in (definition.start, *definition.actions) for g in a.guards})
-    used_in_deadlines = {g for r in definition.deadlines for t in r.start for g in t.guards}
+    used_in_deadlines = {
+        g for r in definition.deadlines for t in (*r.start, *r.stop) for g in t.guards
+    }
     data["guards"] = {
         name: _plain(GUARDS[name].description) for name in sorted(set(used) | used_in_deadlines)
     }
@@ -50,6 +52,7 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         "state": instance.state,
         "deadlines": {k: v.isoformat() for k, v in sorted(instance.deadlines.items())},
         "variables": jsonable(dict(instance.variables)),
+        "unrolled": {k: v.isoformat() for k, v in sorted(instance.unrolled.items())},
     }
 
 
@@ -62,4 +65,5 @@ def instance_from_dict(data: Mapping[str, Any]) -> Instance:
         state=str(data["state"]),
         deadlines=deadlines,
         variables=dict(data.get("variables", {})),
+        unrolled={k: date.fromisoformat(v) for k, v in dict(data.get("unrolled", {})).items()},
     )

@@ -10,6 +10,7 @@ from workflows.errors import Problem
 from workflows.guards import GUARDS
 from workflows.model import (
     ROLES,
+    STAY,
     SYSTEM_ROLE,
     Action,
     DeadlineRule,
@@ -26,8 +27,18 @@ EFFECT_PARAMS: dict[str, tuple[set[str], set[str]]] = {
     "set_flag": ({"flag"}, set()),
     "clear_flag": ({"flag"}, set()),
     "issue_document": ({"kind"}, set()),
+    "serve_fiktionsbescheinigung": ({"neighbours"}, set()),
+    "record_fiction": ({"rule", "date"}, {"legal_basis"}),
 }
 """Effect types with their (required, optional) parameters."""
+
+STATE_TAGS = frozenset({"applicant_uploads", "nachforderung", "fiction_running"})
+"""Tags on states the applicant view reads: `applicant_uploads` (the applicant may add
+documents), `nachforderung` (documents were requested), `fiction_running` (the
+Genehmigungsfiktion clock may run here)."""
+
+ACTION_TAGS = frozenset({"answer_nachforderung", "record_nachforderung_items", "waive_fiction"})
+"""Tags on actions the applicant API takes on the applicant's behalf."""
 
 NOTIFY_TARGETS = frozenset({"applicant", "clerk", "approver", "agency", "municipality"})
 PLAIN_REFS = frozenset({"$principal.id", "$today", "$now"})
@@ -40,7 +51,9 @@ class _Checker:
         self.problems: list[Problem] = []
         self.states = {s.id: s for s in definition.states}
         self.deadline_ids = {r.id for r in definition.deadlines}
-        self.variables = {name for a in self._all_actions() for name in a.record}
+        self.variables = {
+            name.split("[", 1)[0] for a in self._all_actions() for name in a.record
+        } | {"fristbeginn"}
 
     def _all_actions(self) -> tuple[Action, ...]:
         return (self.d.start, *self.d.actions)
@@ -58,6 +71,14 @@ class _Checker:
                 self.add(item.source, f"{kind} {item.id!r}", f"duplicate {kind} id")
 
     def ref(self, value: Any, action: Action, element: str, *, date_only: bool = False) -> None:
+        if isinstance(value, dict) and not date_only:
+            for key, item in value.items():
+                self.ref(item, action, f"{element}.{key}")
+            return
+        if isinstance(value, list) and not date_only:
+            for i, item in enumerate(value):
+                self.ref(item, action, f"{element}[{i}]")
+            return
         if not isinstance(value, str) or not value.startswith("$"):
             if date_only:
                 self.add(action.source, element, f"expected a date reference, got {value!r}")
@@ -76,7 +97,7 @@ class _Checker:
         elif scope == "var":
             if name not in self.variables:
                 self.add(action.source, element, f"{value}: no action records this variable")
-        elif scope == "deadline":
+        elif scope in ("deadline", "unrolled"):
             if name not in self.deadline_ids:
                 self.add(action.source, element, f"{value}: unknown deadline rule {name!r}")
         else:
@@ -92,7 +113,9 @@ class _Checker:
                 self.add(action.source, f"{where}.from", f"unknown state {state_id!r}")
             elif state.final:
                 self.add(action.source, f"{where}.from", f"final state {state_id!r} has no exits")
-        if action.to and action.to not in self.states:
+        if action.to == STAY and action is self.d.start:
+            self.add(action.source, f"{where}.to", "the start action cannot stay")
+        elif action.to and action.to != STAY and action.to not in self.states:
             self.add(action.source, f"{where}.to", f"unknown state {action.to!r}")
         if not action.roles:
             self.add(action.source, f"{where}.roles", "at least one role is required")
@@ -110,6 +133,13 @@ class _Checker:
                 self.add(action.source, f"{where}.input {name!r}", "duplicate input field")
         for name, value in action.record.items():
             self.ref(value, action, f"{where}.record.{name}")
+            if "[" in name:
+                key = name.split("[", 1)[1].rstrip("?").rstrip("]")
+                self.ref(key, action, f"{where}.record.{name}")
+        for tag in action.tags:
+            if tag not in ACTION_TAGS:
+                known = ", ".join(sorted(ACTION_TAGS))
+                self.add(action.source, f"{where}.tags", f"unknown tag {tag!r} ({known})")
         for kind in action.cancel_deadlines:
             if kind not in self.deadline_ids:
                 self.add(action.source, f"{where}.cancel_deadlines", f"unknown deadline {kind!r}")
@@ -158,6 +188,13 @@ class _Checker:
                 self.trigger(rule, i, trig)
             for action_id in rule.on_expiry:
                 self.expiry(rule.id, rule.source, action_id, rule.active_in)
+            for i, stop in enumerate(rule.stop):
+                element = f"deadline {rule.id!r}.stop[{i}]"
+                if self.d.action(stop.action) is None:
+                    self.add(rule.source, element, f"unknown action {stop.action!r}")
+                for guard in stop.guards:
+                    if guard not in GUARDS:
+                        self.add(rule.source, f"{element}.guards", f"unknown guard {guard!r}")
 
     def trigger(self, rule: DeadlineRule, i: int, trig: DeadlineTrigger) -> None:
         where = f"deadline {rule.id!r}.start[{i}]"
@@ -166,12 +203,18 @@ class _Checker:
         if action is None:
             self.add(source, where, f"unknown action {trig.action!r}")
             return
-        if action.to and action.to not in rule.active_in:
-            self.add(source, where, f"action {action.id!r} leads to {action.to!r}, not active_in")
+        targets = action.from_states if action.to == STAY else (action.to,)
+        outside = [t for t in targets if t and t not in rule.active_in]
+        if outside and not (action.to == STAY and set(targets) & set(rule.active_in)):
+            self.add(source, where, f"action {action.id!r} leads to {outside[0]!r}, not active_in")
         self.ref(trig.anchor, action, f"{where}.anchor", date_only=True)
         for guard in trig.guards:
             if guard not in GUARDS:
                 self.add(source, f"{where}.guards", f"unknown guard {guard!r}")
+        if trig.fixed_end_if is not None:
+            spec = action.input_field(trig.fixed_end_if.removeprefix("$input."))
+            if spec is None or spec.type is not FieldType.BOOL:
+                self.add(source, where, f"{trig.fixed_end_if}: needs a bool input")
         for period in (rule.offset, trig.period or rule.period):
             if period is not None and isinstance(period.amount, str):
                 spec = action.input_field(period.amount.removeprefix("$input."))
@@ -194,8 +237,9 @@ class _Checker:
         edges: dict[str, set[str]] = {s: set() for s in self.states}
         for action in self.d.actions:
             for src in action.from_states:
-                if src in edges and action.to in self.states:
-                    edges[src].add(action.to)
+                dst = action.target(src)
+                if src in edges and dst in self.states:
+                    edges[src].add(dst)
         reached: set[str] = set()
         todo = [self.d.start.to] if self.d.start.to in self.states else []
         while todo:
@@ -227,7 +271,15 @@ class _Checker:
                 todo.extend(edges[state_id])
         return False
 
+    def states_tags(self) -> None:
+        for state in self.d.states:
+            for tag in state.tags:
+                if tag not in STATE_TAGS:
+                    known = ", ".join(sorted(STATE_TAGS))
+                    self.add(state.source, f"state {state.id!r}.tags", f"unknown tag {tag!r} ({known})")
+
     def run(self) -> list[Problem]:
+        self.states_tags()
         self.duplicates("state", self.d.states)
         self.duplicates("action", self._all_actions())
         self.duplicates("deadline", self.d.deadlines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import workflows as wf
 from eakte.cases.models import Case
 from eakte.documents.models import Document
-from eakte.process.definitions import required_document_kinds
+from eakte.process.definitions import calendar_for, get_definition, required_document_kinds
 from eakte.process.models import (
     DEADLINE_RUNNING,
     PARTICIPATION_ANSWERED,
@@ -43,6 +44,7 @@ def to_instance(row: ProcessInstance, deadlines: list[ProcessDeadline]) -> wf.In
         state=row.state,
         deadlines={d.kind: d.due for d in deadlines},
         variables=dict(row.variables or {}),
+        unrolled={d.kind: d.unrolled_due for d in deadlines if d.unrolled_due is not None},
     )
 
 
@@ -78,9 +80,11 @@ async def build_context(
     case: Case,
     row: ProcessInstance | None,
     principal_id: str | None,
+    definition: wf.Definition,
+    tenant: Tenant | None = None,
 ) -> wf.Context:
     """Everything the guards may read about this case right now."""
-    tenant = await session.get(Tenant, case.tenant_id)
+    tenant = tenant or await session.get(Tenant, case.tenant_id)
     participations = list(
         await session.scalars(select(Participation).where(Participation.case_id == case.id))
     )
@@ -91,9 +95,45 @@ async def build_context(
         principal_id=principal_id,
         present_document_kinds=await present_document_kinds(session, case.id),
         required_document_kinds=required_document_kinds(
-            case.procedure, tenant.settings if tenant else {}
+            definition, tenant.settings if tenant else {}
         ),
         open_participations=sum(1 for p in participations if p.status == PARTICIPATION_OPEN),
         municipal_consent=_municipal_consent(participations),
         flags=frozenset(flags),
     )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the engine needs for one case: definition, instance, guard context, calendar."""
+
+    definition: wf.Definition
+    instance: wf.Instance
+    context: wf.Context
+    calendar: wf.HolidayCalendar
+    tenant: Tenant
+
+
+async def prepare(
+    session: AsyncSession,
+    case: Case,
+    row: ProcessInstance | None,
+    principal_id: str | None,
+    *,
+    definition: wf.Definition | None = None,
+) -> Prepared:
+    """The one way to get definition + instance + context + calendar for a case.
+
+    With `definition` (a start or an Art. 58 conversion) the instance is blank in it;
+    otherwise the row's pinned definition version and its running deadlines are used.
+    """
+    tenant = await session.get(Tenant, case.tenant_id)
+    assert tenant is not None
+    if definition is None:
+        assert row is not None
+        definition = get_definition(row.definition_id, row.definition_version)
+        instance = to_instance(row, await running_deadlines(session, case.id))
+    else:
+        instance = wf.Instance(definition.id, definition.version, state="")
+    context = await build_context(session, case, row, principal_id, definition, tenant)
+    return Prepared(definition, instance, context, calendar_for(tenant.holiday_calendar), tenant)

@@ -1,54 +1,64 @@
-"""The procedure definitions this installation runs, and each tenant's holiday calendar."""
+"""The procedure definitions this installation runs (every installed version), and calendars."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from eakte.process.errors import ProcedureNotFound, ProcedureVersionMissing
-from workflows import Definition, HolidayCalendar, get_calendar, load_all
-
-# Bauvorlagen without which completeness cannot be confirmed (tenant settings may override
-# per procedure under settings["required_document_kinds"][procedure]).
-REQUIRED_DOCUMENT_KINDS: dict[str, frozenset[str]] = {
-    "baybo-58": frozenset({"lageplan", "bauzeichnung", "baubeschreibung"}),
-    "baybo-59": frozenset({"lageplan", "bauzeichnung", "baubeschreibung"}),
-    "baybo-60": frozenset(
-        {"lageplan", "bauzeichnung", "baubeschreibung", "standsicherheitsnachweis"}
-    ),
-    "baybo-71": frozenset({"lageplan"}),
-}
+from workflows import Definition, HolidayCalendar, get_calendar, load_versions, version_for
 
 
 @lru_cache(maxsize=1)
+def installed() -> dict[str, tuple[Definition, ...]]:
+    """Every installed version of every procedure, oldest first (loaded and validated once)."""
+    return load_versions()
+
+
 def definitions() -> dict[str, Definition]:
-    """Every shipped procedure definition by id (loaded and validated once)."""
-    return load_all()
+    """The newest version of every procedure by id (what new cases are offered)."""
+    return {def_id: versions[-1] for def_id, versions in installed().items()}
 
 
 def get_definition(procedure: str, version: int | None = None) -> Definition:
-    """The definition `procedure` (at `version` when given: running cases stay pinned)."""
-    found = definitions().get(procedure)
-    if found is None:
+    """The definition `procedure` at `version` (running cases stay pinned), else the newest."""
+    versions = installed().get(procedure)
+    if versions is None:
         raise ProcedureNotFound(f"no procedure {procedure!r}")
-    if version is not None and found.version != version:
+    if version is None:
+        return versions[-1]
+    found = next((d for d in versions if d.version == version), None)
+    if found is None:
+        have = ", ".join(str(d.version) for d in versions)
         raise ProcedureVersionMissing(
-            f"procedure {procedure} version {version} is not installed (have {found.version})"
+            f"procedure {procedure} version {version} is not installed (have {have})"
         )
     return found
 
 
+def definition_for(procedure: str, received_on: date) -> Definition:
+    """The version of `procedure` in force on the receipt date (a new case is pinned to it)."""
+    versions = installed().get(procedure)
+    if versions is None:
+        raise ProcedureNotFound(f"no procedure {procedure!r}")
+    return version_for(versions, received_on)
+
+
 def calendar_for(name: str) -> HolidayCalendar:
-    """The tenant's holiday calendar by name (unknown names fall back to Bavaria)."""
+    """The tenant's holiday calendar (tenants are validated on creation, see
+    `workflows.calendar.validate_calendar_name`); an unknown legacy name falls back to the
+    Bavarian calendar, which has fewer holidays, so no deadline ends later than by law."""
     try:
         return get_calendar(name)
-    except KeyError:
+    except ValueError:
         return get_calendar("bavaria")
 
 
-def required_document_kinds(procedure: str, tenant_settings: dict[str, Any]) -> frozenset[str]:
-    """The kinds of Bauvorlagen a procedure requires in this tenant."""
-    override = (tenant_settings or {}).get("required_document_kinds", {}).get(procedure)
+def required_document_kinds(definition: Definition, tenant_settings: dict[str, Any]) -> frozenset[str]:
+    """The kinds of Bauvorlagen the procedure requires (`required_documents` in its YAML),
+    unless the tenant overrides them under settings["required_document_kinds"][procedure]."""
+    override = (tenant_settings or {}).get("required_document_kinds", {}).get(definition.id)
     if isinstance(override, list):
         return frozenset(str(k) for k in override)
-    return REQUIRED_DOCUMENT_KINDS.get(procedure, frozenset())
+    return frozenset(definition.required_documents)

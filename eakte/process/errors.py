@@ -17,6 +17,10 @@ class ProcedureVersionMissing(InternalError):
     slug, title = "procedure-version-missing", "The case's procedure version is not installed"
 
 
+class ProcedureError(InternalError):
+    slug, title = "procedure-error", "The procedure engine failed"
+
+
 class ActionConflict(Conflict):
     slug, title = "state-conflict", "The case is no longer in the expected state"
 

@@ -66,6 +66,45 @@ class ProcessTransition(Base):
     deadline: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
+class ProcessEffect(Base):
+    """An effect a transition emitted (issue a document, notify, serve neighbours, ...).
+
+    Stored as data in the transition's transaction; `eakte.process.effects.handle` is the
+    one place that carries them out (and where the outbox/issuing hooks in).
+    """
+
+    __tablename__ = "process_effects"
+    __table_args__ = (Index("ix_process_effects_case", "case_id", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)  # the transition's seq
+    type: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bekanntgabe(Base):
+    """How and when a decision was made known (Art. 41 BayVwVfG): the date is computed."""
+
+    __tablename__ = "process_bekanntgaben"
+    __table_args__ = (Index("ix_process_bekanntgaben_case", "case_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(80))
+    method: Mapped[str] = mapped_column(String(40))
+    sent_on: Mapped[date] = mapped_column(Date)
+    retrieved_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    proven_receipt_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    bekanntgabe_on: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ProcessDeadline(Base):
     """A period with legal effect: runs from `anchor` (not counted) through `due`."""
 
@@ -84,6 +123,10 @@ class ProcessDeadline(Base):
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     anchor: Mapped[date] = mapped_column(Date)
     due: Mapped[date] = mapped_column(Date)
+    # the end before rolling over a weekend/holiday (§ 193 BGB); NULL: it did not roll
+    unrolled_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # the letter named a fixed end day (Art. 31 Abs. 3 S. 2 BayVwVfG): never rolled
+    fixed_end: Mapped[bool] = mapped_column(Boolean, default=False)
     on_expiry: Mapped[list[str]] = mapped_column(JSON, default=list)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(20), default=DEADLINE_RUNNING)
@@ -107,12 +150,17 @@ class Participation(Base):
     party: Mapped[str] = mapped_column(String(200))
     agency_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)
     requested_on: Mapped[date] = mapped_column(Date)
+    # arrival of the request at the party: its answer period counts from here
+    # (Art. 65 Abs. 2 S. 2 BayBO, § 36 Abs. 2 S. 2 BauGB); NULL on rows before 0007
+    arrived_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     due: Mapped[date] = mapped_column(Date)
     on_silence: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default=PARTICIPATION_OPEN)
     answer: Mapped[str | None] = mapped_column(String(40), nullable=True)
     statement: Mapped[str] = mapped_column(Text, default="")
     received_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # the day the party says it answered (its letter's date); the arrival above counts
+    answered_on_claimed: Mapped[date | None] = mapped_column(Date, nullable=True)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -57,6 +57,25 @@ class DeadlineRead(BaseModel):
     status: str
     public: bool
     on_expiry: list[str]
+    unrolled_due: date | None = Field(
+        default=None,
+        description="The end before it rolled over a weekend or holiday (null: it did not roll)",
+    )
+    fixed_end: bool = Field(
+        default=False, description="A fixed end day named in the letter (Art. 31 Abs. 3 S. 2)"
+    )
+    why_moved: Label | None = Field(
+        default=None, description="Why the last day differs from the computed end, if it does"
+    )
+
+
+class FictionRead(BaseModel):
+    """A legal fiction the ticker detected, awaiting an official's confirmation or correction."""
+
+    rule: str
+    period_ended_on: date
+    legal_basis: str
+    label: Label
 
 
 class ParticipationRead(BaseModel):
@@ -109,6 +128,10 @@ class ProcessRead(BaseModel):
     flags: list[str]
     variables: dict[str, Any]
     available_actions: list[AvailableAction]
+    fictions: list[FictionRead] = Field(
+        default_factory=list,
+        description="Fictions the ticker detected that an official must confirm or correct",
+    )
     deadlines: list[DeadlineRead]
     participations: list[ParticipationRead]
     transitions: list[TransitionRead]

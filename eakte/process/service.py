@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,9 +19,9 @@ from eakte.cases.models import Case
 from eakte.cases.schemas import CaseCreate
 from eakte.cases.service import create_case, get_case
 from eakte.db import utcnow
-from eakte.process import errors
-from eakte.process.context import build_context, running_deadlines, to_instance
-from eakte.process.definitions import calendar_for, get_definition
+from eakte.process import effects, errors
+from eakte.process.context import prepare
+from eakte.process.definitions import definition_for
 from eakte.process.models import (
     DEADLINE_CANCELLED,
     DEADLINE_FIRED,
@@ -29,7 +30,8 @@ from eakte.process.models import (
     ProcessInstance,
     ProcessTransition,
 )
-from eakte.tenants.models import Tenant
+
+log = logging.getLogger("eakte.process")
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SYSTEM_ACTOR = "system"
@@ -69,8 +71,23 @@ def engine_principal(actor: Actor) -> wf.Principal:
     return wf.Principal(actor.sub, roles)
 
 
+USER_ERRORS = (
+    wf.StaleState,
+    wf.ActionNotAllowed,
+    wf.GuardBlocked,
+    wf.InvalidInput,
+    wf.UnknownAction,
+)
+"""Engine errors a user can cause (stale page, wrong role, blocked guard, bad input)."""
+
+
 def map_workflow_error(exc: wf.WorkflowError) -> Exception:
-    """Translate an engine error into the API's problem family."""
+    """Translate an engine error a user can cause into the API's problem family (409/422).
+
+    Anything else (`InvalidContext`, `DefinitionMismatch`, `DeadlineNotDue`, a definition
+    referring to a missing date, ...) is a programming or installation error: it is logged
+    and answered as a 500 problem, never dressed up as the user's fault.
+    """
     if isinstance(exc, wf.StaleState):
         return errors.ActionConflict(str(exc))
     if isinstance(exc, wf.ActionNotAllowed):
@@ -84,16 +101,12 @@ def map_workflow_error(exc: wf.WorkflowError) -> Exception:
             {"field": name, "code": r.code, "de": r.de, "en": r.en}
             for name, r in exc.errors.items()
         ]
-        return errors.InvalidActionInput(str(exc), errors=problems)
+        detail = " ".join(f"{name}: {r.en}" for name, r in exc.errors.items()) or str(exc)
+        return errors.InvalidActionInput(detail, errors=problems)
     if isinstance(exc, wf.UnknownAction):
         return errors.UnknownActionError(str(exc))
-    return errors.ActionConflict(str(exc))
-
-
-async def _tenant(session: AsyncSession, slug: str) -> Tenant:
-    tenant = await session.get(Tenant, slug)
-    assert tenant is not None
-    return tenant
+    log.error("workflow engine error (not the user's): %r", exc)
+    return errors.ProcedureError(f"the procedure engine failed: {type(exc).__name__}")
 
 
 async def _next_seq(session: AsyncSession, case_id: uuid.UUID) -> int:
@@ -103,26 +116,27 @@ async def _next_seq(session: AsyncSession, case_id: uuid.UUID) -> int:
     return (current or 0) + 1
 
 
-async def persist(
-    session: AsyncSession,
-    *,
-    case: Case,
-    row: ProcessInstance | None,
-    definition: wf.Definition,
-    result: wf.ApplyResult,
-    actor: Actor,
-    now: datetime,
-) -> ProcessInstance:
-    """Store a transition: instance (revision-checked), deadlines, case state, audit event."""
-    new = result.instance
+def _flags(row: ProcessInstance | None, result: wf.ApplyResult) -> list[str]:
     flags = set(row.flags if row is not None else [])
     for effect in result.effects:
         if effect.type == "set_flag":
             flags.add(str(effect.params.get("flag")))
         elif effect.type == "clear_flag":
             flags.discard(str(effect.params.get("flag")))
-    created = row is None
-    state_changed = row is None or row.state != new.state
+    return sorted(flags)
+
+
+async def _store_instance(
+    session: AsyncSession,
+    case: Case,
+    row: ProcessInstance | None,
+    definition: wf.Definition,
+    result: wf.ApplyResult,
+    now: datetime,
+) -> ProcessInstance:
+    """Create the instance row, or update it if its revision is still the one we read."""
+    new = result.instance
+    flags = _flags(row, result)
     if row is None:
         row = ProcessInstance(
             case_id=case.id,
@@ -131,49 +145,53 @@ async def persist(
             definition_version=definition.version,
             state=new.state,
             variables=dict(new.variables),
-            flags=sorted(flags),
+            flags=flags,
             revision=1,
             state_since=now,
             updated_at=now,
         )
         session.add(row)
         await session.flush()
-    else:
-        values: dict[str, Any] = {
-            "definition_id": definition.id,
-            "definition_version": definition.version,
-            "state": new.state,
-            "variables": dict(new.variables),
-            "flags": sorted(flags),
-            "revision": row.revision + 1,
-            "updated_at": now,
-        }
-        if state_changed:
-            values["state_since"] = now
-        outcome = await session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.case_id == case.id, ProcessInstance.revision == row.revision)
-            .values(**values)
+        return row
+    values: dict[str, Any] = {
+        "definition_id": definition.id,
+        "definition_version": definition.version,
+        "state": new.state,
+        "variables": dict(new.variables),
+        "flags": flags,
+        "revision": row.revision + 1,
+        "updated_at": now,
+    }
+    if row.state != new.state:
+        values["state_since"] = now
+    outcome = await session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.case_id == case.id, ProcessInstance.revision == row.revision)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if outcome.rowcount != 1:  # type: ignore[attr-defined]
+        raise errors.ActionConflict("another action was taken at the same time; reload")
+    await session.refresh(row)
+    return row
+
+
+async def _store_deadlines(
+    session: AsyncSession, case: Case, result: wf.ApplyResult, now: datetime
+) -> None:
+    """Close cancelled and expired deadlines, then add the started ones (in that order)."""
+    for kind in set(result.deadlines_cancelled) | set(result.deadlines_expired):
+        status = DEADLINE_FIRED if kind in result.deadlines_expired else DEADLINE_CANCELLED
+        await session.execute(
+            update(ProcessDeadline)
+            .where(
+                ProcessDeadline.case_id == case.id,
+                ProcessDeadline.kind == kind,
+                ProcessDeadline.status == DEADLINE_RUNNING,
+            )
+            .values(status=status, closed_at=now)
             .execution_options(synchronize_session=False)
         )
-        if outcome.rowcount != 1:  # type: ignore[attr-defined]
-            raise errors.ActionConflict("another action was taken at the same time; reload")
-        await session.refresh(row)
-
-    closing = set(result.deadlines_cancelled) | set(result.deadlines_expired)
-    if closing:
-        for kind in closing:
-            status = DEADLINE_FIRED if kind in result.deadlines_expired else DEADLINE_CANCELLED
-            await session.execute(
-                update(ProcessDeadline)
-                .where(
-                    ProcessDeadline.case_id == case.id,
-                    ProcessDeadline.kind == kind,
-                    ProcessDeadline.status == DEADLINE_RUNNING,
-                )
-                .values(status=status, closed_at=now)
-                .execution_options(synchronize_session=False)
-            )
     for start in result.deadlines_started:
         session.add(
             ProcessDeadline(
@@ -185,6 +203,8 @@ async def persist(
                 legal_basis=start.legal_basis,
                 anchor=start.anchor,
                 due=start.due,
+                unrolled_due=start.unrolled if start.rolled else None,
+                fixed_end=start.fixed_end,
                 on_expiry=list(start.on_expiry_actions),
                 public=start.public,
                 status=DEADLINE_RUNNING,
@@ -192,12 +212,23 @@ async def persist(
             )
         )
 
+
+async def _store_transition(
+    session: AsyncSession,
+    case: Case,
+    definition: wf.Definition,
+    result: wf.ApplyResult,
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Append the transition to the case's history; returns its sequence number."""
     t = result.transition
+    seq = await _next_seq(session, case.id)
     session.add(
         ProcessTransition(
             tenant_id=case.tenant_id,
             case_id=case.id,
-            seq=await _next_seq(session, case.id),
+            seq=seq,
             definition_id=definition.id,
             action=t.action,
             label_de=t.label.de,
@@ -214,19 +245,43 @@ async def persist(
             deadline=t.deadline,
         )
     )
+    return seq
+
+
+async def _mirror_case(
+    session: AsyncSession,
+    case: Case,
+    definition: wf.Definition,
+    result: wf.ApplyResult,
+    *,
+    created: bool,
+    state_changed: bool,
+    now: datetime,
+) -> None:
+    """The case row shows the procedure and state (its revision moves when they change)."""
+    moved = state_changed or case.procedure != definition.id
     await session.execute(
         update(Case)
         .where(Case.id == case.id)
         .values(
-            state=new.state,
+            state=result.instance.state,
             procedure=definition.id,
             updated_at=now,
-            revision=Case.revision
-            + (0 if created else int(state_changed or case.procedure != definition.id)),
+            revision=Case.revision + (0 if created else int(moved)),
         )
         .execution_options(synchronize_session=False)
     )
-    await session.flush()
+
+
+async def _audit(
+    session: AsyncSession,
+    case: Case,
+    definition: wf.Definition,
+    result: wf.ApplyResult,
+    actor: Actor,
+    now: datetime,
+) -> None:
+    t = result.transition
     await audit.record(
         session,
         tenant=case.tenant_id,
@@ -247,6 +302,40 @@ async def persist(
         },
         at=now,
     )
+
+
+async def persist(
+    session: AsyncSession,
+    *,
+    case: Case,
+    row: ProcessInstance | None,
+    definition: wf.Definition,
+    result: wf.ApplyResult,
+    actor: Actor,
+    now: datetime,
+) -> ProcessInstance:
+    """Store a transition: instance (revision-checked), deadlines, history, case, effects,
+    audit event - all in the caller's transaction."""
+    created = row is None
+    state_changed = row is None or row.state != result.instance.state
+    row = await _store_instance(session, case, row, definition, result, now)
+    await _store_deadlines(session, case, result, now)
+    seq = await _store_transition(session, case, definition, result, actor, now)
+    await _mirror_case(
+        session, case, definition, result, created=created, state_changed=state_changed, now=now
+    )
+    await session.flush()
+    await effects.handle(
+        session,
+        case_id=case.id,
+        tenant_id=case.tenant_id,
+        seq=seq,
+        definition=definition,
+        result=result,
+        actor=actor.sub,
+        now=now,
+    )
+    await _audit(session, case, definition, result, actor, now)
     return row
 
 
@@ -271,20 +360,20 @@ async def start_process(
 ) -> ProcessInstance:
     """Start the case's procedure at its first state (receipt).
 
-    Without `row` this creates the case's process instance; with one (Art. 58 conversion) the
-    same instance continues in `definition`.
+    Without `definition` the case is pinned to the version in force on `received_on`.
+    Without `row` this creates the case's process instance; with one (Art. 58 conversion)
+    the same instance continues in `definition`.
     """
-    definition = definition or get_definition(case.procedure)
-    tenant = await _tenant(session, case.tenant_id)
-    context = await build_context(session, case, row, actor.sub)
+    definition = definition or definition_for(case.procedure, received_on)
+    prepared = await prepare(session, case, row, actor.sub, definition=definition)
     try:
         result = wf.start_instance(
             definition,
             principal=engine_principal(actor),
             input=_start_input(definition, received_on, start_input or {}),
             now=local(now),
-            context=context,
-            calendar=calendar_for(tenant.holiday_calendar),
+            context=prepared.context,
+            calendar=prepared.calendar,
         )
     except wf.WorkflowError as exc:
         raise map_workflow_error(exc) from exc
@@ -317,7 +406,9 @@ async def _convert(
     for effect in result.effects:
         if effect.type != "convert_procedure":
             continue
-        target = get_definition(str(effect.params.get("target") or effect.params.get("to")))
+        target = definition_for(
+            str(effect.params.get("target") or effect.params.get("to")), local_today(now)
+        )
         await session.refresh(case)
         case.procedure = target.id
         await start_process(
@@ -372,20 +463,18 @@ async def apply_action(
             f"the case is in state {row.state!r}, not {expected_state!r}; reload",
             current_state=row.state,
         )
-    definition = get_definition(row.definition_id, row.definition_version)
-    tenant = await _tenant(session, case.tenant_id)
-    instance = to_instance(row, await running_deadlines(session, case.id))
-    context = await build_context(session, case, row, actor.sub)
+    prepared = await prepare(session, case, row, actor.sub)
+    definition = prepared.definition
     try:
         result = wf.apply(
             definition,
-            instance,
+            prepared.instance,
             action,
             principal=engine_principal(actor),
             input=input,
             now=local(now),
-            context=context,
-            calendar=calendar_for(tenant.holiday_calendar),
+            context=prepared.context,
+            calendar=prepared.calendar,
             expected_state=expected_state,
         )
     except wf.WorkflowError as exc:

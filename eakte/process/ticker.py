@@ -17,8 +17,7 @@ from eakte.audit import service as audit
 from eakte.cases.models import Case
 from eakte.db import Database, utcnow
 from eakte.process import errors
-from eakte.process.context import build_context, running_deadlines, to_instance
-from eakte.process.definitions import calendar_for, get_definition
+from eakte.process.context import prepare
 from eakte.process.models import (
     DEADLINE_EXPIRED,
     DEADLINE_RUNNING,
@@ -29,7 +28,6 @@ from eakte.process.models import (
     ProcessInstance,
 )
 from eakte.process.service import SYSTEM, local, local_today, persist
-from eakte.tenants.models import Tenant
 
 log = logging.getLogger("eakte.process.ticker")
 
@@ -84,19 +82,17 @@ async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime
     if deadline is None:
         return None
     case = await session.get(Case, deadline.case_id)
-    tenant = await session.get(Tenant, deadline.tenant_id)
-    assert row is not None and case is not None and tenant is not None
-    definition = get_definition(row.definition_id, row.definition_version)
-    instance = to_instance(row, await running_deadlines(session, case.id))
-    context = await build_context(session, case, row, SYSTEM.sub)
+    assert row is not None and case is not None
+    prepared = await prepare(session, case, row, SYSTEM.sub)
+    definition = prepared.definition
     try:
         result = wf.fire_deadline(
             definition,
-            instance,
+            prepared.instance,
             deadline.kind,
             now=local(now),
-            context=context,
-            calendar=calendar_for(tenant.holiday_calendar),
+            context=prepared.context,
+            calendar=prepared.calendar,
         )
     except wf.DeadlineNotDue:
         return None

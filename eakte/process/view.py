@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,24 +12,66 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import workflows as wf
 from eakte.auth.principal import Principal
 from eakte.cases.service import get_case
-from eakte.process.context import build_context, running_deadlines, to_instance
-from eakte.process.definitions import get_definition
+from eakte.process.context import prepare
 from eakte.process.models import Participation, ProcessDeadline, ProcessTransition
 from eakte.process.schemas import (
     AvailableAction,
     BlockedReason,
     DeadlineRead,
+    FictionRead,
     InputFieldRead,
     Label,
     ParticipationRead,
     ProcessRead,
     TransitionRead,
 )
-from eakte.process.service import Actor, engine_principal, instance_for
+from eakte.process.service import Actor, engine_principal, instance_for, local_today
 
 
 def _label(text: wf.Text) -> Label:
     return Label(de=text.de, en=text.en)
+
+
+def why_moved(due: date, unrolled: date | None) -> Label | None:
+    """German/English reason why a deadline's last day is later than its computed end."""
+    if unrolled is None or unrolled == due:
+        return None
+    return Label(
+        de=f"Das rechnerische Fristende {unrolled:%d.%m.%Y} fällt auf einen Samstag, Sonntag "
+        f"oder Feiertag; die Frist endet deshalb am {due:%d.%m.%Y} (§ 193 BGB, "
+        "Art. 31 Abs. 3 S. 1 BayVwVfG).",
+        en=f"The computed end {unrolled.isoformat()} falls on a Saturday, Sunday or public "
+        f"holiday, so the deadline ends on {due.isoformat()} (§ 193 BGB, "
+        "Art. 31 Abs. 3 S. 1 BayVwVfG).",
+    )
+
+
+FICTION_LABELS = {
+    "genehmigungsfiktion": Label(
+        de="Genehmigungsfiktion festgestellt – bitte bestätigen oder korrigieren",
+        en="Approval by silence detected – please confirm or correct",
+    ),
+    "ruecknahmefiktion": Label(
+        de="Rücknahmefiktion festgestellt – bitte bestätigen oder korrigieren",
+        en="Deemed withdrawal detected – please confirm or correct",
+    ),
+}
+
+
+def fictions(variables: dict[str, Any]) -> list[FictionRead]:
+    """The fiction the ticker detected and no official has decided on yet."""
+    found = variables.get("fiktion_festgestellt")
+    if not isinstance(found, dict) or not found.get("frist_endete_am"):
+        return []
+    rule = str(found.get("regel", ""))
+    return [
+        FictionRead(
+            rule=rule,
+            period_ended_on=date.fromisoformat(str(found["frist_endete_am"])[:10]),
+            legal_basis=str(found.get("rechtsgrundlage", "")),
+            label=FICTION_LABELS.get(rule, Label(de=rule, en=rule)),
+        )
+    ]
 
 
 def deadline_read(d: ProcessDeadline) -> DeadlineRead:
@@ -42,6 +86,9 @@ def deadline_read(d: ProcessDeadline) -> DeadlineRead:
         status=d.status,
         public=d.public,
         on_expiry=list(d.on_expiry or []),
+        unrolled_due=d.unrolled_due,
+        fixed_end=bool(d.fixed_end),
+        why_moved=why_moved(d.due, d.unrolled_due),
     )
 
 
@@ -89,10 +136,8 @@ async def process_view(
     """State, the caller's available actions, deadlines, participations and history."""
     case = await get_case(session, principal, case_id)
     row = await instance_for(session, case)
-    definition = get_definition(row.definition_id, row.definition_version)
-    running = await running_deadlines(session, case.id)
-    instance = to_instance(row, running)
-    context = await build_context(session, case, row, principal.sub)
+    prepared = await prepare(session, case, row, principal.sub)
+    definition, instance, context = prepared.definition, prepared.instance, prepared.context
     roles = engine_principal(Actor.of(principal)).roles
     actions = [
         AvailableAction(
@@ -109,7 +154,7 @@ async def process_view(
             public=a.action.public,
             xbau=a.action.xbau,
         )
-        for a in wf.available_actions(definition, instance, roles, context)
+        for a in wf.available_actions(definition, instance, roles, context, local_today())
     ]
     deadlines = await session.scalars(
         select(ProcessDeadline)
@@ -140,6 +185,7 @@ async def process_view(
         flags=list(row.flags or []),
         variables=dict(row.variables or {}),
         available_actions=actions,
+        fictions=fictions(dict(row.variables or {})),
         deadlines=[deadline_read(d) for d in deadlines],
         participations=[participation_read(p) for p in participations],
         transitions=[transition_read(t) for t in transitions],

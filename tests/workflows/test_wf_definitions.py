@@ -72,8 +72,19 @@ def test_fiction_only_in_simplified_procedure() -> None:
     assert with_fiction == ["baybo-59"]
     rule = DEFS["baybo-59"].deadline("genehmigungsfiktion")
     assert rule is not None
-    assert "nachforderung" not in rule.active_in
-    assert {t.action for t in rule.start} == {"eingang_erfassen", "unterlagen_nachreichen"}
+    # Art. 68 Abs. 2 S. 1 BayBO: a late Nachforderung does not stop the clock, so it runs
+    # in `nachforderung`; a timely one stops it (the `stop` trigger on `nachfordern`).
+    # Art. 42a Abs. 1 BayVwVfG: signing does not stop it (`genehmigt`, `ablehnung_gezeichnet`).
+    assert {"nachforderung", "genehmigt", "ablehnung_gezeichnet"} <= set(rule.active_in)
+    assert ("nachfordern", ("nachforderung_before_fiction_start",)) in {
+        (s.action, s.guards) for s in rule.stop
+    }
+    assert {t.action for t in rule.start} == {
+        "eingang_erfassen",
+        "unterlagen_nachreichen",
+        "ruecknahmefiktion_aufheben",
+        "wohnnutzung_feststellen",
+    }
 
 
 def test_shared_parts_are_included() -> None:

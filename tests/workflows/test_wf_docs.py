@@ -33,7 +33,7 @@ def test_one_mermaid_state_diagram_per_procedure() -> None:
 def test_tables_list_actions_deadlines_and_guards() -> None:
     text = render_markdown(DEFS)
     for def_id in DEFS:
-        assert f"## {def_id}: " in text
+        assert f"## {def_id} v{DEFS[def_id].version}: " in text
     assert "### Aktionen / Actions" in text
     assert "### Fristen / Deadlines" in text
     row = next(line for line in text.splitlines() if line.startswith("| `nachfordern` |"))

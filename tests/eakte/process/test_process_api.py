@@ -10,12 +10,27 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+import workflows as wf
 from eakte.db import Database
+from eakte.process.service import local_today
 from eakte.process.ticker import tick
 from support import TENANT_B, TINY_PDF
 
 PDF = TINY_PDF
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
+
+
+AUGSBURG = wf.get_calendar("bavaria-augsburg")
+
+
+def days_from_today(days: int) -> date:
+    """A day relative to the real today (officials' actions use the real clock)."""
+    return date.fromordinal(local_today().toordinal() + days)
+
+
+def saturday_ahead(min_days: int) -> date:
+    day = days_from_today(min_days)
+    return date.fromordinal(day.toordinal() + (5 - day.weekday()) % 7)
 
 
 def at(day: str) -> datetime:
@@ -104,7 +119,7 @@ async def test_case_starts_at_receipt_with_its_deadlines(
     view = await process(client, clerk, case)
     assert view["state"] == "eingegangen"
     assert view["state_label"]["de"]
-    assert view["procedure"] == "baybo-59" and view["procedure_version"] == 1
+    assert view["procedure"] == "baybo-59" and view["procedure_version"] == 2  # in force on 02.03.2026
     # three weeks, not counting the day of receipt
     assert running(view) == {"vollstaendigkeitspruefung": "2026-03-23"}
     assert [t["action"] for t in view["transitions"]] == ["eingang_erfassen"]
@@ -205,7 +220,8 @@ async def test_baybo59_from_receipt_to_start_of_construction(
         client, clerk, case, "baubeginn_anzeigen", "genehmigung_wirksam", baubeginn_am="2026-05-04"
     )
     assert done.status_code == 200
-    assert done.json()["final"] is True
+    # Art. 69 Abs. 1 BayBO: after the Baubeginn an interruption of 4 years can still follow
+    assert done.json()["final"] is False
     case_now = (await client.get(f"/api/v1/cases/{case['id']}", headers=clerk)).json()
     assert case_now["state"] == "baubeginn_angezeigt"
     history = (
@@ -241,12 +257,17 @@ async def test_four_eyes_drafter_cannot_sign(
 
 
 @pytest.mark.parametrize(
-    ("notice", "final_state"), [(True, "zurueckgenommen"), (False, "nachforderung")]
+    ("notice", "final_state"), [(True, "ruecknahmefiktion_festgestellt"), (False, "nachforderung")]
 )
 async def test_nachforderung_expiry_withdraws_only_after_notice(
-    client: httpx.AsyncClient, new_case, clerk, settings, notice: bool, final_state: str
+    client: httpx.AsyncClient, new_case, clerk, approver, settings, notice: bool, final_state: str
 ) -> None:  # type: ignore[no-untyped-def]
-    case = await new_case(received_on="2026-06-01")
+    """Art. 65 Abs. 1 S. 3 BayBO: deemed withdrawal only after the notice, and only once an
+    approver confirms what the ticker detected; Art. 31 Abs. 3 S. 1 BayVwVfG: a Saturday
+    end rolls to the next working day, and the view says why."""
+    case = await new_case(received_on=days_from_today(-2).isoformat())
+    saturday = saturday_ahead(10)
+    last_day = AUGSBURG.next_working_day(saturday)
     response = await act(
         client,
         clerk,
@@ -254,22 +275,41 @@ async def test_nachforderung_expiry_withdraws_only_after_notice(
         "nachfordern",
         "eingegangen",
         maengel=["Standsicherheitsnachweis"],
-        frist_bis="2026-07-04",
+        frist_bis=saturday.isoformat(),
         hinweis_ruecknahmefiktion=notice,
     )
     assert response.status_code == 200, response.text
-    # 04.07.2026 is a Saturday: the deadline runs through Monday 06.07.
-    assert running(response.json())["nachforderungsfrist"] == "2026-07-06"
+    (deadline,) = [d for d in response.json()["deadlines"] if d["kind"] == "nachforderungsfrist"]
+    assert deadline["due"] == last_day.isoformat()
+    assert deadline["unrolled_due"] == saturday.isoformat()
+    assert "§ 193 BGB" in deadline["why_moved"]["de"]
+    day_after = date.fromordinal(last_day.toordinal() + 1)
     db = Database(settings.resolved_database_url())
     try:
-        assert (await tick(db, now=at("2026-07-06"))).total == 0
-        await tick(db, now=at("2026-07-07"))
-        again = await tick(db, now=at("2026-07-08"))
+        assert (await tick(db, now=at(last_day.isoformat()))).total == 0
+        await tick(db, now=at(day_after.isoformat()))
+        again = await tick(db, now=at(date.fromordinal(day_after.toordinal() + 1).isoformat()))
     finally:
         await db.dispose()
     assert again.total == 0
     view = await process(client, clerk, case)
     assert view["state"] == final_state
+    if notice:
+        # flagged and visible to officials, not final: the approver decides
+        assert "fiktion_pruefen" in view["flags"]
+        assert [f["rule"] for f in view["fictions"]] == ["ruecknahmefiktion"]
+        assert view["final"] is False
+        confirmed = await act(
+            client,
+            approver,
+            case,
+            "ruecknahmefiktion_bestaetigen",
+            "ruecknahmefiktion_festgestellt",
+            begruendung="keine Unterlagen eingegangen",
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        assert confirmed.json()["state"] == "zurueckgenommen"
+        assert confirmed.json()["fictions"] == []
     if not notice:
         assert "nachforderungsfrist_abgelaufen" in view["flags"]
         assert (
@@ -280,11 +320,37 @@ async def test_nachforderung_expiry_withdraws_only_after_notice(
                 "nachfrist_setzen",
                 "nachforderung",
                 maengel=["x"],
-                frist_bis="2026-08-03",
+                frist_bis=days_from_today(40).isoformat(),
                 hinweis_ruecknahmefiktion=True,
             )
         ).status_code == 200
         assert "nachforderungsfrist_abgelaufen" not in (await process(client, clerk, case))["flags"]
+
+
+async def test_ticker_never_withdraws_because_of_a_typo_deadline(
+    client: httpx.AsyncClient, new_case, clerk
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 65 Abs. 1 S. 2 BayBO, Art. 31 BayVwVfG: a deadline in the past is refused (422,
+    German and English), so the ticker cannot make the application count as withdrawn."""
+    case = await new_case()
+    response = await act(
+        client,
+        clerk,
+        case,
+        "nachfordern",
+        "eingegangen",
+        maengel=["Lageplan"],
+        frist_bis="2020-01-31",
+        hinweis_ruecknahmefiktion=True,
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "urn:eakte:problem:invalid-action-input"
+    (error,) = body["errors"]
+    assert error["field"] == "frist_bis" and error["code"] == "date_in_past"
+    assert "Vergangenheit" in error["de"] and "in the past" in error["en"]
+    view = await process(client, clerk, case)
+    assert view["state"] == "eingegangen" and "nachforderungsfrist" not in running(view)
 
 
 async def test_genehmigungsfiktion_fires_on_the_right_day(
@@ -318,10 +384,12 @@ async def test_no_fiktion_without_housing_flag(client: httpx.AsyncClient, new_ca
     assert "genehmigungsfiktion" not in running(await process(client, clerk, case))
 
 
-async def test_nachforderung_stops_the_fiktion_clock_and_restarts_it(
+async def test_timely_nachforderung_stops_the_fiktion_clock_and_restarts_it(
     client: httpx.AsyncClient, new_case, clerk
 ) -> None:  # type: ignore[no-untyped-def]
-    case = await new_case(received_on="2026-01-12", housing=True)
+    """Art. 68 Abs. 2 S. 1 BayBO: a Nachforderung sent within three weeks of receipt stops the
+    clock; it restarts three weeks after the requested documents arrived."""
+    case = await new_case(received_on=days_from_today(-7).isoformat(), housing=True)
     response = await act(
         client,
         clerk,
@@ -329,22 +397,64 @@ async def test_nachforderung_stops_the_fiktion_clock_and_restarts_it(
         "nachfordern",
         "eingegangen",
         maengel=["Lageplan"],
-        frist_bis="2026-02-27",
+        frist_bis=days_from_today(30).isoformat(),
         hinweis_ruecknahmefiktion=True,
     )
     assert "genehmigungsfiktion" not in running(response.json())
+    arrived = days_from_today(0)
     response = await act(
-        client, clerk, case, "unterlagen_nachreichen", "nachforderung", nachgereicht_am="2026-02-16"
+        client,
+        clerk,
+        case,
+        "unterlagen_nachreichen",
+        "nachforderung",
+        nachgereicht_am=arrived.isoformat(),
     )
-    # 16.02. + 3 weeks = 09.03.; + 3 months = 09.06.2026 (Tuesday)
-    assert running(response.json())["genehmigungsfiktion"] == "2026-06-09"
+    begins = date.fromordinal(arrived.toordinal() + 21)
+    expected = wf.add_period(begins, 3, "months", AUGSBURG)
+    assert running(response.json())["genehmigungsfiktion"] == expected.isoformat()
+
+
+async def test_late_nachforderung_keeps_the_fiktion_clock_running(
+    client: httpx.AsyncClient, new_case, clerk
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 68 Abs. 2 S. 1 BayBO: a Nachforderung sent after the clock began (three weeks
+    after receipt) is allowed, but the clock keeps running and is not restarted."""
+    case = await new_case(received_on=days_from_today(-40).isoformat(), housing=True)
+    before = running(await process(client, clerk, case))["genehmigungsfiktion"]
+    response = await act(
+        client,
+        clerk,
+        case,
+        "nachfordern",
+        "eingegangen",
+        maengel=["Lageplan"],
+        frist_bis=days_from_today(20).isoformat(),
+        hinweis_ruecknahmefiktion=False,
+    )
+    assert response.status_code == 200, response.text
+    assert running(response.json())["genehmigungsfiktion"] == before
+    response = await act(
+        client,
+        clerk,
+        case,
+        "unterlagen_nachreichen",
+        "nachforderung",
+        nachgereicht_am=days_from_today(0).isoformat(),
+    )
+    assert response.status_code == 200, response.text
+    assert running(response.json())["genehmigungsfiktion"] == before
 
 
 async def test_concurrent_actions_exactly_one_wins(
     client: httpx.AsyncClient, new_case, clerk
 ) -> None:  # type: ignore[no-untyped-def]
     case = await new_case()
-    body = {"maengel": ["Lageplan"], "frist_bis": "2030-01-31", "hinweis_ruecknahmefiktion": True}
+    body = {
+        "maengel": ["Lageplan"],
+        "frist_bis": days_from_today(60).isoformat(),
+        "hinweis_ruecknahmefiktion": True,
+    }
     results = await asyncio.gather(
         *[act(client, clerk, case, "nachfordern", "eingegangen", **body) for _ in range(4)]
     )
@@ -647,9 +757,11 @@ def test_cli_tick_with_injected_now(cli_env: dict[str, str]) -> None:
 def test_committed_procedure_docs_are_current() -> None:
     from pathlib import Path
 
-    from workflows import load_all, render_markdown
+    from workflows import load_versions, render_markdown
 
     committed = Path(__file__).parents[3] / "docs" / "procedures.md"
-    assert committed.read_text(encoding="utf-8") == render_markdown(load_all()), (
+    assert committed.read_text(encoding="utf-8") == render_markdown(
+        [d for versions in load_versions().values() for d in versions]
+    ), (
         "docs/procedures.md is stale: run `eakte procedures docs`"
     )
