@@ -29,6 +29,7 @@ Stable API::
 
     definition_to_dict(defn) / instance_to_dict(instance) / instance_from_dict(data)
     render_markdown(definitions) -> str
+    applicant_view(defn, instance) -> ApplicantView   # what the applicant sees (state tags)
 
 Errors (all `WorkflowError`): `DefinitionError`, `DefinitionMismatch`, `UnknownAction`,
 `StaleState` (action not possible in the current state, or `expected_state` differs),
@@ -45,6 +46,13 @@ effects (`notify`, `convert_procedure`, `request_participations`, `serve_neighbo
 `set_flag`, `clear_flag`, `issue_document`) for the service to carry out.
 """
 
+from workflows.applicant import (
+    ApplicantDeadlineView,
+    ApplicantView,
+    RequestedItems,
+    applicant_view,
+    initial_upload_state,
+)
 from workflows.calendar import (
     BAVARIA,
     CALENDARS,
@@ -123,6 +131,11 @@ from workflows.results import (
 from workflows.serialize import definition_to_dict, instance_from_dict, instance_to_dict
 
 __all__ = [
+    "ApplicantDeadlineView",
+    "ApplicantView",
+    "RequestedItems",
+    "applicant_view",
+    "initial_upload_state",
     "BAVARIA",
     "CALENDARS",
     "DEFINITIONS_DIR",

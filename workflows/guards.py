@@ -253,7 +253,9 @@ def fiction_clock_begins(instance: Instance) -> date | None:
     begins = (instance.variables.get("fristbeginn") or {}).get(FIKTION)
     if begins:
         return _as_date(begins)
-    anchor = _as_date(instance.variables.get("fiktion_anker") or instance.variables.get("eingang_am"))
+    anchor = _as_date(
+        instance.variables.get("fiktion_anker") or instance.variables.get("eingang_am")
+    )
     if anchor is None:
         return None
     return date.fromordinal(anchor.toordinal() + FIKTION_OFFSET_DAYS)
@@ -352,7 +354,8 @@ def _documents_arrived_in_time(call: GuardCall) -> Reason | None:
         return None
     return Reason(
         "documents_late",
-        f"Eingang am {arrived:%d.%m.%Y} nach Fristende ({due:%d.%m.%Y}): die Rücknahmefiktion bleibt.",
+        f"Eingang am {arrived:%d.%m.%Y} nach Fristende ({due:%d.%m.%Y}): "
+        "die Rücknahmefiktion bleibt.",
         f"Arrival on {arrived.isoformat()} after the deadline ({due.isoformat()}).",
     )
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from workflows.engine import RECORD_INTO
 from workflows.errors import DefinitionError, Problem
 from workflows.model import (
     Action,
@@ -33,7 +34,6 @@ from workflows.model import (
     Text,
     Unit,
 )
-from workflows.engine import RECORD_INTO
 from workflows.validate import check_definition
 
 DEFINITIONS_DIR = Path(__file__).with_name("definitions")
@@ -170,7 +170,7 @@ class _Parser:
             value,
             element,
             {"name", "type", "label"},
-            {"required", "min", "max", "not_past", "max_ahead_days"},
+            {"required", "min", "max", "not_past", "max_ahead_days", "applicant_field"},
         )
         if isinstance(raw.get("name"), str):
             element = f"{element.rsplit('.', 1)[0]}.input {raw['name']!r}"
@@ -197,6 +197,7 @@ class _Parser:
             max=bounds[1],
             not_past=self.flag(raw, "not_past", element),
             max_ahead_days=bounds[2],
+            applicant_field=self.string(raw, "applicant_field", element) or None,
         )
 
     def effect(self, value: Any, element: str) -> EffectSpec:
@@ -273,7 +274,7 @@ class _Parser:
     def deadline(self, value: Any, fallback: str) -> DeadlineRule:
         element = self.label_of(value, "deadline", fallback)
         required = {"id", "label", "legal_basis", "start", "active_in"}
-        optional = {"period", "offset", "on_expiry", "roll_forward", "public", "stop"}
+        optional = {"period", "offset", "on_expiry", "roll_forward", "public", "stop", "tags"}
         raw = self.mapping(value, element, required, optional)
         return DeadlineRule(
             id=self.ident(raw, "id", element),
@@ -287,6 +288,7 @@ class _Parser:
             roll_forward=self.flag(raw, "roll_forward", element, default=True),
             public=self.flag(raw, "public", element),
             stop=tuple(self.items(raw, "stop", element, self.stop)),
+            tags=self.names(raw, "tags", element),
             source=self.file,
         )
 
@@ -357,6 +359,7 @@ def load_definition(path: str | Path) -> Definition:
         "participations",
         "valid_from",
         "required_documents",
+        "issued_documents",
     }
     data = parser.mapping(raw, "definition", required, optional)
     if not data:
@@ -369,13 +372,17 @@ def load_definition(path: str | Path) -> Definition:
     if def_id and path.stem not in (def_id, f"{def_id}.v{version}"):
         parser.problem(
             "definition.id",
-            f"id {def_id!r} does not match the file name ({def_id}.yaml or {def_id}.v<version>.yaml)",
+            f"id {def_id!r} does not match the file name "
+            f"({def_id}.yaml or {def_id}.v<version>.yaml)",
         )
     valid_from = data.get("valid_from")
-    if valid_from is not None and (isinstance(valid_from, datetime) or not isinstance(valid_from, date)):
+    if valid_from is not None and (
+        isinstance(valid_from, datetime) or not isinstance(valid_from, date)
+    ):
         parser.problem("definition.valid_from", f"expected a date YYYY-MM-DD, got {valid_from!r}")
         valid_from = None
     required_docs = parser.names(data, "required_documents", "definition")
+    issued_docs = parser.names(data, "issued_documents", "definition")
     parts: dict[str, list[Any]] = {key: [] for key in _PART_KEYS}
     for i, name in enumerate(parser.names(data, "include", "definition")):
         inc_path = path.parent / name
@@ -406,6 +413,7 @@ def load_definition(path: str | Path) -> Definition:
         fassung=fassung,
         valid_from=valid_from,
         required_documents=required_docs,
+        issued_documents=issued_docs,
         source=str(path),
     )
     problems.extend(check_definition(definition))
@@ -453,9 +461,9 @@ def load_versions(directory: str | Path | None = None) -> dict[str, tuple[Defini
                     )
                 )
         versions[def_id] = tuple(defs)
-    latest = {def_id: defs[-1] for def_id, defs in versions.items()}
-    for defs in versions.values():
-        for definition in defs:
+    latest = {def_id: installed[-1] for def_id, installed in versions.items()}
+    for installed in versions.values():
+        for definition in installed:
             problems.extend(_check_conversions(definition, latest))
     if problems:
         raise DefinitionError(problems)

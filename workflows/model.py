@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
 ROLES: frozenset[str] = frozenset(
@@ -75,6 +75,8 @@ class InputField:
     """A date field (e.g. a deadline an official sets) that may not lie before today."""
     max_ahead_days: int | None = None
     """A date field that may lie at most this many days after today (plausibility)."""
+    applicant_field: str | None = None
+    """A start input the applicant's submission fills (e.g. `questions` of a Vorbescheid)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,7 @@ class DeadlineRule:
     roll_forward: bool = True
     public: bool = False
     stop: tuple[DeadlineStop, ...] = ()
+    tags: tuple[str, ...] = ()
     source: str = ""
 
 
@@ -209,6 +212,8 @@ class Definition:
     """First receipt date this version applies to (cases are pinned by receipt date)."""
     required_documents: tuple[str, ...] = ()
     """Kinds of Bauvorlagen without which completeness cannot be confirmed."""
+    issued_documents: tuple[str, ...] = ()
+    """Document kinds the applicant may see and download (decisions, certificates)."""
     source: str = ""
 
     @property

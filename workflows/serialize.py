@@ -35,9 +35,8 @@ def definition_to_dict(definition: Definition) -> dict[str, Any]:
     data: dict[str, Any] = _plain(definition)
     data["initial_state"] = definition.initial_state
     used = sorted({g for a in (definition.start, *definition.actions) for g in a.guards})
-    used_in_deadlines = {
-        g for r in definition.deadlines for t in (*r.start, *r.stop) for g in t.guards
-    }
+    used_in_deadlines = {g for r in definition.deadlines for t in r.start for g in t.guards}
+    used_in_deadlines |= {g for r in definition.deadlines for t in r.stop for g in t.guards}
     data["guards"] = {
         name: _plain(GUARDS[name].description) for name in sorted(set(used) | used_in_deadlines)
     }

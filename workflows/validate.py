@@ -37,6 +37,13 @@ STATE_TAGS = frozenset({"applicant_uploads", "nachforderung", "fiction_running"}
 documents), `nachforderung` (documents were requested), `fiction_running` (the
 Genehmigungsfiktion clock may run here)."""
 
+DEADLINE_TAGS = frozenset({"fiction", "nachforderung"})
+"""Tags on deadline rules: `fiction` (its expiry is a legal fiction; the applicant sees the
+day it takes effect), `nachforderung` (the deadline for requested documents)."""
+
+APPLICANT_FIELDS = frozenset({"questions"})
+"""Fields of the applicant's submission a start input may take (`applicant_field`)."""
+
 ACTION_TAGS = frozenset({"answer_nachforderung", "record_nachforderung_items", "waive_fiction"})
 """Tags on actions the applicant API takes on the applicant's behalf."""
 
@@ -128,6 +135,16 @@ class _Checker:
         for guard in action.guards:
             if guard not in GUARDS:
                 self.add(action.source, f"{where}.guards", f"unknown guard {guard!r}")
+        for spec in action.inputs:
+            if spec.applicant_field is not None and (
+                action is not self.d.start or spec.applicant_field not in APPLICANT_FIELDS
+            ):
+                self.add(
+                    action.source,
+                    f"{where}.input {spec.name!r}",
+                    f"applicant_field {spec.applicant_field!r}: only start inputs, one of "
+                    + ", ".join(sorted(APPLICANT_FIELDS)),
+                )
         for name, count in Counter(f.name for f in action.inputs).items():
             if count > 1:
                 self.add(action.source, f"{where}.input {name!r}", "duplicate input field")
@@ -162,6 +179,12 @@ class _Checker:
             self.add(action.source, element, f"cannot notify {params.get('to')!r}")
         if kind == "notify" and not isinstance(params.get("template", ""), str):
             self.add(action.source, element, "template must be a string")
+        if kind == "issue_document" and params.get("kind") not in self.d.issued_documents:
+            self.add(
+                action.source,
+                element,
+                f"issued kind {params.get('kind')!r} is not listed in issued_documents",
+            )
         if kind == "request_participations":
             kinds = params.get("kinds")
             if not isinstance(kinds, list):
@@ -188,6 +211,10 @@ class _Checker:
                 self.trigger(rule, i, trig)
             for action_id in rule.on_expiry:
                 self.expiry(rule.id, rule.source, action_id, rule.active_in)
+            for tag in rule.tags:
+                if tag not in DEADLINE_TAGS:
+                    known = ", ".join(sorted(DEADLINE_TAGS))
+                    self.add(rule.source, f"{where}.tags", f"unknown tag {tag!r} ({known})")
             for i, stop in enumerate(rule.stop):
                 element = f"deadline {rule.id!r}.stop[{i}]"
                 if self.d.action(stop.action) is None:
@@ -276,7 +303,9 @@ class _Checker:
             for tag in state.tags:
                 if tag not in STATE_TAGS:
                     known = ", ".join(sorted(STATE_TAGS))
-                    self.add(state.source, f"state {state.id!r}.tags", f"unknown tag {tag!r} ({known})")
+                    self.add(
+                        state.source, f"state {state.id!r}.tags", f"unknown tag {tag!r} ({known})"
+                    )
 
     def run(self) -> list[Problem]:
         self.states_tags()

@@ -30,7 +30,7 @@ from eakte.documents.models import Document, DocumentVersion
 from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
 from eakte.openapi import problems
-from eakte.process.definitions import get_definition
+from eakte.process.definitions import get_definition, issued_document_kinds
 from eakte.process.models import ProcessInstance
 from eakte.tenants.models import Tenant
 
@@ -223,8 +223,8 @@ async def upload_bauvorlage(
         found = await _resolve(request, session, tenant, file_number, principal, None)
         row = await session.get(ProcessInstance, found.case.id)
         assert row is not None
-        initial = get_definition(row.definition_id, row.definition_version).initial_state
-        if not service.uploads_open(row.state, initial):
+        definition = get_definition(row.definition_id, row.definition_version)
+        if not service.uploads_open(definition, row):
             raise UploadsClosed(
                 "documents can be submitted before completeness is confirmed or while a "
                 f"Nachforderung is open; the application is in state {row.state!r}"
@@ -278,7 +278,7 @@ async def issued_document(
             select(Document).where(
                 Document.id == document_id,
                 Document.case_id == found.case.id,
-                Document.kind.in_(service.ISSUED_KINDS),
+                Document.kind.in_(issued_document_kinds()),
                 Document.deleted_at.is_(None),
             )
         )

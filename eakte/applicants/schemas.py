@@ -137,6 +137,13 @@ class Missing(BaseModel):
     """What the authority asked for (Nachforderung) and until when."""
 
     items: list[str]
+    received: list[str] = Field(
+        default_factory=list, description="requested items that have arrived so far"
+    )
+    outstanding: list[str] = Field(
+        default_factory=list,
+        description="requested items still missing (the clock restarts only after the last)",
+    )
     deadline: date | None
     withdrawal_warning: bool = Field(
         description="the application counts as withdrawn if the deadline passes"
@@ -152,6 +159,12 @@ class ApplicantDeadline(Labelled):
         default=None,
         description="for the Genehmigungsfiktion: the day the permit would count as granted",
     )
+    moved_from: date | None = Field(
+        default=None,
+        description="the computed end, if the last day moved past a weekend or holiday",
+    )
+    why_moved_de: str | None = None
+    why_moved_en: str | None = None
 
 
 class TimelineEntry(Labelled):
@@ -322,5 +335,11 @@ class NachforderungResponse(Strict):
         },
     )
 
+    items: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] | None = Field(
+        default=None,
+        max_length=100,
+        description="the requested items these documents answer (default: all outstanding); "
+        "the procedure resumes only when every requested item has arrived",
+    )
     documents: list[uuid.UUID] = Field(min_length=1, max_length=100)
     message: Annotated[str, StringConstraints(max_length=5000)] = ""

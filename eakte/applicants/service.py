@@ -8,11 +8,12 @@ import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import workflows as wf
 from eakte.applicants.errors import (
     ApplicationNotFound,
     NoOpenNachforderung,
@@ -39,17 +40,15 @@ from eakte.cases.models import Case
 from eakte.cases.schemas import Applicant, CaseCreate, Site
 from eakte.db import utcnow
 from eakte.documents.models import Document
-from eakte.process.context import running_deadlines
-from eakte.process.definitions import definitions, get_definition
+from eakte.process.context import running_deadlines, to_instance
+from eakte.process.definitions import definitions, get_definition, issued_document_kinds
 from eakte.process.errors import UnknownProcedure
 from eakte.process.models import ProcessInstance, ProcessTransition
 from eakte.process.service import Actor, apply_action, local_today, open_case
+from eakte.process.view import why_moved
 from eakte.tenants.models import Tenant
 from eakte.tenants.service import get_tenant
 
-ISSUED_KINDS = frozenset({"bescheid"})
-NACHFORDERUNG_STATES = frozenset({"nachforderung", "unterlagen_unvollstaendig"})
-FIKTION = "genehmigungsfiktion"
 _DUMMY_DIGEST = hashlib.sha256(b"no application").hexdigest()
 
 
@@ -74,6 +73,22 @@ def offered_procedures(tenant: Tenant) -> list[str]:
     return installed
 
 
+def start_input_from(definition: wf.Definition, data: ApplicationCreate) -> dict[str, object]:
+    """The start inputs the definition declares as filled by the applicant (`applicant_field`)."""
+    values: dict[str, object] = {}
+    for spec in definition.start.inputs:
+        if spec.applicant_field is None:
+            continue
+        value = getattr(data, spec.applicant_field, None)
+        if value:
+            values[spec.name] = value
+        elif spec.required:
+            raise UnknownProcedure(
+                f"{definition.id} needs {spec.applicant_field!r} ({spec.label.en})"
+            )
+    return values
+
+
 def status_url(tenant: str, file_number: str) -> str:
     """Where the applicant reads the status."""
     return f"/api/v1/authorities/{tenant}/applications/{file_number}"
@@ -86,11 +101,7 @@ async def submit(
     tenant = await get_tenant(session, tenant_slug)
     if data.procedure not in offered_procedures(tenant):
         raise UnknownProcedure(f"{tenant.name} does not offer the procedure {data.procedure!r}")
-    procedure_input: dict[str, object] = {}
-    if data.procedure == "baybo-71":
-        if not data.questions:
-            raise UnknownProcedure("a Vorbescheid (baybo-71) needs at least one question")
-        procedure_input["fragen"] = data.questions
+    procedure_input = start_input_from(get_definition(data.procedure), data)
     first_line = data.description.strip().splitlines()[0]
     title = first_line if len(first_line) <= 120 else first_line[:119] + "…"
     case = await open_case(
@@ -184,7 +195,7 @@ async def resolve(
         select(func.count(Document.id), func.max(Document.updated_at))
         .where(
             Document.case_id == ApplicationAccess.case_id,
-            Document.kind.in_(ISSUED_KINDS),
+            Document.kind.in_(issued_document_kinds()),
             Document.deleted_at.is_(None),
         )
         .correlate(ApplicationAccess)
@@ -234,30 +245,33 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
     """The applicant's view: public state, what is missing, deadlines, timeline, documents."""
     case, tenant, row = found.case, found.tenant, found.instance
     definition = get_definition(row.definition_id, row.definition_version)
-    state = definition.state(row.state)
-    assert state is not None
-    running = await running_deadlines(session, case.id)
+    view = wf.applicant_view(
+        definition, to_instance(row, await running_deadlines(session, case.id))
+    )
     missing = None
-    if row.state in NACHFORDERUNG_STATES:
-        variables = row.variables or {}
-        items = variables.get("nachgefordert") or variables.get("fehlende_unterlagen") or []
-        due = next((d.due for d in running if d.kind == "nachforderungsfrist"), None)
+    if view.nachforderung is not None:
         missing = Missing(
-            items=[str(i) for i in items],
-            deadline=due,
-            withdrawal_warning=bool(variables.get("hinweis_ruecknahmefiktion")),
+            items=list(view.nachforderung.items),
+            received=list(view.nachforderung.received),
+            outstanding=list(view.nachforderung.outstanding),
+            deadline=view.nachforderung.deadline,
+            withdrawal_warning=view.nachforderung.withdrawal_warning,
         )
-    deadlines = [
-        ApplicantDeadline(
-            kind=d.kind,
-            label_de=d.label_de,
-            label_en=d.label_en,
-            due=d.due,
-            effective_from=d.due + timedelta(days=1) if d.kind == FIKTION else None,
+    deadlines = []
+    for d in view.deadlines:
+        moved = why_moved(d.due, d.unrolled)
+        deadlines.append(
+            ApplicantDeadline(
+                kind=d.kind,
+                label_de=d.label.de,
+                label_en=d.label.en,
+                due=d.due,
+                effective_from=d.effective_from,
+                moved_from=d.unrolled if moved else None,
+                why_moved_de=moved.de if moved else None,
+                why_moved_en=moved.en if moved else None,
+            )
         )
-        for d in running
-        if d.public
-    ]
     transitions = await session.scalars(
         select(ProcessTransition)
         .where(ProcessTransition.case_id == case.id, ProcessTransition.public.is_(True))
@@ -273,7 +287,7 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
         select(Document)
         .where(
             Document.case_id == case.id,
-            Document.kind.in_(ISSUED_KINDS),
+            Document.kind.in_(definition.issued_documents),
             Document.deleted_at.is_(None),
             Document.version_count > 0,
         )
@@ -289,10 +303,10 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
         submitted_at=found.access.submitted_at,
         status=StatusState(
             state=row.state,
-            label_de=state.public_label.de,
-            label_en=state.public_label.en,
+            label_de=view.label.de,
+            label_en=view.label.en,
             since=row.state_since,
-            final=state.final,
+            final=view.final,
         ),
         missing=missing,
         deadlines=deadlines,
@@ -385,9 +399,15 @@ async def my_applications(session: AsyncSession, principal: Principal) -> list[A
     return items
 
 
-def uploads_open(case_state: str, initial_state: str) -> bool:
-    """Bauvorlagen may be sent before completeness is confirmed or while a Nachforderung runs."""
-    return case_state == initial_state or case_state in NACHFORDERUNG_STATES
+def uploads_open(definition: wf.Definition, instance: ProcessInstance) -> bool:
+    """Whether the applicant may send documents now (states tagged `applicant_uploads`)."""
+    state = definition.state(instance.state)
+    return state is not None and "applicant_uploads" in state.tags
+
+
+def _fill_dates(action: wf.Action, today: str) -> dict[str, object]:
+    """Required date inputs of an applicant action default to today (electronic receipt)."""
+    return {f.name: today for f in action.inputs if f.required and str(f.type) == "date"}
 
 
 async def respond(
@@ -398,11 +418,16 @@ async def respond(
     *,
     now: datetime | None = None,
 ) -> None:
-    """Answer the open Nachforderung: the procedure resumes (unterlagen_nachreichen)."""
+    """Answer the open Nachforderung: the named items (default: all outstanding) are recorded
+    as arrived today; the procedure resumes only once every requested item has arrived
+    (Art. 68 Abs. 2 S. 1 BayBO: a partial answer does not restart the Fiktion clock)."""
     case = found.case
     row = await session.get(ProcessInstance, case.id, populate_existing=True)
     assert row is not None
-    if row.state not in NACHFORDERUNG_STATES:
+    definition = get_definition(row.definition_id, row.definition_version)
+    instance = to_instance(row, await running_deadlines(session, case.id))
+    view = wf.applicant_view(definition, instance)
+    if view.nachforderung is None or view.answer_action is None:
         raise NoOpenNachforderung("there is no open request for documents on this application")
     wanted = set(data.documents)
     own = set(
@@ -420,21 +445,42 @@ async def respond(
         raise UnknownDocuments(
             f"these documents were not uploaded by you to this application: {unknown}"
         )
-    await apply_action(
-        session,
-        case,
-        Actor.of(principal),
-        action="unterlagen_nachreichen",
-        expected_state=row.state,
-        input={"nachgereicht_am": local_today(now).isoformat()},
-        now=now,
-    )
+    today = local_today(now).isoformat()
+    actor = Actor.of(principal)
+    outstanding = list(view.nachforderung.outstanding)
+    answered = list(data.items) if data.items else outstanding
+    if view.record_items_action is not None and answered:
+        await apply_action(
+            session,
+            case,
+            actor,
+            action=view.record_items_action.id,
+            expected_state=row.state,
+            input={"unterlagen": answered, "eingegangen_am": today},
+            now=now,
+        )
+        outstanding = [i for i in outstanding if i not in answered]
+    if not outstanding or view.record_items_action is None:
+        await apply_action(
+            session,
+            case,
+            actor,
+            action=view.answer_action.id,
+            expected_state=row.state,
+            input=_fill_dates(view.answer_action, today),
+            now=now,
+        )
     await audit.record(
         session,
         tenant=case.tenant_id,
         actor=principal,
         action="application.nachforderung_answered",
         case_id=case.id,
-        payload={"documents": sorted(str(d) for d in wanted), "message": data.message},
+        payload={
+            "documents": sorted(str(d) for d in wanted),
+            "items": answered,
+            "outstanding": outstanding,
+            "message": data.message,
+        },
         at=now or utcnow(),
     )

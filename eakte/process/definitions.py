@@ -55,10 +55,19 @@ def calendar_for(name: str) -> HolidayCalendar:
         return get_calendar("bavaria")
 
 
-def required_document_kinds(definition: Definition, tenant_settings: dict[str, Any]) -> frozenset[str]:
+def required_document_kinds(
+    definition: Definition, tenant_settings: dict[str, Any]
+) -> frozenset[str]:
     """The kinds of Bauvorlagen the procedure requires (`required_documents` in its YAML),
     unless the tenant overrides them under settings["required_document_kinds"][procedure]."""
     override = (tenant_settings or {}).get("required_document_kinds", {}).get(definition.id)
     if isinstance(override, list):
         return frozenset(str(k) for k in override)
     return frozenset(definition.required_documents)
+
+
+@lru_cache(maxsize=1)
+def issued_document_kinds() -> tuple[str, ...]:
+    """Every document kind an installed procedure issues to the applicant."""
+    kinds = {k for versions in installed().values() for d in versions for k in d.issued_documents}
+    return tuple(sorted(kinds))

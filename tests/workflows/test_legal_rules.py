@@ -125,7 +125,9 @@ class Walk:
 ITEMS = ["Standsicherheitsnachweis", "Entwässerungsplan"]
 
 
-def nachfordern(day: str, frist: str, *, notice: bool = False, items: list[str] | None = None) -> Do:
+def nachfordern(
+    day: str, frist: str, *, notice: bool = False, items: list[str] | None = None
+) -> Do:
     return Do(
         "nachfordern",
         "clerk",
@@ -244,7 +246,12 @@ RULES: dict[str, Rule] = {
                 "2026-03-10",
                 {"unterlagen": ["Standsicherheitsnachweis"], "eingegangen_am": "2026-03-10"},
             ),
-            Do("unterlagen_nachreichen", "applicant", "2026-03-10", refused="requested_items_missing"),
+            Do(
+                "unterlagen_nachreichen",
+                "applicant",
+                "2026-03-10",
+                refused="requested_items_missing",
+            ),
             Do(
                 "nachgeforderte_unterlagen_erfassen",
                 "applicant",
@@ -395,8 +402,12 @@ RULES: dict[str, Rule] = {
                 "2026-02-10",
                 {"erklaert_am": "2026-02-10", "erklaerung": "Ich verzichte auf die Fiktion."},
             ),
-            Do("wohnnutzung_feststellen", "clerk", "2026-02-11",
-               {"wohnnutzung": True, "begruendung": "Wohnhaus"}),
+            Do(
+                "wohnnutzung_feststellen",
+                "clerk",
+                "2026-02-11",
+                {"wohnnutzung": True, "begruendung": "Wohnhaus"},
+            ),
         ],
         state="eingegangen",
         deadlines={"genehmigungsfiktion": None},
@@ -462,8 +473,12 @@ RULES: dict[str, Rule] = {
             *permit_notified("2026-03-02"),
             Do("verlaengerung_beantragt", "clerk", "2030-02-20", {"antrag_am": "2030-02-18"}),
             Fire("geltungsdauer", "2030-03-05"),
-            Do("geltungsdauer_rueckwirkend_verlaengern", "approver", "2030-04-10",
-               {"verlaengerung_monate": 24}),
+            Do(
+                "geltungsdauer_rueckwirkend_verlaengern",
+                "approver",
+                "2030-04-10",
+                {"verlaengerung_monate": 24},
+            ),
         ],
         state="genehmigung_wirksam",
         deadlines={"geltungsdauer": "2032-03-02"},
@@ -474,7 +489,12 @@ RULES: dict[str, Rule] = {
         steps=[
             *permit_notified("2026-03-02"),
             Do("baubeginn_anzeigen", "applicant", "2026-06-01", {"baubeginn_am": "2026-06-01"}),
-            Do("bauunterbrechung_erfassen", "clerk", "2027-01-05", {"unterbrochen_seit": "2026-12-01"}),
+            Do(
+                "bauunterbrechung_erfassen",
+                "clerk",
+                "2027-01-05",
+                {"unterbrochen_seit": "2026-12-01"},
+            ),
             Fire("bauunterbrechung", "2030-12-03"),
         ],
         state="erloschen",

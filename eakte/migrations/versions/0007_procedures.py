@@ -127,9 +127,7 @@ def _migrate_instances() -> None:
         if version == 1 and received is not None and received >= VERSION_2_FROM:
             values["definition_version"] = 2
         fiction = bind.execute(
-            sa.select(
-                deadlines.c.id, deadlines.c.anchor, deadlines.c.status, deadlines.c.closed_at
-            )
+            sa.select(deadlines.c.id, deadlines.c.anchor, deadlines.c.status, deadlines.c.closed_at)
             .where(deadlines.c.case_id == case_id, deadlines.c.kind == FIKTION)
             .order_by(deadlines.c.started_at.desc())
             .limit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import httpx
 import pytest
@@ -315,6 +316,8 @@ async def test_upload_then_nachforderung_then_answer(
     assert status["status"]["state"] == "nachforderung"
     assert status["missing"] == {
         "items": ["Bauzeichnungen 1:100", "Baubeschreibung"],
+        "received": [],
+        "outstanding": ["Bauzeichnungen 1:100", "Baubeschreibung"],
         "deadline": "2030-01-31",
         "withdrawal_warning": True,
     }
@@ -336,6 +339,22 @@ async def test_upload_then_nachforderung_then_answer(
     assert bad.status_code == 422
     assert bad.json()["type"] == "urn:eakte:problem:unknown-documents"
 
+    # Art. 68 Abs. 2 S. 1 BayBO: a partial answer is recorded but does not resume the case
+    partial = await client.post(
+        receipt["status_url"] + "/responses",
+        json={"documents": [doc.json()["id"]], "items": ["Bauzeichnungen 1:100"]},
+        headers=maria,
+    )
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["status"]["state"] == "nachforderung"
+    assert partial.json()["missing"]["outstanding"] == ["Baubeschreibung"]
+    not_requested = await client.post(
+        receipt["status_url"] + "/responses",
+        json={"documents": [doc.json()["id"]], "items": ["Statik"]},
+        headers=maria,
+    )
+    assert not_requested.status_code == 422
+    assert not_requested.json()["reasons"][0]["code"] == "item_not_requested"
     answered = await client.post(
         receipt["status_url"] + "/responses",
         json={"documents": [doc.json()["id"]], "message": "anbei"},
@@ -348,6 +367,8 @@ async def test_upload_then_nachforderung_then_answer(
     assert [t["action"] for t in body["timeline"]] == [
         "eingang_erfassen",
         "nachfordern",
+        "nachgeforderte_unterlagen_erfassen",
+        "nachgeforderte_unterlagen_erfassen",
         "unterlagen_nachreichen",
     ]
     fiktion = next(d for d in body["deadlines"] if d["kind"] == "genehmigungsfiktion")
@@ -518,7 +539,7 @@ async def test_status_follows_every_change_despite_caching(
             "expected_state": "eingegangen",
             "input": {
                 "maengel": ["x"],
-                "frist_bis": "2026-01-05",
+                "frist_bis": _in_days(3).isoformat(),
                 "hinweis_ruecknahmefiktion": False,
             },
         },
@@ -528,14 +549,24 @@ async def test_status_follows_every_change_despite_caching(
     assert [d["kind"] for d in fourth["deadlines"]] == ["nachforderungsfrist"]
     db = Database(settings.resolved_database_url())
     try:
+        # a week later the deadline (even rolled past a weekend or holiday) has expired
+        later = _in_days(10)
         await tick(
             db,
-            now=__import__("datetime").datetime(2026, 1, 7, 12, tzinfo=__import__("datetime").UTC),
+            now=__import__("datetime").datetime(
+                later.year, later.month, later.day, 12, tzinfo=__import__("datetime").UTC
+            ),
         )
     finally:
         await db.dispose()
     fifth = (await client.get(url, headers=maria)).json()
     assert fifth["deadlines"] == [] and fifth["status"]["state"] == "nachforderung"
+
+
+def _in_days(days: int) -> date:
+    from eakte.process.service import local_today
+
+    return date.fromordinal(local_today().toordinal() + days)
 
 
 async def test_openapi_has_examples_for_every_applicant_route(client: httpx.AsyncClient) -> None:
