@@ -44,7 +44,9 @@ day it takes effect), `nachforderung` (the deadline for requested documents)."""
 APPLICANT_FIELDS = frozenset({"questions"})
 """Fields of the applicant's submission a start input may take (`applicant_field`)."""
 
-ACTION_TAGS = frozenset({"answer_nachforderung", "record_nachforderung_items", "waive_fiction"})
+ACTION_TAGS = frozenset(
+    {"answer_nachforderung", "record_nachforderung_items", "waive_fiction", "record_bekanntgabe"}
+)
 """Tags on actions the applicant API takes on the applicant's behalf."""
 
 NOTIFY_TARGETS = frozenset({"applicant", "clerk", "approver", "agency", "municipality"})

@@ -50,10 +50,14 @@ async def request_participation(
     tenant = await session.get(Tenant, case.tenant_id)
     assert tenant is not None
     requested_on = data.requested_on or local_today(now)
+    arrived_on = data.arrived_on or requested_on
+    if arrived_on < requested_on:
+        raise errors.InvalidActionInput("arrived_on lies before the request was sent")
+    # the answer period counts from the request's arrival (Art. 65 Abs. 2 S. 2 BayBO)
     deadline = wf.participation_deadline(
         definition,
         data.kind,
-        requested_on=requested_on,
+        requested_on=arrived_on,
         calendar=calendar_for(tenant.holiday_calendar),
     )
     participation = Participation(
@@ -63,6 +67,7 @@ async def request_participation(
         party=data.party,
         agency_sub=data.agency_sub,
         requested_on=requested_on,
+        arrived_on=arrived_on,
         due=deadline.due,
         on_silence=str(deadline.on_silence),
         status=PARTICIPATION_OPEN,
@@ -82,6 +87,7 @@ async def request_participation(
             "kind": data.kind,
             "party": data.party,
             "requested_on": requested_on.isoformat(),
+            "arrived_on": arrived_on.isoformat(),
             "due": deadline.due.isoformat(),
         },
         at=now,
@@ -121,6 +127,7 @@ async def answer_participation(
     participation.answer = data.answer
     participation.statement = data.statement
     participation.received_on = received_on
+    participation.answered_on_claimed = data.answered_on
     participation.late = late
     participation.closed_at = participation.closed_at or now
     await session.flush()
@@ -134,6 +141,7 @@ async def answer_participation(
             "participation": str(participation.id),
             "answer": data.answer,
             "received_on": received_on.isoformat(),
+            "answered_on_claimed": data.answered_on.isoformat() if data.answered_on else None,
             "late": late,
         },
         at=now,

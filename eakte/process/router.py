@@ -10,12 +10,15 @@ from pydantic import BaseModel
 
 import workflows as wf
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
+from eakte.cases.service import get_case
 from eakte.deps import CurrentPrincipal, ReadSessionDep, SessionDep, require_roles
 from eakte.openapi import problems
 from eakte.process import participations, service, view
 from eakte.process.definitions import definitions, get_definition
 from eakte.process.schemas import (
     ActionRequest,
+    BekanntgabeRead,
+    BekanntgabeRequest,
     Label,
     ParticipationAnswer,
     ParticipationCreate,
@@ -137,3 +140,36 @@ async def answer_participation(
         session, principal, case_id, participation_id, data
     )
     return view.participation_read(answered)
+
+
+@router.post(
+    "/cases/{case_id}/process/bekanntgabe",
+    response_model=BekanntgabeRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def record_bekanntgabe(
+    case_id: uuid.UUID, data: BekanntgabeRequest, session: SessionDep, principal: Requester
+) -> BekanntgabeRead:
+    """Compute when the decision counts as made known (post/electronic: the 4th day after
+    sending, [nv] see docs/legal-rules.md; provision: the day after retrieval; a proven
+    later receipt) and record it; `preview` only computes. 409 if no decision awaits it."""
+    case = await get_case(session, principal, case_id)
+    result = await service.record_bekanntgabe(
+        session,
+        case,
+        service.Actor.of(principal),
+        expected_state=data.expected_state,
+        method=data.method,
+        sent_on=data.sent_on,
+        retrieved_on=data.retrieved_on,
+        proven_receipt_on=data.proven_receipt_on,
+        preview=data.preview,
+    )
+    return BekanntgabeRead(
+        bekanntgabe_on=result.computed.on,
+        rule=result.computed.rule,
+        method=str(result.computed.method),
+        sent_on=result.computed.sent_on,
+        recorded_by_action=result.action,
+        process=None if data.preview else await view.process_view(session, principal, case_id),
+    )

@@ -86,13 +86,19 @@ class ParticipationRead(BaseModel):
     party: str
     agency_sub: str | None
     requested_on: date
+    arrived_on: date | None = None
     due: date
     on_silence: str
     status: str
     answer: str | None
     statement: str
     received_on: date | None
+    answered_on_claimed: date | None = None
     late: bool
+    claim_contradicts_arrival: bool = Field(
+        default=False,
+        description="the party says it answered in time, but the answer arrived late",
+    )
 
 
 class TransitionRead(BaseModel):
@@ -173,7 +179,12 @@ class ParticipationCreate(BaseModel):
         default=None, description="the agency user (token sub) who may answer and read the case"
     )
     requested_on: date | None = Field(
-        default=None, description="date the request reached the party (default: today)"
+        default=None, description="date the request was sent (default: today)"
+    )
+    arrived_on: date | None = Field(
+        default=None,
+        description="date the request reached the party; the answer period counts from here "
+        "(Art. 65 Abs. 2 S. 2 BayBO, § 36 Abs. 2 S. 2 BauGB; default: the sending date)",
     )
 
 
@@ -184,7 +195,12 @@ class ParticipationAnswer(BaseModel):
 
     answer: Literal["consent", "refusal", "statement"]
     statement: Annotated[str, StringConstraints(max_length=20_000)] = ""
-    received_on: date | None = None
+    received_on: date | None = Field(
+        default=None, description="date the answer reached the authority (this counts)"
+    )
+    answered_on: date | None = Field(
+        default=None, description="the date the party gives for its answer (checked, not used)"
+    )
 
 
 class ProcedureSummary(BaseModel):
@@ -200,3 +216,40 @@ class ProcedureList(BaseModel):
     """All procedures."""
 
     items: list[ProcedureSummary]
+
+
+class BekanntgabeRequest(BaseModel):
+    """How a decision was sent; the service computes when it counts as made known."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_state": "ablehnung_gezeichnet",
+                    "method": "post",
+                    "sent_on": "2026-05-04",
+                }
+            ]
+        },
+    )
+
+    expected_state: str = Field(max_length=60)
+    method: Literal["post", "electronic", "provision", "handed_over"]
+    sent_on: date = Field(description="posted, sent, provided for retrieval or handed over")
+    retrieved_on: date | None = Field(default=None, description="retrieval (method provision)")
+    proven_receipt_on: date | None = Field(
+        default=None, description="a proven later receipt (Art. 41 Abs. 2 S. 3 BayVwVfG)"
+    )
+    preview: bool = Field(default=False, description="only compute the date, record nothing")
+
+
+class BekanntgabeRead(BaseModel):
+    """The computed Bekanntgabe (Art. 41 BayVwVfG) and the process afterwards."""
+
+    bekanntgabe_on: date
+    rule: str
+    method: str
+    sent_on: date
+    recorded_by_action: str | None
+    process: ProcessRead | None

@@ -21,15 +21,17 @@ from eakte.cases.service import create_case, get_case
 from eakte.db import utcnow
 from eakte.process import effects, errors
 from eakte.process.context import prepare
-from eakte.process.definitions import definition_for
+from eakte.process.definitions import definition_for, get_definition
 from eakte.process.models import (
     DEADLINE_CANCELLED,
     DEADLINE_FIRED,
     DEADLINE_RUNNING,
+    Bekanntgabe,
     ProcessDeadline,
     ProcessInstance,
     ProcessTransition,
 )
+from workflows import bekanntgabe as wf_bekanntgabe
 
 log = logging.getLogger("eakte.process")
 
@@ -508,3 +510,88 @@ async def open_case(
     )
     await session.refresh(case)
     return case
+
+
+@dataclass(frozen=True)
+class BekanntgabeResult:
+    """The computed Bekanntgabe and, unless previewed, the action that recorded it."""
+
+    computed: wf_bekanntgabe.Bekanntgabe
+    action: str | None
+
+
+async def record_bekanntgabe(
+    session: AsyncSession,
+    case: Case,
+    actor: Actor,
+    *,
+    expected_state: str,
+    method: str,
+    sent_on: date,
+    retrieved_on: date | None = None,
+    proven_receipt_on: date | None = None,
+    preview: bool = False,
+    now: datetime | None = None,
+) -> BekanntgabeResult:
+    """Compute when the decision counts as made known (Art. 41 BayVwVfG) and record it with
+    the procedure's Bekanntgabe action (tag `record_bekanntgabe`) of the current state.
+
+    Issuing (the letters, issue 13) calls this when a letter is posted or provided; the
+    computed day, not the sending day, stops the Fiktion clock (Art. 42a Abs. 1 BayVwVfG).
+    """
+    now = now or utcnow()
+    try:
+        computed = wf_bekanntgabe.compute_bekanntgabe(
+            method, sent_on, retrieved_on=retrieved_on, proven_receipt_on=proven_receipt_on
+        )
+    except wf_bekanntgabe.BekanntgabeError as exc:
+        raise errors.InvalidActionInput(
+            exc.en, errors=[{"field": "bekanntgabe", "code": exc.code, "de": exc.de, "en": exc.en}]
+        ) from exc
+    if preview:
+        return BekanntgabeResult(computed, None)
+    row = await instance_for(session, case, lock=True)
+    if row.state != expected_state:
+        raise errors.ActionConflict(
+            f"the case is in state {row.state!r}, not {expected_state!r}; reload",
+            current_state=row.state,
+        )
+    definition = get_definition(row.definition_id, row.definition_version)
+    action = next(
+        (
+            a
+            for a in definition.actions
+            if "record_bekanntgabe" in a.tags and row.state in a.from_states
+        ),
+        None,
+    )
+    if action is None:
+        raise errors.ActionConflict(
+            f"no decision awaits its Bekanntgabe in state {row.state!r}", current_state=row.state
+        )
+    await apply_action(
+        session,
+        case,
+        actor,
+        action=action.id,
+        expected_state=expected_state,
+        input={"bekanntgabe_am": computed.on.isoformat()},
+        now=now,
+    )
+    session.add(
+        Bekanntgabe(
+            tenant_id=case.tenant_id,
+            case_id=case.id,
+            action=action.id,
+            method=str(computed.method),
+            sent_on=sent_on,
+            retrieved_on=retrieved_on,
+            proven_receipt_on=proven_receipt_on,
+            bekanntgabe_on=computed.on,
+            rule=computed.rule,
+            recorded_by=actor.sub,
+            recorded_at=now,
+        )
+    )
+    await session.flush()
+    return BekanntgabeResult(computed, action.id)

@@ -100,13 +100,18 @@ def participation_read(p: Participation) -> ParticipationRead:
         party=p.party,
         agency_sub=p.agency_sub,
         requested_on=p.requested_on,
+        arrived_on=p.arrived_on,
         due=p.due,
         on_silence=p.on_silence,
         status=p.status,
         answer=p.answer,
         statement=p.statement,
         received_on=p.received_on,
+        answered_on_claimed=p.answered_on_claimed,
         late=p.late,
+        claim_contradicts_arrival=bool(
+            p.late and p.answered_on_claimed is not None and p.answered_on_claimed <= p.due
+        ),
     )
 
 

@@ -12,6 +12,7 @@ from eakte.audit.models import GENESIS_HASH, AuditChainHead
 from eakte.db import Database
 from eakte.errors import TenantNotFound
 from eakte.tenants.models import DEFAULT_FILE_NUMBER_PATTERN, FileNumberCounter, Tenant
+from workflows.calendar import validate_calendar_name
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ async def ensure_tenant(
     if existing is not None:
         return existing, False
     validate_file_number_pattern(file_number_pattern)
+    # issue 12: an unknown holiday calendar is refused here (workflows.UnknownCalendar, a
+    # ValueError), not discovered at every deadline computation
+    validate_calendar_name(holiday_calendar)
     tenant = Tenant(
         slug=slug,
         name=name,

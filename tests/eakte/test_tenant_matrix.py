@@ -41,6 +41,14 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
             },
         }
     },
+    ("POST", "/api/v1/cases/{case_id}/process/bekanntgabe"): {  # issue 12
+        "json": {
+            "expected_state": "eingegangen",
+            "method": "post",
+            "sent_on": "2026-05-04",
+            "preview": True,
+        }
+    },
     ("POST", "/api/v1/cases/{case_id}/participations"): {
         "json": {"kind": "fachstelle_stellungnahme", "party": "Wasserwirtschaftsamt"}
     },

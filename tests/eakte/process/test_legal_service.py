@@ -1,0 +1,223 @@
+"""Issue 12 rules through the service and API: each test names its legal source."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+import pytest
+
+import workflows as wf
+from eakte.process import errors
+from eakte.process.service import map_workflow_error
+from eakte.tenants.service import ensure_tenant
+from support import TINY_PDF
+
+BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
+
+
+async def act(
+    client: httpx.AsyncClient,
+    headers: dict,
+    case: dict,
+    action: str,
+    expected: str,
+    **input: object,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/cases/{case['id']}/process/actions",
+        json={"action": action, "expected_state": expected, "input": input},
+        headers=headers,
+    )
+
+
+async def to_refusal_signed(client: httpx.AsyncClient, auth, case: dict) -> None:  # type: ignore[no-untyped-def]
+    clerk, approver = auth("clerk", sub="clara@augsburg"), auth("approver", sub="anton@augsburg")
+    for kind in BAUVORLAGEN:
+        uploaded = await client.post(
+            f"/api/v1/cases/{case['id']}/documents",
+            data={"title": kind.title(), "kind": kind},
+            files={"file": (f"{kind}.pdf", TINY_PDF, "application/pdf")},
+            headers=clerk,
+        )
+        assert uploaded.status_code == 201, uploaded.text
+    for action, state in (
+        ("vollstaendigkeit_feststellen", "eingegangen"),
+        ("beteiligung_abschliessen", "beteiligung"),
+        ("entscheidung_entwerfen", "pruefung"),
+    ):
+        response = await act(client, clerk, case, action, state)
+        assert response.status_code == 200, response.text
+    signed = await act(
+        client, approver, case, "ablehnung_zeichnen", "zur_zeichnung", begruendung="§ 34 BauGB"
+    )
+    assert signed.status_code == 200, signed.text
+
+
+async def test_bekanntgabe_by_post_is_computed_not_the_posting_day(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 41 Abs. 2 S. 1 BayVwVfG (fourth day from 01.01.2025, [nv] for Bavaria); Art. 41
+    Abs. 2 S. 3: a proven later receipt counts, an earlier one does not move it forward."""
+    case = await new_case(received_on="2026-03-02")
+    await to_refusal_signed(client, auth, case)
+    url = f"/api/v1/cases/{case['id']}/process/bekanntgabe"
+    clerk = auth("clerk")
+    body = {"expected_state": "ablehnung_gezeichnet", "method": "post", "sent_on": "2026-05-04"}
+    preview = await client.post(url, json=body | {"preview": True}, headers=clerk)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["bekanntgabe_on"] == "2026-05-08"
+    assert preview.json()["process"] is None
+    earlier = await client.post(url, json=body | {"proven_receipt_on": "2026-05-05"}, headers=clerk)
+    assert earlier.status_code == 422
+    assert earlier.json()["errors"][0]["code"] == "earlier_receipt"
+    assert "verschiebt" in earlier.json()["errors"][0]["de"]
+    later = await client.post(url, json=body | {"proven_receipt_on": "2026-05-11"}, headers=clerk)
+    assert later.status_code == 200, later.text
+    result = later.json()
+    assert result["bekanntgabe_on"] == "2026-05-11"
+    assert result["recorded_by_action"] == "bekanntgabe_ablehnung_erfassen"
+    assert result["process"]["state"] == "abgelehnt"
+    assert result["process"]["variables"]["bekanntgabe_am"] == "2026-05-11"
+    again = await client.post(url, json=body, headers=clerk)
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("extra", "code"),
+    [
+        ({"method": "provision"}, "not_retrieved"),
+        ({"method": "provision", "retrieved_on": "2026-05-20"}, "retrieval_too_late"),
+    ],
+)
+async def test_bekanntgabe_by_provision_needs_a_timely_retrieval(
+    client: httpx.AsyncClient, auth, new_case, extra: dict, code: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 41 Abs. 2a S. 3-5 BayVwVfG: known the day after retrieval; not retrieved within
+    ten days: no Bekanntgabe."""
+    case = await new_case()
+    body = {"expected_state": "eingegangen", "sent_on": "2026-05-04", "preview": True} | extra
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/process/bekanntgabe", json=body, headers=auth("clerk")
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["code"] == code
+
+
+async def test_bekanntgabe_bad_input_is_422(client: httpx.AsyncClient, auth, new_case) -> None:  # type: ignore[no-untyped-def]
+    case = await new_case()
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/process/bekanntgabe",
+        json={"expected_state": "eingegangen", "method": "taube", "sent_on": "gestern"},
+        headers=auth("clerk"),
+    )
+    assert response.status_code == 422
+    assert response.json()["type"].startswith("urn:eakte:problem:")
+
+
+async def test_no_bekanntgabe_without_a_signed_decision(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 42a Abs. 1 BayVwVfG: only a decision's Bekanntgabe counts; none is pending here."""
+    case = await new_case()
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/process/bekanntgabe",
+        json={"expected_state": "eingegangen", "method": "post", "sent_on": "2026-05-04"},
+        headers=auth("clerk"),
+    )
+    assert response.status_code == 409
+
+
+async def test_deemed_consent_counts_from_the_requests_arrival(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 65 Abs. 2 S. 2 BayBO: one month from the *arrival* of the request; the agency's
+    own answer date is checked against the answer's arrival."""
+    case = await new_case()
+    clerk = auth("clerk")
+    asked = await client.post(
+        f"/api/v1/cases/{case['id']}/participations",
+        json={
+            "kind": "fachstelle_zustimmung",
+            "party": "Denkmalschutz",
+            "requested_on": "2026-03-02",
+            "arrived_on": "2026-03-05",
+        },
+        headers=clerk,
+    )
+    assert asked.status_code == 201, asked.text
+    # 05.04.2026 is Easter Sunday, 06.04. Easter Monday: the month ends on Tuesday 07.04.
+    assert asked.json()["arrived_on"] == "2026-03-05"
+    assert asked.json()["due"] == "2026-04-07"
+    answered = await client.post(
+        f"/api/v1/cases/{case['id']}/participations/{asked.json()['id']}/answer",
+        json={"answer": "refusal", "answered_on": "2026-04-01", "received_on": "2026-04-09"},
+        headers=clerk,
+    )
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    assert body["late"] is True and body["claim_contradicts_arrival"] is True
+    bad = await client.post(
+        f"/api/v1/cases/{case['id']}/participations",
+        json={
+            "kind": "fachstelle_zustimmung",
+            "party": "x",
+            "requested_on": "2026-03-05",
+            "arrived_on": "2026-03-02",
+        },
+        headers=clerk,
+    )
+    assert bad.status_code == 422
+
+
+async def test_an_older_pinned_version_keeps_working(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Versioned law: a case received before 01.01.2025 is pinned to baybo-59 v1 and keeps
+    working while v2 applies to new cases (no 500)."""
+    old = await new_case(received_on="2024-06-03")
+    new = await new_case(received_on="2025-01-02")
+    clerk = auth("clerk")
+    views = [
+        (await client.get(f"/api/v1/cases/{c['id']}/process", headers=clerk)).json()
+        for c in (old, new)
+    ]
+    assert [v["procedure_version"] for v in views] == [1, 2]
+    response = await act(
+        client,
+        clerk,
+        old,
+        "nachfordern",
+        "eingegangen",
+        maengel=["Lageplan"],
+        frist_bis=date.fromordinal(date.today().toordinal() + 30).isoformat(),
+        hinweis_ruecknahmefiktion=False,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["procedure_version"] == 1
+    listing = (await client.get("/api/v1/procedures", headers=clerk)).json()
+    assert {(p["id"], p["version"]) for p in listing["items"]} >= {("baybo-59", 2)}
+
+
+async def test_unknown_holiday_calendar_is_refused_when_the_tenant_is_created(db) -> None:  # type: ignore[no-untyped-def]
+    """Art. 31 Abs. 3 BayVwVfG needs the right holidays: a typo in the tenant's calendar is
+    refused at configuration, not discovered at every deadline."""
+    async with db.session() as session:
+        with pytest.raises(wf.UnknownCalendar, match="bavaria-augsburg"):
+            await ensure_tenant(
+                session, slug="neusaess", name="Stadt Neusäß", holiday_calendar="bavaria-augsbrug"
+            )
+        created, was_created = await ensure_tenant(
+            session, slug="neusaess", name="Stadt Neusäß", holiday_calendar="bavaria-catholic"
+        )
+        assert was_created and created.holiday_calendar == "bavaria-catholic"
+
+
+def test_only_errors_a_user_can_cause_map_to_409_or_422() -> None:
+    """map_workflow_error: programming errors stay 500 (procedure-error), logged."""
+    assert isinstance(map_workflow_error(wf.StaleState("x")), errors.ActionConflict)
+    assert isinstance(map_workflow_error(wf.UnknownAction("x")), errors.UnknownActionError)
+    for internal in (wf.InvalidContext("bad key"), wf.DefinitionMismatch("v1 vs v2")):
+        mapped = map_workflow_error(internal)
+        assert isinstance(mapped, errors.ProcedureError)
+        assert mapped.status == 500
