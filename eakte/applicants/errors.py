@@ -27,3 +27,7 @@ class UnknownDocuments(DomainError):
 
 class IssuedDocumentNotFound(NotFound):
     slug, title = "document-not-found", "Document not found"
+
+
+class FictionWaiverNotPossible(Conflict):
+    slug, title = "fiction-waiver-not-possible", "No approval by silence can be waived now"

@@ -20,6 +20,7 @@ from eakte.applicants.schemas import (
     ApplicationStatus,
     Authority,
     AuthorityList,
+    FictionWaiver,
     NachforderungResponse,
 )
 from eakte.auth.principal import Principal, Role
@@ -255,6 +256,25 @@ async def answer_nachforderung(
     """Answer the open Nachforderung with the documents you uploaded; the case resumes."""
     found = await _resolve(request, session, tenant, file_number, principal, None)
     await service.respond(session, principal, found, data)
+    return await service.status(session, found)
+
+
+@router.post(
+    "/authorities/{tenant}/applications/{file_number}/fiction-waiver",
+    response_model=ApplicationStatus,
+    responses=problems(401, 403, 404, 409, 422, 429),
+)
+async def waive_fiction(
+    tenant: TenantSlug,
+    file_number: FileNumber,
+    data: FictionWaiver,
+    request: Request,
+    session: SessionDep,
+    principal: ApplicantDep,
+) -> ApplicationStatus:
+    """Waive the Genehmigungsfiktion in Textform (Art. 68 Abs. 2 S. 2 BayBO); 409 if none runs."""
+    found = await _resolve(request, session, tenant, file_number, principal, None)
+    await service.waive_fiction(session, principal, found, data)
     return await service.status(session, found)
 
 

@@ -343,3 +343,25 @@ class NachforderungResponse(Strict):
     )
     documents: list[uuid.UUID] = Field(min_length=1, max_length=100)
     message: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class FictionWaiver(Strict):
+    """The applicant's waiver of the Genehmigungsfiktion in Textform (Art. 68 Abs. 2 S. 2 BayBO)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "declaration": "Ich verzichte auf den Eintritt der Genehmigungsfiktion "
+                    "nach Art. 68 Abs. 2 BayBO. Maria Beispiel"
+                }
+            ]
+        },
+    )
+
+    declaration: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=10, max_length=5000)
+    ] = Field(
+        description="the declaration's text, naming the person declaring (Textform, § 126b BGB)"
+    )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import workflows as wf
 from eakte.applicants.errors import (
     ApplicationNotFound,
+    FictionWaiverNotPossible,
     NoOpenNachforderung,
     TooManyAttempts,
     UnknownDocuments,
@@ -27,6 +28,7 @@ from eakte.applicants.schemas import (
     ApplicationCreate,
     ApplicationStatus,
     ApplicationSummary,
+    FictionWaiver,
     IssuedDocument,
     Labelled,
     Missing,
@@ -483,4 +485,36 @@ async def respond(
             "message": data.message,
         },
         at=now or utcnow(),
+    )
+
+
+async def waive_fiction(
+    session: AsyncSession,
+    principal: Principal,
+    found: Access,
+    data: FictionWaiver,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Record the applicant's waiver of the Genehmigungsfiktion (Art. 68 Abs. 2 S. 2 BayBO):
+    the action tagged `waive_fiction` in the current state; the clock stops."""
+    case = found.case
+    row = await session.get(ProcessInstance, case.id, populate_existing=True)
+    assert row is not None
+    definition = get_definition(row.definition_id, row.definition_version)
+    view = wf.applicant_view(
+        definition, to_instance(row, await running_deadlines(session, case.id))
+    )
+    if view.waive_action is None or (row.variables or {}).get("fiktion_verzicht"):
+        raise FictionWaiverNotPossible(
+            "this application has no approval by silence that could be waived now"
+        )
+    await apply_action(
+        session,
+        case,
+        Actor.of(principal),
+        action=view.waive_action.id,
+        expected_state=row.state,
+        input={"erklaert_am": local_today(now).isoformat(), "erklaerung": data.declaration},
+        now=now,
     )

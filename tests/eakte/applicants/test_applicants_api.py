@@ -470,6 +470,7 @@ APPLICANT_ROUTES = [
     ("GET", ""),
     ("POST", "/documents"),
     ("POST", "/responses"),
+    ("POST", "/fiction-waiver"),
     ("GET", "/documents/{document_id}/content"),
 ]
 
@@ -501,6 +502,8 @@ async def test_applicant_tenant_matrix(client: httpx.AsyncClient, app, submit, m
             }
         elif suffix == "/responses":
             kwargs = {"json": {"documents": [permit["id"]]}}
+        elif suffix == "/fiction-waiver":
+            kwargs = {"json": {"declaration": "Ich verzichte auf die Fiktion. Maria"}}
         for headers in (maria, {"X-Access-Code": mine["access_code"]}):
             if method == "POST" and "X-Access-Code" in headers:
                 continue
@@ -563,6 +566,40 @@ async def test_status_follows_every_change_despite_caching(
     assert fifth["deadlines"] == [] and fifth["status"]["state"] == "nachforderung"
 
 
+async def test_applicant_waives_the_fiction_in_textform(
+    client: httpx.AsyncClient, submit, maria, auth
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 68 Abs. 2 S. 2 BayBO: the applicant may waive the Genehmigungsfiktion in Textform;
+    the clock stops, the officials see the waiver, a second waiver is a 409."""
+    receipt = await submit(housing=True)
+    url = receipt["status_url"] + "/fiction-waiver"
+    before = (await client.get(receipt["status_url"], headers=maria)).json()
+    assert "genehmigungsfiktion" in {d["kind"] for d in before["deadlines"]}
+    short = await client.post(url, json={"declaration": "nein"}, headers=maria)
+    assert short.status_code == 422
+    waived = await client.post(
+        url, json={"declaration": "Ich verzichte auf die Genehmigungsfiktion. Maria"}, headers=maria
+    )
+    assert waived.status_code == 200, waived.text
+    assert "genehmigungsfiktion" not in {d["kind"] for d in waived.json()["deadlines"]}
+    view = (
+        await client.get(f"/api/v1/cases/{receipt['case_id']}/process", headers=auth("clerk"))
+    ).json()
+    assert view["variables"]["fiktion_verzicht"]["von"] == "maria@buergerkonto"
+    assert view["transitions"][-1]["input"]["erklaerung"].startswith("Ich verzichte")
+    again = await client.post(
+        url, json={"declaration": "Ich verzichte nochmals darauf. Maria"}, headers=maria
+    )
+    assert again.status_code == 409
+    assert again.json()["type"] == "urn:eakte:problem:fiction-waiver-not-possible"
+    by_code = await client.post(
+        url,
+        json={"declaration": "Ich verzichte auf die Fiktion. Maria"},
+        headers={"X-Access-Code": receipt["access_code"]},
+    )
+    assert by_code.status_code in (401, 403)
+
+
 def _in_days(days: int) -> date:
     from eakte.process.service import local_today
 
@@ -584,7 +621,7 @@ async def test_openapi_has_examples_for_every_applicant_route(client: httpx.Asyn
         if p.startswith("/api/v1/authorities") or p == "/api/v1/applications"
         for m, op in ops.items()
     ]
-    assert len(routes) == 7
+    assert len(routes) == 8
     for path, method, op in routes:
         body = op.get("requestBody", {}).get("content", {})
         if "application/json" in body:
