@@ -439,3 +439,54 @@ def _no_extension_pending(call: GuardCall) -> Reason | None:
         "Ein rechtzeitiger Verlängerungsantrag ist anhängig: die Genehmigung erlischt nicht.",
         "A timely extension application is pending: the permit does not lapse.",
     )
+
+
+@register_guard(
+    "declaration_reached_applicant_in_time",
+    de="Die Erklärung der Gemeinde ging dem Bauherrn innerhalb der Monatsfrist zu "
+    "(Art. 58 Abs. 2 Nr. 4 BayBO).",
+    en="The municipality's declaration reached the applicant within the month.",
+)
+def _declaration_in_time(call: GuardCall) -> Reason | None:
+    due = call.instance.deadlines.get("freistellungsfrist")
+    reached = _input_date(call, "zugang_beim_bauherrn_am")
+    if due is None or reached is None or reached <= due:
+        return None
+    return Reason(
+        "declaration_too_late",
+        f"Zugang am {reached:%d.%m.%Y} nach Ablauf der Monatsfrist ({due:%d.%m.%Y}): "
+        "die Erklärung ist verspätet, der Bauherr darf bauen.",
+        f"Reached the applicant on {reached.isoformat()}, after the month ended "
+        f"({due.isoformat()}): too late.",
+    )
+
+
+@register_guard(
+    "submission_counts_as_application",
+    de="Der Bauherr hat bestimmt, dass die Vorlage als Bauantrag zu behandeln ist.",
+    en="The applicant asked that the submission counts as a permit application.",
+)
+def _submission_counts(call: GuardCall) -> Reason | None:
+    if _variable(call, "als_bauantrag_behandeln"):
+        return None
+    return Reason(
+        "not_an_application",
+        "Der Bauherr hat nicht bestimmt, dass die Vorlage als Bauantrag gilt: die Unterlagen "
+        "gehen zurück.",
+        "The applicant did not ask for the submission to count as an application.",
+    )
+
+
+@register_guard(
+    "submission_not_an_application",
+    de="Der Bauherr hat nicht bestimmt, dass die Vorlage als Bauantrag zu behandeln ist.",
+    en="The applicant did not ask that the submission counts as a permit application.",
+)
+def _submission_not_application(call: GuardCall) -> Reason | None:
+    if not _variable(call, "als_bauantrag_behandeln"):
+        return None
+    return Reason(
+        "is_an_application",
+        "Die Vorlage gilt auf Wunsch des Bauherrn als Bauantrag.",
+        "The submission counts as an application at the applicant's request.",
+    )

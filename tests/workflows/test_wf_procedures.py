@@ -112,16 +112,53 @@ def test_freistellung_month_runs_from_complete_documents_then_construction_may_s
 
 
 def test_freistellung_municipality_demands_permit_procedure() -> None:
-    walk = Walk("baybo-58", date(2025, 1, 8))
+    """Art. 58 Abs. 2 Nr. 4, Abs. 5 BayBO [nv]: converted only if the Bauherr asked for it."""
+    walk = Walk("baybo-58", date(2025, 1, 8), {"als_bauantrag_behandeln": True})
     walk.do(
         "vollstaendigkeit_feststellen", CLERK, date(2025, 1, 9), {"vollstaendig_seit": "2025-01-08"}
     )
-    converted = walk.do("genehmigungsverfahren_verlangen", CLERK, date(2025, 1, 30))
+    with pytest.raises(GuardBlocked, match="nach Ablauf der Monatsfrist|after the month"):
+        walk.do(
+            "genehmigungsverfahren_verlangen",
+            CLERK,
+            date(2025, 1, 30),
+            {"zugang_beim_bauherrn_am": "2025-02-11"},  # month: Sat 08.02. -> Mon 10.02.
+        )
+    converted = walk.do(
+        "genehmigungsverfahren_verlangen",
+        CLERK,
+        date(2025, 1, 30),
+        {"zugang_beim_bauherrn_am": "2025-02-03"},
+    )
     assert converted.state == "genehmigungsverfahren_erforderlich"
     assert converted.deadlines_cancelled == ("freistellungsfrist",)
     convert = next(e for e in converted.effects if e.type == "convert_procedure")
     assert convert.params == {"target": "baybo-59"}
     assert "baybo-59" in DEFS
+
+
+def test_freistellung_declaration_without_the_wish_returns_the_documents() -> None:
+    """Art. 58 Abs. 5 BayBO [nv]: without the Bauherr's wish the case is not converted."""
+    walk = Walk("baybo-58", date(2025, 1, 8))
+    walk.do(
+        "vollstaendigkeit_feststellen", CLERK, date(2025, 1, 9), {"vollstaendig_seit": "2025-01-08"}
+    )
+    with pytest.raises(GuardBlocked, match="did not ask"):
+        walk.do(
+            "genehmigungsverfahren_verlangen",
+            CLERK,
+            date(2025, 1, 30),
+            {"zugang_beim_bauherrn_am": "2025-02-03"},
+        )
+    back = walk.do(
+        "genehmigungsverfahren_verlangen_unterlagen_zurueck",
+        CLERK,
+        date(2025, 1, 30),
+        {"zugang_beim_bauherrn_am": "2025-02-03"},
+    )
+    assert back.state == "genehmigungsverfahren_erforderlich"
+    assert not any(e.type == "convert_procedure" for e in back.effects)
+    assert back.instance.variables["erklaerung_zugegangen_am"] == "2025-02-03"
 
 
 def test_freistellung_provisional_prohibition() -> None:

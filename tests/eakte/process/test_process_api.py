@@ -652,7 +652,7 @@ async def test_baybo58_month_expires_into_construction_start(
 async def test_baybo58_converts_to_permit_procedure(
     client: httpx.AsyncClient, new_case, clerk
 ) -> None:  # type: ignore[no-untyped-def]
-    case = await new_case(procedure="baybo-58")
+    case = await new_case(procedure="baybo-58", procedure_input={"als_bauantrag_behandeln": True})
     await upload(client, clerk, case, *BAUVORLAGEN)
     await act(
         client,
@@ -668,6 +668,7 @@ async def test_baybo58_converts_to_permit_procedure(
         case,
         "genehmigungsverfahren_verlangen",
         "frist_laeuft",
+        zugang_beim_bauherrn_am=date.today().isoformat(),
         begruendung="Bebauungsplan nicht eingehalten",
     )
     assert response.status_code == 200, response.text
