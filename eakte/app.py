@@ -32,7 +32,7 @@ from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
-from eakte.limits import BodyLimitMiddleware
+from eakte.limits import RequestLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
@@ -43,6 +43,10 @@ from eakte.webapp.router import build_router as build_webapp_router
 log = logging.getLogger("eakte")
 
 READY_TIMEOUT_SECONDS = 3.0
+DEV_MODE_BANNER = (
+    "DEVELOPMENT MODE (EAKTE_ENV=dev): generated secrets, demo seeding and demo sign-in are "
+    "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("E-Akte Bau %s starting (%s, %s)", __version__, db.backend, settings.env)
+        if settings.dev_mode:
+            log.warning(DEV_MODE_BANNER)
         ticker = None
         if settings.tick_interval_seconds > 0:
             ticker = asyncio.create_task(run_periodically(db, settings.tick_interval_seconds))
@@ -104,7 +110,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(ServiceUnavailable("a database error occurred; retry later"))
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    app.add_middleware(
+        RequestLimitMiddleware,
+        max_body_bytes=settings.max_json_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
