@@ -81,14 +81,15 @@ def seed_demo(
                     sub=f"{user.sub}@{tenant}",
                     roles=list(user.roles),
                     name=user.name,
-                    ttl_seconds=30 * 24 * 3600,
+                    ttl_seconds=settings.max_token_lifetime_seconds,
                 )
                 lines.append(f"export TOKEN_{tenant.upper()}_{user.sub.upper()}={token}")
         path = settings.data_dir / "demo-tokens.sh"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
-        print("Demo bearer tokens (valid 30 days; also in " + str(path) + "):")
+        hours = settings.max_token_lifetime_seconds / 3600
+        print(f"Demo bearer tokens (valid {hours:g} h; also in {path}):")
         print("\n".join(lines))
         print(
             f"\nTry:  source {path}\n"
@@ -140,12 +141,22 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if settings.dev_mode:
+        from eakte.app import DEV_MODE_BANNER
+
+        err.print(f"[bold red]{DEV_MODE_BANNER}[/bold red]")
     uvicorn.run(
         application,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from configured proxies (issue 18): from anyone else
+        # they are ignored, so a client cannot choose its own address for rate limits
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list or None,
+        # h11 bounds the request line and headers (httptools accepts a 64 MB header line)
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         # co-editing frames are small: compression costs more CPU than it saves bytes
         ws_per_message_deflate=False,
         ws_max_size=settings.collab_max_message_bytes,
