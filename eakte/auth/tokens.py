@@ -8,6 +8,7 @@ import logging
 import math
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -72,9 +73,15 @@ class JWKSCache:
     MAX_MISSES = 4096
 
     def __init__(
-        self, url: str, *, refresh_seconds: float = 300, min_refetch_seconds: float = 10
+        self,
+        url: str,
+        *,
+        refresh_seconds: float = 300,
+        min_refetch_seconds: float = 10,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
+        self.clock = clock
         self.refresh_seconds = refresh_seconds
         self.min_refetch_seconds = min_refetch_seconds
         self.fetches = 0
@@ -95,7 +102,7 @@ class JWKSCache:
 
     async def refresh(self) -> None:
         """Reload the key set."""
-        self._attempted_at = time.monotonic()
+        self._attempted_at = self.clock()
         self.fetches += 1
         document = await self._fetch()
         keys: dict[str, PyJWK] = {}
@@ -108,7 +115,7 @@ class JWKSCache:
                 continue
         self._keys = keys
         self._misses.clear()
-        self._fetched_at = time.monotonic()
+        self._fetched_at = self.clock()
 
     def _lookup(self, kid: str | None) -> PyJWK | None:
         if kid is None and len(self._keys) == 1:
@@ -117,7 +124,7 @@ class JWKSCache:
 
     async def key(self, kid: str | None) -> PyJWK:
         """The key for `kid`; see the class docstring for when the set is reloaded."""
-        now = time.monotonic()
+        now = self.clock()
         stale = now - self._fetched_at > self.refresh_seconds
         found = self._lookup(kid)
         if found is not None and not stale:
@@ -126,7 +133,7 @@ class JWKSCache:
         if found is None and not stale and missed is not None and missed >= self._fetched_at:
             raise Unauthenticated("token signed with an unknown key")
         async with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             if now - self._attempted_at >= self.min_refetch_seconds or (
                 not self._keys and self._attempted_at == -math.inf
             ):
