@@ -100,7 +100,11 @@ async def _resolve(
         client=_client(request),
         principal=principal,
         access_code=access_code,
-        limits=(settings.access_failures_per_file_number, settings.access_failures_per_address),
+        limits=(
+            settings.access_failures_per_file_number,
+            settings.access_failures_per_address,
+            settings.access_failures_per_code_file_number,
+        ),
     )
 
 
