@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Annotated
 
@@ -351,6 +352,8 @@ def procedures_docs(
 
 def main() -> None:
     """Console-script entry point."""
+    # data files (SQLite and its journal, objects, secrets) are never world-readable
+    os.umask(os.umask(0) | 0o027)
     app()
 
 

@@ -5,6 +5,7 @@
 - A request body on `/api/` needs a valid bearer token *before* a byte of it is read: no
   token or a bad one is answered 401 at once, so an anonymous client cannot make the process
   buffer or parse anything.
+- `%00` anywhere in the URL: 422 (text input is checked by `eakte.textinput`).
 - Bodies are capped at `max_body_bytes` whatever their content type; only the upload routes
   (`LARGE_BODY_ROUTES`) take multipart bodies larger than that, and they enforce their own
   limits while streaming.
@@ -17,7 +18,13 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from eakte.errors import DomainError, PayloadTooLarge, Unauthenticated, error_response
+from eakte.errors import (
+    DomainError,
+    PayloadTooLarge,
+    Unauthenticated,
+    ValidationFailed,
+    error_response,
+)
 
 _UUID = "[0-9a-fA-F-]{36}"
 # POST routes that accept multipart/form-data uploads (their own, streaming size limits)
@@ -71,6 +78,11 @@ class RequestLimitMiddleware:
             error = HeadersTooLarge(
                 f"request line and headers exceed {self.max_header_bytes} bytes"
             )
+            await error_response(error)(scope, receive, send)
+            return
+        target = (scope.get("raw_path") or b"") + b"?" + (scope.get("query_string") or b"")
+        if b"%00" in target:  # NUL cannot be stored (PostgreSQL) and has no place in a URL
+            error = ValidationFailed("the URL must not contain NUL characters (%00)")
             await error_response(error)(scope, receive, send)
             return
         headers = dict(raw)
