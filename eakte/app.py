@@ -19,6 +19,8 @@ from eakte import __version__
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
 from eakte.applicants.service import StatusCache
+from eakte.audit.checkpoints import build_signer, build_witness
+from eakte.audit.checkpoints import run_periodically as run_checkpoints
 from eakte.audit.router import router as audit_router
 from eakte.auth.router import router as auth_router
 from eakte.auth.tokens import TokenVerifier
@@ -62,16 +64,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ticker = None
         if settings.tick_interval_seconds > 0:
             ticker = asyncio.create_task(run_periodically(db, settings.tick_interval_seconds))
+        checkpoints = None
+        if settings.audit_checkpoint_interval_seconds > 0:
+            checkpoints = asyncio.create_task(
+                run_checkpoints(
+                    db,
+                    build_signer(settings, create=True),
+                    build_witness(settings, app.state.store),
+                    settings.audit_checkpoint_interval_seconds,
+                )
+            )
         collab_redact.install()
         await app.state.collab.start()
         try:
             yield
         finally:
             await app.state.collab.stop()
-            if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+            for task in (ticker, checkpoints):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await db.dispose()
 
     app = FastAPI(

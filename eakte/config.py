@@ -98,6 +98,7 @@ class Settings(BaseSettings):
     uploads_per_application: int = Field(default=200, ge=1)
     submissions_per_address_per_hour: int = Field(default=20, ge=1)
     audit_signing_key_file: Path | None = None
+    audit_witness: Literal["file", "store"] = "file"
     audit_witness_dir: Path | None = None
     audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
 
