@@ -30,9 +30,11 @@ from eakte.collab.hub import CollabHub
 from eakte.collab.router import router as collab_router
 from eakte.config import Settings, get_settings
 from eakte.db import Database
+from eakte.documents.capacity import UploadCapacity
 from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
+from eakte.documents.streaming import UploadPace
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.limits import RequestLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
@@ -103,6 +105,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.applicant_limiter = build_limiter(settings)
     app.state.status_cache = StatusCache()
     app.state.store = build_store(settings)
+    app.state.upload_capacity = UploadCapacity(
+        workers=settings.upload_workers,
+        per_principal=settings.uploads_per_principal,
+        per_address=settings.uploads_per_address,
+    )
+    app.state.upload_pace = UploadPace(
+        idle_seconds=settings.upload_idle_timeout_seconds,
+        min_bytes_per_second=settings.upload_min_bytes_per_second,
+        grace_seconds=settings.upload_rate_grace_seconds,
+    )
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
@@ -137,7 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"], responses=problems(503))
     async def readyz() -> dict[str, str]:
-        """The database answers."""
+        """The database answers and the upload pool has room."""
+        if app.state.upload_capacity.saturated:
+            raise ServiceUnavailable("every upload worker is busy (upload pool saturated)")
         try:
             async with asyncio.timeout(READY_TIMEOUT_SECONDS):
                 async with db.session(write=False) as session:

@@ -27,6 +27,7 @@ from eakte.deps import ReadSessionDep, SessionDep, bearer, get_db
 from eakte.documents import uploads
 from eakte.documents.download import content_response
 from eakte.documents.models import Document, DocumentVersion
+from eakte.documents.router import upload_body
 from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
 from eakte.openapi import problems
@@ -233,11 +234,7 @@ async def upload_bauvorlage(
                 "documents can be submitted before completeness is confirmed or while a "
                 f"Nachforderung is open; the application is in state {row.state!r}"
             )
-    body = uploads.UploadBody(
-        content_type=request.headers.get("content-type"),
-        content_length=request.headers.get("content-length"),
-        stream=request.stream(),
-    )
+    body = upload_body(request)
     return await uploads.receive_document_for(
         db, request.app.state.store, principal, found.case, body
     )
