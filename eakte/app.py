@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.verifier = TokenVerifier(settings)
     app.state.tenants = TenantDirectory(db)
     app.state.applicant_limiter = build_limiter(settings)
+    app.state.submission_limiter = build_limiter(settings, window_seconds=3600)
     app.state.status_cache = StatusCache()
     app.state.store = build_store(settings)
     app.state.upload_capacity = UploadCapacity(

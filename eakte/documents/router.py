@@ -77,7 +77,7 @@ async def document_kinds(principal: CurrentPrincipal) -> list[DocumentKindRead]:
     "",
     status_code=201,
     response_model=DocumentRead,
-    responses=problems(400, 401, 403, 404, 413, 415, 422, 503),
+    responses=problems(400, 401, 403, 404, 408, 413, 415, 422, 429, 503),
     openapi_extra={"requestBody": MULTIPART_DOCUMENT_BODY},
     summary="Upload a new document (version 1)",
 )
@@ -138,7 +138,7 @@ async def delete_document(
     "/{document_id}/versions",
     status_code=201,
     response_model=VersionRead,
-    responses=problems(400, 401, 403, 404, 413, 415, 422, 503),
+    responses=problems(400, 401, 403, 404, 408, 413, 415, 422, 429, 503),
     openapi_extra={"requestBody": MULTIPART_VERSION_BODY},
     summary="Upload a new version",
 )
