@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from eakte import __version__
+from eakte.apidocs import install_docs
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
 from eakte.applicants.service import StatusCache
@@ -36,8 +37,9 @@ from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
 from eakte.documents.streaming import UploadPace
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
+from eakte.headers import SecurityHeadersMiddleware
 from eakte.limits import RequestLimitMiddleware
-from eakte.metrics import Metrics, MetricsMiddleware
+from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
@@ -97,7 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "documents and procedures. Every error is RFC 9457 problem JSON."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        install_docs(app)
     app.state.settings = settings
     app.state.db = db
     app.state.verifier = TokenVerifier(settings)
@@ -141,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_json_body_bytes,
         max_header_bytes=settings.max_header_bytes,
     )
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
@@ -162,8 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ready", "database": db.backend}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics_endpoint() -> PlainTextResponse:
-        """Prometheus text exposition."""
+    async def metrics_endpoint(request: Request) -> PlainTextResponse:
+        """Prometheus text exposition (behind EAKTE_METRICS_TOKEN; off in production without)."""
+        check_metrics_access(settings, request.headers.get("authorization"))
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(auth_router)

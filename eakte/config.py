@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     metrics_public: bool = False
     docs_enabled: bool = True
+    hsts_seconds: int = Field(default=0, ge=0)
     # forwarded headers (X-Forwarded-For/-Proto) are trusted only from these addresses
     trusted_proxies: str = ""  # comma-separated addresses or networks, e.g. "10.0.0.5,10.1.0.0/16"
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
