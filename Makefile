@@ -13,10 +13,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# development mode is explicit: without EAKTE_ENV=dev the service runs as production
 run: $(STAMP)
-	$(BIN)/eakte migrate
-	$(BIN)/eakte seed-demo --print-tokens
-	$(BIN)/eakte serve
+	EAKTE_ENV=dev $(BIN)/eakte migrate
+	EAKTE_ENV=dev $(BIN)/eakte seed-demo --print-tokens
+	EAKTE_ENV=dev $(BIN)/eakte serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -133,13 +133,19 @@ async def load(base: str, name: str, make_request, seconds: float, concurrency: 
 def run_backend(label: str, url: str, args: argparse.Namespace, table: Table) -> None:
     upgrade(url)
     samples = asyncio.run(seed(url, args.applications))
-    settings = Settings(jwt_secret=SECRET)
+    settings = Settings(env="dev", jwt_secret=SECRET)
     tokens = {
         owner: issue_token(settings, tenant="buergerkonto", sub=owner, roles=["applicant"])
         for _, owner in samples
     }
     port = _free_port()
-    env = dict(os.environ, EAKTE_DATABASE_URL=url, EAKTE_JWT_SECRET=SECRET, EAKTE_PORT=str(port))
+    env = dict(
+        os.environ,
+        EAKTE_ENV="dev",
+        EAKTE_DATABASE_URL=url,
+        EAKTE_JWT_SECRET=SECRET,
+        EAKTE_PORT=str(port),
+    )
     env["EAKTE_TICK_INTERVAL_SECONDS"] = "0"
     env["EAKTE_ACCESS_FAILURES_PER_ADDRESS"] = "1000000"
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "status_server.py")], env=env)

@@ -279,6 +279,7 @@ def run_backend(
     """Upload and download `path` through a fresh server and directly; best of `repeat`."""
     data_dir = workdir / backend
     values = {
+        "env": "dev",
         "data_dir": str(data_dir),
         "database_url": f"sqlite:///{data_dir / 'eakte.sqlite3'}",
         "jwt_secret": SECRET,

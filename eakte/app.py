@@ -16,9 +16,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from eakte import __version__
+from eakte.apidocs import install_docs
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
 from eakte.applicants.service import StatusCache
+from eakte.audit.checkpoints import build_signer, build_witness
+from eakte.audit.checkpoints import run_periodically as run_checkpoints
 from eakte.audit.router import router as audit_router
 from eakte.auth.router import router as auth_router
 from eakte.auth.tokens import TokenVerifier
@@ -28,12 +31,15 @@ from eakte.collab.hub import CollabHub
 from eakte.collab.router import router as collab_router
 from eakte.config import Settings, get_settings
 from eakte.db import Database
+from eakte.documents.capacity import UploadCapacity
 from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
+from eakte.documents.streaming import UploadPace
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
-from eakte.limits import BodyLimitMiddleware
-from eakte.metrics import Metrics, MetricsMiddleware
+from eakte.headers import SecurityHeadersMiddleware
+from eakte.limits import RequestLimitMiddleware
+from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
@@ -43,6 +49,10 @@ from eakte.webapp.router import build_router as build_webapp_router
 log = logging.getLogger("eakte")
 
 READY_TIMEOUT_SECONDS = 3.0
+DEV_MODE_BANNER = (
+    "DEVELOPMENT MODE (EAKTE_ENV=dev): generated secrets, demo seeding and demo sign-in are "
+    "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,19 +63,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("E-Akte Bau %s starting (%s, %s)", __version__, db.backend, settings.env)
+        if settings.dev_mode:
+            log.warning(DEV_MODE_BANNER)
         ticker = None
         if settings.tick_interval_seconds > 0:
             ticker = asyncio.create_task(run_periodically(db, settings.tick_interval_seconds))
+        checkpoints = None
+        if settings.audit_checkpoint_interval_seconds > 0:
+            checkpoints = asyncio.create_task(
+                run_checkpoints(
+                    db,
+                    build_signer(settings, create=True),
+                    build_witness(settings, app.state.store),
+                    settings.audit_checkpoint_interval_seconds,
+                )
+            )
         collab_redact.install()
         await app.state.collab.start()
         try:
             yield
         finally:
             await app.state.collab.stop()
-            if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
+            for task in (ticker, checkpoints):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await db.dispose()
 
     app = FastAPI(
@@ -76,14 +99,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "documents and procedures. Every error is RFC 9457 problem JSON."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    if settings.docs_enabled:
+        install_docs(app)
     app.state.settings = settings
     app.state.db = db
     app.state.verifier = TokenVerifier(settings)
     app.state.tenants = TenantDirectory(db)
     app.state.applicant_limiter = build_limiter(settings)
+    app.state.submission_limiter = build_limiter(settings, window_seconds=3600)
     app.state.status_cache = StatusCache()
     app.state.store = build_store(settings)
+    app.state.upload_capacity = UploadCapacity(
+        workers=settings.upload_workers,
+        per_principal=settings.uploads_per_principal,
+        per_address=settings.uploads_per_address,
+    )
+    app.state.upload_pace = UploadPace(
+        idle_seconds=settings.upload_idle_timeout_seconds,
+        min_bytes_per_second=settings.upload_min_bytes_per_second,
+        grace_seconds=settings.upload_rate_grace_seconds,
+    )
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
@@ -104,7 +143,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
         return error_response(ServiceUnavailable("a database error occurred; retry later"))
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
+    app.add_middleware(
+        RequestLimitMiddleware,
+        max_body_bytes=settings.max_json_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
@@ -114,7 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"], responses=problems(503))
     async def readyz() -> dict[str, str]:
-        """The database answers."""
+        """The database answers and the upload pool has room."""
+        if app.state.upload_capacity.saturated:
+            raise ServiceUnavailable("every upload worker is busy (upload pool saturated)")
         try:
             async with asyncio.timeout(READY_TIMEOUT_SECONDS):
                 async with db.session(write=False) as session:
@@ -124,8 +170,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ready", "database": db.backend}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
-    async def metrics_endpoint() -> PlainTextResponse:
-        """Prometheus text exposition."""
+    async def metrics_endpoint(request: Request) -> PlainTextResponse:
+        """Prometheus text exposition (behind EAKTE_METRICS_TOKEN; off in production without)."""
+        check_metrics_access(settings, request.headers.get("authorization"))
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(auth_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import Annotated
 
@@ -81,14 +82,15 @@ def seed_demo(
                     sub=f"{user.sub}@{tenant}",
                     roles=list(user.roles),
                     name=user.name,
-                    ttl_seconds=30 * 24 * 3600,
+                    ttl_seconds=settings.max_token_lifetime_seconds,
                 )
                 lines.append(f"export TOKEN_{tenant.upper()}_{user.sub.upper()}={token}")
         path = settings.data_dir / "demo-tokens.sh"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
-        print("Demo bearer tokens (valid 30 days; also in " + str(path) + "):")
+        hours = settings.max_token_lifetime_seconds / 3600
+        print(f"Demo bearer tokens (valid {hours:g} h; also in {path}):")
         print("\n".join(lines))
         print(
             f"\nTry:  source {path}\n"
@@ -140,12 +142,22 @@ def serve(
     except ConfigError as exc:
         err.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if settings.dev_mode:
+        from eakte.app import DEV_MODE_BANNER
+
+        err.print(f"[bold red]{DEV_MODE_BANNER}[/bold red]")
     uvicorn.run(
         application,
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
-        proxy_headers=True,
+        # X-Forwarded-For/-Proto only from configured proxies (issue 18): from anyone else
+        # they are ignored, so a client cannot choose its own address for rate limits
+        proxy_headers=bool(settings.trusted_proxy_list),
+        forwarded_allow_ips=settings.trusted_proxy_list or None,
+        # h11 bounds the request line and headers (httptools accepts a 64 MB header line)
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
         # co-editing frames are small: compression costs more CPU than it saves bytes
         ws_per_message_deflate=False,
         ws_max_size=settings.collab_max_message_bytes,
@@ -224,35 +236,54 @@ def fsck(
 def audit_verify(
     tenant: Annotated[str | None, typer.Option(help="only this tenant")] = None,
 ) -> None:
-    """Walk each tenant's hash chain; exit 0 only if every chain is intact."""
+    """Walk each tenant's hash chain and check it against the signed checkpoints; exit 0 only
+    if every chain is intact, reaches every checkpoint and agrees with it."""
     from rich.progress import Progress
     from sqlalchemy import select
 
+    from eakte.audit.checkpoints import build_signer, build_witness
     from eakte.audit.service import verify_tenant
     from eakte.db import Database
     from eakte.tenants.models import Tenant
 
     settings = _settings()
+    witness = build_witness(settings)
+    checkpoints = witness.read()
+    try:
+        signer = build_signer(settings, create=False)
+    except FileNotFoundError:
+        signer = None
+        if checkpoints:
+            err.print("[red]the witness holds checkpoints but the signing key is missing[/red]")
+            raise typer.Exit(1) from None
+    print(f"{len(checkpoints)} signed checkpoints in the witness")
 
     async def _run() -> bool:
         db = Database(settings.resolved_database_url())
         ok = True
         try:
             async with db.session(write=False) as session:
-                slugs = (
-                    [tenant]
-                    if tenant
-                    else list(
-                        (await session.scalars(select(Tenant.slug).order_by(Tenant.slug))).all()
-                    )
+                known = list(
+                    (await session.scalars(select(Tenant.slug).order_by(Tenant.slug))).all()
                 )
-                if tenant and await session.get(Tenant, tenant) is None:
+                if (
+                    tenant
+                    and tenant not in known
+                    and not any(c.tenant == tenant for c in checkpoints)
+                ):
                     err.print(f"[red]no tenant {tenant!r}[/red]")
                     return False
+                # a tenant the witness knows but the database does not was wiped
+                slugs = [tenant] if tenant else sorted(set(known) | {c.tenant for c in checkpoints})
                 with Progress(console=err, transient=True) as progress:
                     task = progress.add_task("verifying", total=len(slugs))
                     for slug in slugs:
-                        result = await verify_tenant(session, slug)
+                        result = await verify_tenant(
+                            session,
+                            slug,
+                            checkpoints=[c for c in checkpoints if c.tenant == slug],
+                            signer=signer,
+                        )
                         progress.advance(task)
                         if result.valid:
                             print(f"{slug}: valid ({result.events} events)")
@@ -266,6 +297,27 @@ def audit_verify(
 
     if not asyncio.run(_run()):
         raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign every tenant's chain head now and append it to the witness."""
+    from eakte.audit.checkpoints import build_signer, build_witness, checkpoint_all
+    from eakte.db import Database
+
+    settings = _settings()
+    signer = build_signer(settings, create=True)
+    witness = build_witness(settings)
+
+    async def _run() -> int:
+        db = Database(settings.resolved_database_url())
+        try:
+            return len(await checkpoint_all(db, signer, witness))
+        finally:
+            await db.dispose()
+
+    written = asyncio.run(_run())
+    print(f"{written} checkpoints written (key {signer.key_id})")
 
 
 @process_app.command("tick")
@@ -340,6 +392,8 @@ def procedures_docs(
 
 def main() -> None:
     """Console-script entry point."""
+    # data files (SQLite and its journal, objects, secrets) are never world-readable
+    os.umask(os.umask(0) | 0o027)
     app()
 
 

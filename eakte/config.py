@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +25,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EAKTE_", extra="ignore")
 
-    env: Literal["dev", "production"] = "dev"
+    # fail closed (issue 18): production unless development mode is asked for explicitly
+    env: Literal["dev", "production"] = "production"
     data_dir: Path = Path("./var")
     database_url: str | None = None
     host: str = "127.0.0.1"
@@ -65,6 +68,62 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = True
     s3_part_size_mib: int = Field(default=8, ge=5, le=1024)
 
+    # -- issue 18: hardening -------------------------------------------------------------
+    # secrets may come from files (Docker/Kubernetes secrets): EAKTE_JWT_SECRET_FILE etc.
+    jwt_secret_file: Path | None = None
+    s3_access_key_file: Path | None = None
+    s3_secret_key_file: Path | None = None
+    metrics_token_file: Path | None = None
+    # /metrics needs `Authorization: Bearer <metrics_token>` when set; production refuses to
+    # serve it without one unless metrics_public is set (e.g. behind a separate listener)
+    metrics_token: str | None = None
+    metrics_public: bool = False
+    docs_enabled: bool = True
+    hsts_seconds: int = Field(default=0, ge=0)
+    # forwarded headers (X-Forwarded-For/-Proto) are trusted only from these addresses
+    trusted_proxies: str = ""  # comma-separated addresses or networks, e.g. "10.0.0.5,10.1.0.0/16"
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+    max_token_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    max_claim_chars: int = Field(default=200, ge=16, le=1000)
+    jwks_refresh_seconds: float = Field(default=300, gt=0)
+    jwks_min_refetch_seconds: float = Field(default=10, ge=0)
+    # http:// JWKS URLs are refused in production unless they point at loopback and this is set
+    oidc_allow_insecure_loopback_jwks: bool = False
+    access_failures_per_code_file_number: int = Field(default=100, ge=1)
+    upload_idle_timeout_seconds: float = Field(default=30, gt=0)
+    upload_min_bytes_per_second: int = Field(default=1024, ge=0)
+    upload_rate_grace_seconds: float = Field(default=20, ge=0)
+    upload_workers: int = Field(default=16, ge=1, le=256)
+    uploads_per_principal: int = Field(default=4, ge=1)
+    uploads_per_address: int = Field(default=8, ge=1)
+    uploads_per_application: int = Field(default=200, ge=1)
+    submissions_per_address_per_hour: int = Field(default=20, ge=1)
+    audit_signing_key_file: Path | None = None
+    audit_witness: Literal["file", "store"] = "file"
+    audit_witness_dir: Path | None = None
+    audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> Settings:
+        for name in ("jwt_secret", "s3_access_key", "s3_secret_key", "metrics_token"):
+            path: Path | None = getattr(self, f"{name}_file")
+            if path is None:
+                continue
+            if getattr(self, name):
+                raise ConfigError(
+                    f"set EAKTE_{name.upper()} or EAKTE_{name.upper()}_FILE, not both"
+                )
+            try:
+                setattr(self, name, path.read_text().strip())
+            except OSError as exc:
+                raise ConfigError(f"EAKTE_{name.upper()}_FILE {path}: {exc.strerror}") from exc
+        for proxy in self.trusted_proxy_list:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"EAKTE_TRUSTED_PROXIES: {proxy!r} is no address") from exc
+        return self
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.storage == "s3" and not self.s3_endpoint:
@@ -72,6 +131,11 @@ class Settings(BaseSettings):
         if self.env == "production":
             self.check_production()
         return self
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """EAKTE_TRUSTED_PROXIES as a list."""
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def dev_mode(self) -> bool:
@@ -85,6 +149,19 @@ class Settings(BaseSettings):
 
     def check_production(self) -> None:
         """Refuse configurations that are unsafe outside dev mode."""
+        if self.oidc_jwks_url and not jwks_url_allowed(
+            self.oidc_jwks_url, self.oidc_allow_insecure_loopback_jwks
+        ):
+            raise ConfigError(
+                "EAKTE_OIDC_JWKS_URL must be an https:// URL in production (keys fetched over "
+                "plain HTTP can be replaced in transit); only a loopback http:// URL is "
+                "accepted, and only with EAKTE_OIDC_ALLOW_INSECURE_LOOPBACK_JWKS=true"
+            )
+        if self.metrics_token is not None and weak_secret(self.metrics_token):
+            raise ConfigError(
+                f"EAKTE_METRICS_TOKEN is too weak: use at least {MIN_SECRET_LENGTH} random "
+                "characters"
+            )
         if self.oidc_jwks_url and not (self.oidc_issuer and self.oidc_audience):
             raise ConfigError(
                 "EAKTE_OIDC_JWKS_URL is set but EAKTE_OIDC_ISSUER and EAKTE_OIDC_AUDIENCE are "
@@ -104,11 +181,7 @@ class Settings(BaseSettings):
                 "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
                 "or configure OIDC (EAKTE_OIDC_JWKS_URL, EAKTE_OIDC_ISSUER, EAKTE_OIDC_AUDIENCE)"
             )
-        if (
-            len(secret) < MIN_SECRET_LENGTH
-            or secret.lower() in WEAK_SECRETS
-            or len(set(secret)) < 8
-        ):
+        if weak_secret(secret):
             raise ConfigError(
                 f"EAKTE_JWT_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
@@ -134,6 +207,42 @@ class Settings(BaseSettings):
             tmp.chmod(0o600)
             tmp.replace(path)
         return path.read_text().strip()
+
+
+def weak_secret(secret: str) -> bool:
+    """Too short, too few distinct characters or classes, or a repeated pattern."""
+    if len(secret) < MIN_SECRET_LENGTH or secret.lower() in WEAK_SECRETS:
+        return True
+    if len(set(secret)) < 12:
+        return True
+    classes = sum(
+        bool(re.search(pattern, secret)) for pattern in ("[a-z]", "[A-Z]", "[0-9]", "[^a-zA-Z0-9]")
+    )
+    if classes < 3:
+        return True
+    lowered = secret.lower()
+    for unit in range(1, len(lowered) // 2 + 1):  # "Passwort2026Passwort2026…"
+        if lowered.startswith(lowered[unit:]):
+            return True
+    return False
+
+
+def jwks_url_allowed(url: str, allow_loopback_http: bool) -> bool:
+    """https, a file URL, or (with the explicit override) http on loopback."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.scheme in {"https", "file"}:
+        return True
+    if parsed.scheme != "http" or not allow_loopback_http:
+        return False
+    host = parsed.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @lru_cache

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from eakte.config import Settings
+from eakte.errors import NotFound, Unauthenticated
 
 
 class Metrics:
@@ -56,3 +60,17 @@ class MetricsMiddleware:
             method = scope["method"]
             self.metrics.requests.labels(method, template, str(status)).inc()
             self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+
+
+def check_metrics_access(settings: Settings, authorization: str | None) -> None:
+    """`/metrics` needs `Bearer <EAKTE_METRICS_TOKEN>` when a token is set; in production
+    without one it is off (404) unless EAKTE_METRICS_PUBLIC=true (a network-restricted port)."""
+    if settings.metrics_token:
+        scheme, _, given = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), settings.metrics_token.encode()
+        ):
+            raise Unauthenticated("/metrics needs the metrics token")
+        return
+    if not settings.dev_mode and not settings.metrics_public:
+        raise NotFound("metrics are off: set EAKTE_METRICS_TOKEN (or EAKTE_METRICS_PUBLIC=true)")

@@ -12,6 +12,7 @@ _DESCRIPTIONS = {
     401: "Missing, expired or invalid token",
     403: "Role not allowed",
     404: "Not found (also for other tenants' ids)",
+    408: "The upload stalled or arrived too slowly",
     409: "Conflict",
     412: "Stale revision (If-Match)",
     413: "Body too large",
@@ -20,6 +21,7 @@ _DESCRIPTIONS = {
     422: "Validation failed",
     428: "If-Match required",
     429: "Too many requests",
+    431: "Request headers too large",
     503: "Service unavailable",
 }
 
@@ -49,10 +51,10 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
 def document_generic_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Add the problems any operation can answer, whatever its route declares.
 
-    A body that is not UTF-8 or not JSON is a 400 before the route runs, and a lost
-    database is a 503 on every route that reads or writes.
+    A body that is not UTF-8 or not JSON is a 400 before the route runs, a lost
+    database is a 503 on every route that reads or writes, and oversized headers are a 431.
     """
-    problem = problems(400, 503)
+    problem = problems(400, 431, 503)
     for path, operations in schema.get("paths", {}).items():
         for _method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -62,6 +64,8 @@ def document_generic_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 responses["400"] = _schema_entry(problem[400])
             if path != "/healthz" and "503" not in responses:
                 responses["503"] = _schema_entry(problem[503])
+            if "431" not in responses:  # eakte.limits: before any route runs
+                responses["431"] = _schema_entry(problem[431])
     return schema
 
 

@@ -38,6 +38,9 @@ from storage.streams import HashingReader, check_range, resolve_range
 
 TEMP_DIR = ".tmp"
 _SIDECAR_SUFFIX = ".meta.json"
+# Objects and their directories are not world-readable, whatever the process umask is.
+FILE_MODE = 0o640
+DIR_MODE = 0o750
 
 
 class FilesystemStore:
@@ -46,7 +49,9 @@ class FilesystemStore:
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
         self._tmp = self.root / TEMP_DIR
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        for directory in (self.root, self._tmp):
+            directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            directory.chmod(DIR_MODE)
 
     def put(
         self,
@@ -64,7 +69,7 @@ class FilesystemStore:
         tmp_data = self._tmp / f"{name}.data"
         tmp_meta = self._tmp / f"{name}.meta"
         try:
-            with open(tmp_data, "xb") as f:
+            with _create(tmp_data) as f:
                 while chunk := reader.read(CHUNK_SIZE):
                     f.write(chunk)
                 f.flush()
@@ -173,7 +178,8 @@ class FilesystemStore:
             directory = directory.parent
         for d in reversed(missing):
             try:
-                d.mkdir()
+                d.mkdir(mode=DIR_MODE)
+                d.chmod(DIR_MODE)
             except FileExistsError:
                 if not d.is_dir():
                     raise
@@ -216,8 +222,15 @@ def _mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime, tz=UTC)
 
 
+def _create(path: Path) -> BinaryIO:
+    """A new file opened for writing with FILE_MODE exactly (fchmod: the umask cannot widen it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "wb")
+
+
 def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "xb") as f:
+    with _create(path) as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())

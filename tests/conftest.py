@@ -162,6 +162,7 @@ def cli_env(settings: Settings) -> Iterator[dict[str, str]]:
     """Environment for running the `eakte` CLI against the test database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     env.update(
+        EAKTE_ENV="dev",
         EAKTE_DATABASE_URL=settings.resolved_database_url(),
         EAKTE_DATA_DIR=str(settings.data_dir),
         EAKTE_JWT_SECRET=TEST_SECRET,

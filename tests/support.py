@@ -49,6 +49,32 @@ def wait_ready(base: str, *, attempts: int = 150) -> None:
     raise AssertionError(f"server at {base} did not become ready")
 
 
+def raw_request(base: str, data: bytes) -> bytes:
+    """Send `data` over a fresh TCP connection to `base` and return the answer until close."""
+    import socket
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        try:
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
 # A tiny stub that libmagic reads as a PDF (for tests that only need an accepted upload).
 TINY_PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 

@@ -166,6 +166,7 @@ class Servers:
         ours_env = (
             env
             | {
+                "EAKTE_ENV": "dev",
                 "EAKTE_DATABASE_URL": self.db_url,
                 "EAKTE_JWT_SECRET": self.secret,
                 "EAKTE_DATA_DIR": str(self.workdir),

@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eakte.applicants import service
+from eakte.applicants import quotas, service
 from eakte.applicants.errors import IssuedDocumentNotFound, UploadsClosed
 from eakte.applicants.ratelimit import FailureLimiter
 from eakte.applicants.schemas import (
@@ -28,6 +28,7 @@ from eakte.deps import ReadSessionDep, SessionDep, bearer, get_db
 from eakte.documents import uploads
 from eakte.documents.download import content_response
 from eakte.documents.models import Document, DocumentVersion
+from eakte.documents.router import upload_body
 from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
 from eakte.openapi import problems
@@ -101,7 +102,11 @@ async def _resolve(
         client=_client(request),
         principal=principal,
         access_code=access_code,
-        limits=(settings.access_failures_per_file_number, settings.access_failures_per_address),
+        limits=(
+            settings.access_failures_per_file_number,
+            settings.access_failures_per_address,
+            settings.access_failures_per_code_file_number,
+        ),
     )
 
 
@@ -121,16 +126,22 @@ async def list_authorities(session: ReadSessionDep) -> AuthorityList:
     "/authorities/{tenant}/applications",
     status_code=201,
     response_model=ApplicationCreated,
-    responses=problems(401, 403, 404, 413, 422),
+    responses=problems(401, 403, 404, 413, 422, 429),
 )
 async def submit_application(
     tenant: TenantSlug,
     data: ApplicationCreate,
     session: SessionDep,
     principal: ApplicantDep,
+    request: Request,
     response: Response,
 ) -> ApplicationCreated:
     """Submit a building application; the access code in the answer is shown only once."""
+    await quotas.count_submission(
+        request.app.state.submission_limiter,
+        _client(request),
+        request.app.state.settings.submissions_per_address_per_hour,
+    )
     case, code = await service.submit(session, principal, tenant, data)
     url = service.status_url(case.tenant_id, case.file_number)
     response.headers["Location"] = url
@@ -209,7 +220,7 @@ UPLOAD_EXAMPLE = {
     status_code=201,
     response_model=DocumentRead,
     responses={
-        **problems(400, 401, 403, 404, 409, 413, 415, 422, 429),
+        **problems(400, 401, 403, 404, 408, 409, 413, 415, 422, 429, 503),
         201: {"content": {"application/json": {"example": UPLOAD_EXAMPLE}}},
     },
     openapi_extra={"requestBody": MULTIPART_DOCUMENT_BODY},
@@ -230,11 +241,10 @@ async def upload_bauvorlage(
                 "documents can be submitted before completeness is confirmed or while a "
                 f"Nachforderung is open; the application is in state {row.state!r}"
             )
-    body = uploads.UploadBody(
-        content_type=request.headers.get("content-type"),
-        content_length=request.headers.get("content-length"),
-        stream=request.stream(),
-    )
+        await quotas.check_upload_quota(
+            session, found.case.id, request.app.state.settings.uploads_per_application
+        )
+    body = upload_body(request)
     return await uploads.receive_document_for(
         db, request.app.state.store, principal, found.case, body
     )

@@ -9,12 +9,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from eakte.cases.schemas import ProcedureId, Site
+from eakte.textinput import TextInput
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()/-]{4,30}$")]
 
 
-class Strict(BaseModel):
+class Strict(TextInput):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -22,7 +22,7 @@ from eakte.applicants.errors import (
     UnknownDocuments,
 )
 from eakte.applicants.models import ApplicationAccess
-from eakte.applicants.ratelimit import FailureLimiter
+from eakte.applicants.ratelimit import FailureLimiter, Throttled
 from eakte.applicants.schemas import (
     ApplicantDeadline,
     ApplicationCreate,
@@ -171,8 +171,8 @@ class Access:
         )
 
 
-def _limit_keys(tenant: str, file_number: str, client: str) -> tuple[str, str]:
-    return f"fn:{tenant}:{file_number}", f"addr:{client}"
+def _limit_keys(tenant: str, file_number: str, client: str) -> tuple[str, str, str]:
+    return f"fnaddr:{tenant}:{file_number}:{client}", f"addr:{client}", f"fn:{tenant}:{file_number}"
 
 
 async def resolve(
@@ -184,15 +184,15 @@ async def resolve(
     client: str,
     principal: Principal | None,
     access_code: str | None,
-    limits: tuple[int, int],
+    limits: tuple[int, int, int],
 ) -> Access:
-    """The application if the owner token or access code fits; else the same 404 for all."""
-    per_file, per_address = _limit_keys(tenant, file_number, client)
-    wait = await limiter.retry_after([(per_file, limits[0]), (per_address, limits[1])])
-    if wait is not None:
-        error = TooManyAttempts(f"too many failed attempts; retry in {wait} s")
-        error.headers["Retry-After"] = str(wait)
-        raise error
+    """The application if the owner token or access code fits; else the same 404 for all.
+
+    Separate budgets (issue 18): the owner's token is never throttled; code attempts are
+    counted per (file number, address), per address and, with a much larger budget, per
+    file number, so a stranger's wrong codes do not lock out the owner's correct code from
+    another device. The check and the count are one atomic step (`FailureLimiter.attempt`).
+    """
     issued = (
         select(func.count(Document.id), func.max(Document.updated_at))
         .where(
@@ -222,17 +222,28 @@ async def resolve(
         )
     ).one_or_none()
     row = found[0] if found is not None else None
-    stored = row.access_code_sha256 if row is not None else _DUMMY_DIGEST
-    by_code = access_code is not None and hmac.compare_digest(code_digest(access_code), stored)
     owner = (
         row is not None
         and principal is not None
         and Role.applicant in principal.roles
         and hmac.compare_digest(principal.sub.encode(), row.owner_sub.encode())
     )
-    if found is None or row is None or not (by_code or owner):
-        await limiter.fail([per_file, per_address])
-        raise ApplicationNotFound(f"no application {file_number} at {tenant} for these credentials")
+    if not owner:
+        keys = _limit_keys(tenant, file_number, client)
+        try:
+            attempt = await limiter.attempt(list(zip(keys, limits, strict=True)))
+        except Throttled as exc:
+            error = TooManyAttempts(f"too many failed attempts; retry in {exc.retry_after} s")
+            error.headers["Retry-After"] = str(exc.retry_after)
+            raise error from exc
+        stored = row.access_code_sha256 if row is not None else _DUMMY_DIGEST
+        by_code = access_code is not None and hmac.compare_digest(code_digest(access_code), stored)
+        if found is None or row is None or not by_code:
+            raise ApplicationNotFound(
+                f"no application {file_number} at {tenant} for these credentials"
+            )
+        await limiter.succeeded(list(keys), attempt)
+    assert found is not None and row is not None
     return Access(
         case=found[1],
         access=row,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eakte.audit.checkpoints import Checkpoint, Signer, check_against
 from eakte.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from eakte.auth.principal import Principal
 from eakte.db import utcnow
@@ -124,8 +125,21 @@ async def iter_events(session: AsyncSession, tenant: str) -> AsyncIterator[Audit
         yield event
 
 
-async def verify_tenant(session: AsyncSession, tenant: str) -> VerifyResult:
-    """Recompute every digest and hash of a tenant's chain; report the first break."""
+async def verify_tenant(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    checkpoints: list[Checkpoint] | None = None,
+    signer: Signer | None = None,
+) -> VerifyResult:
+    """Recompute every digest and hash of a tenant's chain; report the first break.
+
+    With the witness's `checkpoints` (and the `signer` that checks them) the chain must also
+    reach every checkpoint and agree with its hash: that detects truncation, rewriting with
+    recomputed hashes and a wiped trail, which the chain alone cannot.
+    """
+    wanted = {cp.seq for cp in checkpoints or []}
+    hashes: dict[int, str] = {}
     prev_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -152,6 +166,8 @@ async def verify_tenant(session: AsyncSession, tenant: str) -> VerifyResult:
                 },
             )
         prev_hash = event.hash
+        if event.seq in wanted:
+            hashes[event.seq] = event.hash
         expected_seq += 1
     head = await session.get(AuditChainHead, tenant)
     if head is not None and (head.last_seq != expected_seq - 1 or head.last_hash != prev_hash):
@@ -165,4 +181,12 @@ async def verify_tenant(session: AsyncSession, tenant: str) -> VerifyResult:
                 "reason": "chain ends before its recorded head (events were removed)",
             },
         )
+    if checkpoints and signer is not None:
+        reason = check_against(checkpoints, signer, expected_seq - 1, hashes)
+        if reason is not None:
+            return VerifyResult(
+                valid=False,
+                events=count,
+                first_broken={"tenant": tenant, "seq": None, "action": None, "reason": reason},
+            )
     return VerifyResult(valid=True, events=count, first_broken=None)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import time
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -15,11 +19,18 @@ from jwt import PyJWK
 
 from eakte.auth.principal import Principal, Role
 from eakte.config import Settings
-from eakte.errors import Unauthenticated
+from eakte.errors import ServiceUnavailable, Unauthenticated
+
+log = logging.getLogger("eakte.auth")
 
 DEV_AUDIENCE = "eakte"
-JWKS_CACHE_SECONDS = 300
+JWKS_FETCH_TIMEOUT_SECONDS = 5
 LEEWAY_SECONDS = 30
+# the service's own actors (deadline ticker, workspace seeding): no token may claim them
+RESERVED_SUBJECT = "system"
+MAX_SUB_CHARS = 200
+MAX_TENANT_CHARS = 63
+MAX_ROLES = 32
 
 
 def issue_token(
@@ -50,51 +61,95 @@ def issue_token(
 
 
 class JWKSCache:
-    """Fetches and caches the OIDC provider's signing keys (http(s) or file URL)."""
+    """Fetches and caches the OIDC provider's signing keys (http(s) or file URL).
 
-    def __init__(self, url: str) -> None:
+    Tokens whose `kid` is cached never wait for a fetch. The key set is reloaded when it is
+    older than `refresh_seconds`, and a token naming an unknown `kid` forces a reload at most
+    once per `min_refetch_seconds` (for all tokens together); a `kid` still unknown after a
+    reload is remembered as missing until the next scheduled one. So a flood of tokens with
+    made-up `kid`s costs one fetch per interval, not one per token.
+    """
+
+    MAX_MISSES = 4096
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        refresh_seconds: float = 300,
+        min_refetch_seconds: float = 10,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.url = url
+        self.clock = clock
+        self.refresh_seconds = refresh_seconds
+        self.min_refetch_seconds = min_refetch_seconds
+        self.fetches = 0
         self._keys: dict[str, PyJWK] = {}
-        self._fetched_at = 0.0
+        self._fetched_at = -math.inf
+        self._attempted_at = -math.inf
+        self._misses: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     async def _fetch(self) -> dict[str, Any]:
         parsed = urlparse(self.url)
         if parsed.scheme == "file":
             return json.loads(await asyncio.to_thread(Path(parsed.path).read_text))
-        async with httpx.AsyncClient(timeout=10) as client:
+        async with httpx.AsyncClient(timeout=JWKS_FETCH_TIMEOUT_SECONDS) as client:
             response = await client.get(self.url)
             response.raise_for_status()
-            return response.json()
+            return response.json()  # type: ignore[no-any-return]
 
     async def refresh(self) -> None:
         """Reload the key set."""
+        self._attempted_at = self.clock()
+        self.fetches += 1
         document = await self._fetch()
         keys: dict[str, PyJWK] = {}
         for jwk in document.get("keys", []):
-            if jwk.get("use", "sig") != "sig":
+            if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
                 continue
             try:
-                keys[jwk.get("kid", "")] = PyJWK(jwk)
+                keys[str(jwk.get("kid", ""))] = PyJWK(jwk)
             except jwt.PyJWKError:
                 continue
         self._keys = keys
-        self._fetched_at = time.monotonic()
+        self._misses.clear()
+        self._fetched_at = self.clock()
+
+    def _lookup(self, kid: str | None) -> PyJWK | None:
+        if kid is None and len(self._keys) == 1:
+            return next(iter(self._keys.values()))
+        return self._keys.get(kid or "")
 
     async def key(self, kid: str | None) -> PyJWK:
-        """The key for `kid`, refreshing once if unknown or stale."""
+        """The key for `kid`; see the class docstring for when the set is reloaded."""
+        now = self.clock()
+        stale = now - self._fetched_at > self.refresh_seconds
+        found = self._lookup(kid)
+        if found is not None and not stale:
+            return found
+        missed = self._misses.get(kid or "")
+        if found is None and not stale and missed is not None and missed >= self._fetched_at:
+            raise Unauthenticated("token signed with an unknown key")
         async with self._lock:
-            stale = time.monotonic() - self._fetched_at > JWKS_CACHE_SECONDS
-            if stale or (kid or "") not in self._keys:
+            now = self.clock()
+            if now - self._attempted_at >= self.min_refetch_seconds or (
+                not self._keys and self._attempted_at == -math.inf
+            ):
                 try:
                     await self.refresh()
                 except (httpx.HTTPError, OSError, ValueError) as exc:
-                    if not self._keys:
-                        raise Unauthenticated("signing keys could not be loaded") from exc
-        if kid is None and len(self._keys) == 1:
-            return next(iter(self._keys.values()))
-        found = self._keys.get(kid or "")
+                    log.warning("JWKS %s could not be loaded: %s", self.url, exc)
+            if not self._keys:
+                raise ServiceUnavailable(
+                    "the identity provider's signing keys could not be loaded; retry later"
+                )
+        found = self._lookup(kid)
         if found is None:
+            if len(self._misses) >= self.MAX_MISSES:
+                self._misses.clear()
+            self._misses[kid or ""] = self._fetched_at
             raise Unauthenticated("token signed with an unknown key")
         return found
 
@@ -104,7 +159,15 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.jwks = JWKSCache(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+        self.jwks = (
+            JWKSCache(
+                settings.oidc_jwks_url,
+                refresh_seconds=settings.jwks_refresh_seconds,
+                min_refetch_seconds=settings.jwks_min_refetch_seconds,
+            )
+            if settings.oidc_jwks_url
+            else None
+        )
         self.hs_secret = (
             settings.resolved_jwt_secret()
             if settings.jwt_secret or (settings.dev_mode and not self.jwks)
@@ -146,26 +209,65 @@ class TokenVerifier:
             raise Unauthenticated("token expired") from exc
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
-        return principal_from_claims(claims)
+        check_lifetime(claims, self.settings.max_token_lifetime_seconds)
+        return principal_from_claims(claims, max_name_chars=self.settings.max_claim_chars)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    """Validate and map the `sub`, `tenant`, `roles`, `name` claims."""
+def check_lifetime(claims: dict[str, Any], max_seconds: int) -> None:
+    """Refuse tokens valid for longer than `max_seconds` (from `iat`, or from now)."""
+    exp = claims.get("exp")
+    iat = claims.get("iat")
+    if not isinstance(exp, int | float):
+        raise Unauthenticated("token has no valid 'exp' claim")
+    start = iat if isinstance(iat, int | float) else time.time()
+    if (
+        exp - start > max_seconds + LEEWAY_SECONDS
+        or exp - time.time() > max_seconds + LEEWAY_SECONDS
+    ):
+        raise Unauthenticated(f"token lifetime exceeds the allowed {max_seconds} s")
+
+
+def _clean(text: str, limit: int) -> str:
+    """Drop control characters, normalise, and cut to `limit` characters."""
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(c for c in text if unicodedata.category(c)[0] != "C").strip()
+    return text[:limit].rstrip()
+
+
+def principal_from_claims(claims: dict[str, Any], *, max_name_chars: int = 200) -> Principal:
+    """Validate and map the `sub`, `tenant`, `roles`, `name` claims.
+
+    The single place where claims become a Principal. `sub` and `tenant` are identifiers and
+    are refused when malformed; `name` is display text and is cleaned and cut to fit.
+    """
     sub = claims.get("sub")
     tenant = claims.get("tenant")
     roles = claims.get("roles", [])
-    if not isinstance(sub, str) or not sub or len(sub) > 200:
+    if (
+        not isinstance(sub, str)
+        or not sub
+        or len(sub) > MAX_SUB_CHARS
+        or _clean(sub, MAX_SUB_CHARS) != sub
+    ):
         raise Unauthenticated("token has no valid 'sub' claim")
-    if not isinstance(tenant, str) or not tenant:
+    lowered = sub.lower()
+    if lowered == RESERVED_SUBJECT or lowered.startswith(RESERVED_SUBJECT + ":"):
+        raise Unauthenticated(f"the subject {sub!r} is reserved for the service itself")
+    if not isinstance(tenant, str) or not tenant or len(tenant) > MAX_TENANT_CHARS:
         raise Unauthenticated("token has no valid 'tenant' claim")
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+    if (
+        not isinstance(roles, list)
+        or len(roles) > MAX_ROLES
+        or not all(isinstance(r, str) for r in roles)
+    ):
         raise Unauthenticated("token 'roles' claim must be a list of strings")
     known = frozenset(Role(r) for r in roles if r in Role.__members__)
     name = claims.get("name")
+    cleaned = _clean(name, min(max_name_chars, 200)) if isinstance(name, str) else ""
     return Principal(
         sub=sub,
         tenant=tenant,
         roles=known,
-        name=name if isinstance(name, str) and name else sub,
+        name=cleaned or sub,
         claims=claims,
     )

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from eakte.textinput import TextInput
+
 Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 ProcedureId = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -18,7 +20,7 @@ Flurstueck = Annotated[
 ]
 
 
-class Strict(BaseModel):
+class Strict(TextInput):
     """Unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")

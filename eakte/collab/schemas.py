@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from eakte.textinput import TextInput
+
 
 class WorkspaceRead(BaseModel):
     """The workspace as JSON (see docs/collab.md for the shape)."""
@@ -22,7 +24,7 @@ class WorkspaceRead(BaseModel):
     decision: str
 
 
-class VersionCreate(BaseModel):
+class VersionCreate(TextInput):
     """Freeze the current workspace under a name."""
 
     model_config = ConfigDict(extra="forbid")

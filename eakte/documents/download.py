@@ -61,6 +61,15 @@ def none_match(header: str | None, etag: str) -> bool:
     return False
 
 
+MAX_RANGE_HEADER = 200
+_MAX_DIGITS = 18  # larger positions lie beyond any object we store
+
+
+def _position(digits: str) -> int:
+    """A byte position; absurdly long numbers are clamped instead of parsed (no 4,300-digit int)."""
+    return int(digits) if len(digits) <= _MAX_DIGITS else 10**_MAX_DIGITS
+
+
 def parse_range(
     header: str | None, size: int, *, if_range: str | None, etag: str
 ) -> tuple[int, int] | None:
@@ -71,6 +80,8 @@ def parse_range(
     """
     if header is None:
         return None
+    if len(header) > MAX_RANGE_HEADER:
+        raise RangeNotSatisfiable("the Range header is too long", size=size)
     if if_range is not None and if_range.strip() != etag:
         return None  # the client's copy is outdated: send everything
     unit = header.split("=", 1)[0].strip().lower()
@@ -83,12 +94,12 @@ def parse_range(
     if first == "" and last == "":
         raise RangeNotSatisfiable(f"malformed Range header {header!r}", size=size)
     if first == "":
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable("an empty suffix range cannot be satisfied", size=size)
         return max(0, size - suffix), size - 1
-    start = int(first)
-    end = size - 1 if last == "" else int(last)
+    start = _position(first)
+    end = size - 1 if last == "" else _position(last)
     if end < start:
         raise RangeNotSatisfiable(f"malformed Range header {header!r}", size=size)
     if start >= size:

@@ -35,6 +35,10 @@ class NotMultipart(UnsupportedMediaType):
     slug, title = "multipart-required", "Send the upload as multipart/form-data"
 
 
+class UploadTooSlow(DomainError):
+    slug, title, status = "upload-too-slow", "The upload was sent too slowly", 408
+
+
 class UploadTooLarge(PayloadTooLarge):
     slug, title = "upload-too-large", "The file exceeds the upload size limit"
 

@@ -52,11 +52,15 @@ def _store(request: Request) -> ObjectStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def _body(request: Request) -> uploads.UploadBody:
+def upload_body(request: Request) -> uploads.UploadBody:
+    """The upload as the HTTP layer hands it over, with the app's upload limits."""
     return uploads.UploadBody(
         content_type=request.headers.get("content-type"),
         content_length=request.headers.get("content-length"),
         stream=request.stream(),
+        client=request.client.host if request.client else "unknown",
+        capacity=getattr(request.app.state, "upload_capacity", None),
+        pace=getattr(request.app.state, "upload_pace", None),
     )
 
 
@@ -73,7 +77,7 @@ async def document_kinds(principal: CurrentPrincipal) -> list[DocumentKindRead]:
     "",
     status_code=201,
     response_model=DocumentRead,
-    responses=problems(400, 401, 403, 404, 413, 415, 422, 503),
+    responses=problems(400, 401, 403, 404, 408, 413, 415, 422, 429, 503),
     openapi_extra={"requestBody": MULTIPART_DOCUMENT_BODY},
     summary="Upload a new document (version 1)",
 )
@@ -86,7 +90,7 @@ async def create_document(
     accepted types and the file's extension; the body streams to object storage.
     """
     document = await uploads.receive_document(
-        get_db(request), _store(request), principal, case_id, _body(request)
+        get_db(request), _store(request), principal, case_id, upload_body(request)
     )
     response.headers["Location"] = f"/api/v1/cases/{case_id}/documents/{document.id}"
     return document
@@ -134,7 +138,7 @@ async def delete_document(
     "/{document_id}/versions",
     status_code=201,
     response_model=VersionRead,
-    responses=problems(400, 401, 403, 404, 413, 415, 422, 503),
+    responses=problems(400, 401, 403, 404, 408, 413, 415, 422, 429, 503),
     openapi_extra={"requestBody": MULTIPART_VERSION_BODY},
     summary="Upload a new version",
 )
@@ -147,7 +151,7 @@ async def add_version(
 ) -> VersionRead:
     """Multipart `file` and optional `comment`; earlier versions stay unchanged."""
     version = await uploads.receive_version(
-        get_db(request), _store(request), principal, case_id, document_id, _body(request)
+        get_db(request), _store(request), principal, case_id, document_id, upload_body(request)
     )
     response.headers["Location"] = (
         f"/api/v1/cases/{case_id}/documents/{document_id}/versions/{version.number}"

@@ -9,12 +9,13 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from eakte.documents.kinds import DocumentKind
+from eakte.textinput import TextInput
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Comment = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 
 
-class DocumentFields(BaseModel):
+class DocumentFields(TextInput):
     """The text fields of a new document's multipart body (besides `file`)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -24,7 +25,7 @@ class DocumentFields(BaseModel):
     comment: Comment = ""
 
 
-class VersionFields(BaseModel):
+class VersionFields(TextInput):
     """The text fields of a new version's multipart body (besides `file`)."""
 
     model_config = ConfigDict(extra="forbid")

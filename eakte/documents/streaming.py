@@ -28,6 +28,7 @@ from eakte.documents.errors import (
     NotMultipart,
     StorageUnavailable,
     UploadTooLarge,
+    UploadTooSlow,
 )
 from eakte.documents.media import SNIFF_BYTES, check_type, detect, sanitize_filename
 from eakte.documents.pipe import BytePipe, ReaderGone, WriterFailed
@@ -47,6 +48,44 @@ class UploadPolicy:
 
     allowed_media_types: list[str]
     max_bytes: int
+
+
+@dataclass(frozen=True)
+class UploadPace:
+    """How slowly a client may send (issue 18): a pause between chunks of at most
+    `idle_seconds`, and after `grace_seconds` an average of `min_bytes_per_second`."""
+
+    idle_seconds: float = 30.0
+    min_bytes_per_second: int = 0
+    grace_seconds: float = 20.0
+
+    async def watch(self, body: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """Pass `body` through; 408 when it stalls or trickles."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        received = 0
+        iterator = aiter(body)
+        while True:
+            try:
+                async with asyncio.timeout(self.idle_seconds):
+                    chunk = await anext(iterator)
+            except StopAsyncIteration:
+                return
+            except TimeoutError as exc:
+                raise UploadTooSlow(
+                    f"no data for {self.idle_seconds:g} s; the upload was cancelled"
+                ) from exc
+            received += len(chunk)
+            elapsed = loop.time() - started
+            if (
+                self.min_bytes_per_second
+                and elapsed > self.grace_seconds
+                and received < self.min_bytes_per_second * elapsed
+            ):
+                raise UploadTooSlow(
+                    f"the upload arrives slower than {self.min_bytes_per_second} bytes/s"
+                )
+            yield chunk
 
 
 @dataclass(frozen=True)
@@ -118,7 +157,11 @@ class UploadReceiver:
         policy: UploadPolicy,
         field_names: frozenset[str],
         check_fields: FieldCheck,
+        pace: UploadPace | None = None,
+        limiter: anyio.CapacityLimiter | None = None,
     ) -> None:
+        self.pace = pace or UploadPace()
+        self.limiter = limiter
         self.store = store
         self.key = key
         self.policy = policy
@@ -167,7 +210,7 @@ class UploadReceiver:
         received = 0
         try:
             try:
-                async for chunk in body:
+                async for chunk in self.pace.watch(body):
                     received += len(chunk)
                     if received > cap:
                         raise _upload_too_large(self.policy)
@@ -332,7 +375,7 @@ class UploadReceiver:
             finally:
                 pipe.reader_done()
 
-        self._put = asyncio.ensure_future(anyio.to_thread.run_sync(_put))
+        self._put = asyncio.ensure_future(anyio.to_thread.run_sync(_put, limiter=self.limiter))
         try:
             await pipe.write(head)
         except ReaderGone:

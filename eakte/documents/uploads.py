@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+
+from anyio import CapacityLimiter
 
 from eakte.auth.principal import Principal
 from eakte.cases.models import Case
 from eakte.cases.service import get_case
 from eakte.db import Database
 from eakte.documents import service
+from eakte.documents.capacity import UploadCapacity
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
-from eakte.documents.streaming import UploadReceiver, remove_object
+from eakte.documents.streaming import UploadPace, UploadReceiver, remove_object
 from eakte.errors import CaseNotFound
 from storage import ObjectStore
 
@@ -30,6 +34,20 @@ class UploadBody:
     content_type: str | None
     content_length: str | None
     stream: AsyncIterator[bytes]
+    client: str = ""
+    capacity: UploadCapacity | None = None
+    pace: UploadPace | None = None
+
+    def admit(self, principal: Principal) -> AbstractContextManager[None]:
+        """Hold an upload slot (429/503 when the principal, address or pool is at its limit)."""
+        if self.capacity is None:
+            return nullcontext()
+        return self.capacity.admit(f"{principal.tenant}:{principal.sub}", self.client)
+
+    @property
+    def limiter(self) -> CapacityLimiter | None:
+        """The upload pool's thread limiter (None: anyio's default pool)."""
+        return self.capacity.limiter if self.capacity is not None else None
 
 
 async def receive_document(
@@ -58,10 +76,13 @@ async def receive_document_for(
         policy=policy,
         field_names=frozenset(DocumentFields.model_fields),
         check_fields=service.field_check(DocumentFields),
+        pace=body.pace,
+        limiter=body.limiter,
     )
-    upload = await receiver.receive(
-        content_type=body.content_type, content_length=body.content_length, body=body.stream
-    )
+    with body.admit(principal):
+        upload = await receiver.receive(
+            content_type=body.content_type, content_length=body.content_length, body=body.stream
+        )
     try:
         data = service.parse_fields(DocumentFields, upload.fields)
         async with db.session(write=True) as session:
@@ -103,10 +124,13 @@ async def receive_version(
         policy=policy,
         field_names=frozenset(VersionFields.model_fields),
         check_fields=service.field_check(VersionFields),
+        pace=body.pace,
+        limiter=body.limiter,
     )
-    upload = await receiver.receive(
-        content_type=body.content_type, content_length=body.content_length, body=body.stream
-    )
+    with body.admit(principal):
+        upload = await receiver.receive(
+            content_type=body.content_type, content_length=body.content_length, body=body.stream
+        )
     try:
         data = service.parse_fields(VersionFields, upload.fields)
         async with db.session(write=True) as session:

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from eakte.textinput import TextInput
+
 
 class Label(BaseModel):
     """A text in German and English."""
@@ -143,7 +145,7 @@ class ProcessRead(BaseModel):
     transitions: list[TransitionRead]
 
 
-class ActionRequest(BaseModel):
+class ActionRequest(TextInput):
     """Take `action` if the case is still in `expected_state`."""
 
     model_config = ConfigDict(
@@ -168,7 +170,7 @@ class ActionRequest(BaseModel):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
-class ParticipationCreate(BaseModel):
+class ParticipationCreate(TextInput):
     """Ask an authority, agency or the municipality (Beteiligung)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -188,7 +190,7 @@ class ParticipationCreate(BaseModel):
     )
 
 
-class ParticipationAnswer(BaseModel):
+class ParticipationAnswer(TextInput):
     """The party's answer."""
 
     model_config = ConfigDict(extra="forbid")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +29,19 @@ _ASSET = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 DEV_LOGIN_USERS = tuple(u for u in DEMO_USERS if "applicant" not in u.roles)
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def dev_login_enabled(settings: Settings) -> bool:
+    """Demo sign-in only in explicit dev mode and never next to a real identity provider."""
+    return settings.dev_mode and not settings.oidc_enabled
+
+
+def _loopback_client(request: Request) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def content_security_policy(request: Request, settings: Settings) -> str:
@@ -151,7 +165,7 @@ def build_router(settings: Settings) -> APIRouter:
             )
         body = AppConfig(
             env=settings.env,
-            dev_login=settings.dev_mode,
+            dev_login=dev_login_enabled(settings),
             demo_users=demo if settings.dev_mode else [],
             oidc=oidc,
         )
@@ -159,11 +173,15 @@ def build_router(settings: Settings) -> APIRouter:
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    if settings.dev_mode:
+    if dev_login_enabled(settings):
 
         @router.post("/dev-login", response_model=DevLoginResult, responses=problems(404, 413, 422))
-        async def dev_login(data: DevLogin, settings: SettingsDep) -> DevLoginResult:
-            """A token for a demo user; this route does not exist outside dev mode."""
+        async def dev_login(
+            data: DevLogin, request: Request, settings: SettingsDep
+        ) -> DevLoginResult:
+            """A token for a demo user; only in dev mode, without OIDC, from this machine."""
+            if not _loopback_client(request):
+                raise NotFound("demo sign-in is only offered to clients on this machine")
             user = next((u for u in DEV_LOGIN_USERS if u.sub == data.user), None)
             if data.tenant not in DEMO_TENANTS or user is None:
                 raise NotFound("no such demo user")

@@ -24,6 +24,7 @@ async def test_readyz_503_when_database_unreachable(tmp_path) -> None:  # type: 
     from eakte.config import Settings
 
     settings = Settings(
+        env="dev",
         database_url="postgresql://nobody@127.0.0.1:1/nothing",
         data_dir=tmp_path,
         jwt_secret="x" * 40,

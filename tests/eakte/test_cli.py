@@ -52,7 +52,7 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
     """migrate + seed-demo --print-tokens + serve, then use a printed token like the README."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     port = free_port()
-    env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_PORT=str(port))
+    env.update(EAKTE_ENV="dev", EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_PORT=str(port))
     subprocess.run([*EAKTE, "migrate"], env=env, check=True, capture_output=True)
     seeded = subprocess.run(
         [*EAKTE, "seed-demo", "--print-tokens"], env=env, check=True, capture_output=True, text=True

@@ -21,7 +21,7 @@ def test_plain_urls_get_async_drivers() -> None:
 
 
 def test_default_database_is_sqlite_under_data_dir(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(env="dev", data_dir=tmp_path)
     assert settings.resolved_database_url() == f"sqlite:///{tmp_path.resolve()}/eakte.sqlite3"
 
 
@@ -50,6 +50,6 @@ def test_production_with_strong_secret_or_oidc_starts(tmp_path) -> None:  # type
 
 
 def test_dev_mode_keeps_a_generated_secret(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    first = Settings(data_dir=tmp_path).resolved_jwt_secret()
+    first = Settings(env="dev", data_dir=tmp_path).resolved_jwt_secret()
     assert len(first) >= 32
-    assert Settings(data_dir=tmp_path).resolved_jwt_secret() == first
+    assert Settings(env="dev", data_dir=tmp_path).resolved_jwt_secret() == first

@@ -38,7 +38,9 @@ EAKTE = [sys.executable, "-m", "eakte.cli"]
 SERVERS = 4
 CLIENTS_PER_SERVER = 4
 KILLS = int(os.environ.get("EAKTE_CRASH_KILLS", "50"))
-BUDGET_SECONDS = 80.0
+# A restart whose kill landed while no request was in flight is not a kill point; bound the
+# restarts by count (never by seconds: CI machines are busy) so a broken server cannot loop.
+MAX_RESTARTS = 4 * KILLS
 NACHFORDERN = {
     "maengel": ["Lageplan"],
     "frist_bis": "2030-01-31",
@@ -68,6 +70,7 @@ class Ledger:
     states: dict[str, str] = field(default_factory=dict)  # case id -> last known state
     in_flight: int = 0
     kill_points: int = 0
+    restarts: int = 0
     requests: int = 0
     broken_connections: int = 0
     server_errors: list[str] = field(default_factory=list)
@@ -95,7 +98,7 @@ class Slot:
             self.proc = subprocess.Popen(
                 [*EAKTE, "serve"], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a hang guard, not a speed check
         async with httpx.AsyncClient() as client:
             while True:
                 assert self.proc.poll() is None, self.log.read_text()[-2000:]
@@ -120,7 +123,7 @@ async def _client_loop(
     ledger: Ledger,
     rng: random.Random,
     stop: asyncio.Event,
-    answered: list[int],
+    warm: asyncio.Event,
 ) -> None:
     while not stop.is_set():
         op = rng.choice(["document", "document", "version", "action", "action", "case"])
@@ -128,7 +131,7 @@ async def _client_loop(
         ledger.requests += 1
         try:
             await _one(client, base, headers, ledger, rng, op)
-            answered[0] += 1
+            warm.set()
         except httpx.HTTPError:
             ledger.broken_connections += 1
             await asyncio.sleep(0.02)  # the server is gone; the slot restarts it
@@ -205,14 +208,13 @@ async def _one(
         )  # someone else moved it (or a killed request did): try the other way next time
 
 
-async def _run_slot(
-    slot: Slot, headers: dict[str, str], ledger: Ledger, seed: int, deadline: float
-) -> None:
+async def _run_slot(slot: Slot, headers: dict[str, str], ledger: Ledger, seed: int) -> None:
     rng = random.Random(seed)
-    while ledger.kill_points < KILLS and time.monotonic() < deadline:
+    while ledger.kill_points < KILLS and ledger.restarts < MAX_RESTARTS:
+        ledger.restarts += 1
         await slot.start()
         stop = asyncio.Event()
-        answered = [0]
+        warm = asyncio.Event()
         async with httpx.AsyncClient(timeout=30) as client:
             tasks = [
                 asyncio.create_task(
@@ -223,16 +225,14 @@ async def _run_slot(
                         ledger,
                         random.Random(rng.random()),
                         stop,
-                        answered,
+                        warm,
                     )
                 )
                 for _ in range(CLIENTS_PER_SERVER)
             ]
             # let the fresh process answer something first (its first requests are slow
             # on a loaded machine), then kill it at a random moment
-            warm = time.monotonic() + 10
-            while answered[0] < 2 and time.monotonic() < warm:
-                await asyncio.sleep(0.01)
+            await warm.wait()
             await asyncio.sleep(rng.uniform(0.05, 0.6))
             if ledger.in_flight:
                 ledger.kill_points += 1
@@ -248,7 +248,6 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 async def test_sigkill_during_uploads_and_actions_loses_nothing(
     settings: Settings, db: Any, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     env = cli_env | {"EAKTE_LOG_LEVEL": "warning"}
     token = issue_token(settings, tenant=TENANT_A, sub="crash@augsburg", roles=["clerk"])
     headers = {"Authorization": f"Bearer {token}"}
@@ -266,10 +265,9 @@ async def test_sigkill_during_uploads_and_actions_loses_nothing(
     setup.kill()
 
     slots = [Slot(env, tmp_path / f"server-{i}.log") for i in range(SERVERS)]
-    deadline = started + BUDGET_SECONDS
     try:
         await asyncio.gather(
-            *[_run_slot(slot, headers, ledger, seed, deadline) for seed, slot in enumerate(slots)]
+            *[_run_slot(slot, headers, ledger, seed) for seed, slot in enumerate(slots)]
         )
     finally:
         for slot in slots:

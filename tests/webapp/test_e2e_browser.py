@@ -51,7 +51,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     """A real `eakte serve` on a fresh data dir with the demo tenants."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     port = _free_port()
-    env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_PORT=str(port))
+    env.update(EAKTE_ENV="dev", EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_PORT=str(port))
     subprocess.run([*EAKTE, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*EAKTE, "seed-demo"], env=env, check=True, capture_output=True)
     log = (tmp_path / "server.log").open("wb")

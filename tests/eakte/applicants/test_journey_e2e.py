@@ -22,6 +22,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     port = free_port()
     env.update(
+        EAKTE_ENV="dev",
         EAKTE_DATA_DIR=str(tmp_path / "var"),
         EAKTE_PORT=str(port),
         EAKTE_JWT_SECRET=TEST_SECRET,

@@ -83,6 +83,7 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment for `python -m eakte.cli serve` against the test database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
     env.update(
+        EAKTE_ENV="dev",
         EAKTE_DATABASE_URL=settings.resolved_database_url(),
         EAKTE_DATA_DIR=str(settings.data_dir),
         EAKTE_JWT_SECRET=TEST_SECRET,

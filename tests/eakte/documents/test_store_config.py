@@ -17,14 +17,14 @@ SECRET = "Zq8-Lp3v_Xw9Rt2Kd7Hy5Bn1Mc4Fj6Gs0a"
 
 
 def test_filesystem_store_under_the_data_dir(tmp_path: Path) -> None:
-    store = build_store(Settings(data_dir=tmp_path))
+    store = build_store(Settings(env="dev", data_dir=tmp_path))
     assert isinstance(store, FilesystemStore)
     assert store.root == tmp_path / "objects"
 
 
 def test_s3_needs_an_endpoint(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="EAKTE_S3_ENDPOINT"):
-        Settings(data_dir=tmp_path, storage="s3")
+        Settings(env="dev", data_dir=tmp_path, storage="s3")
 
 
 def test_production_s3_needs_credentials(tmp_path: Path) -> None:
@@ -40,6 +40,7 @@ def test_production_s3_needs_credentials(tmp_path: Path) -> None:
 
 def test_s3_store_from_settings(s3_endpoint: str, tmp_path: Path) -> None:
     settings = Settings(
+        env="dev",
         data_dir=tmp_path,
         storage="s3",
         s3_endpoint=s3_endpoint,

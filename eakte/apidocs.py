@@ -1,0 +1,62 @@
+"""`/docs` from bundled Swagger UI assets (PyPI `swagger-ui-bundle`) under a strict CSP.
+
+FastAPI's default page loads Swagger UI from a CDN and runs an inline script; here the page,
+its assets and its start-up script all come from this service, so the Content-Security-Policy
+can forbid every other origin and inline scripts. `EAKTE_DOCS_ENABLED=false` removes `/docs`
+and `/openapi.json`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from swagger_ui_bundle import swagger_ui_path
+
+from eakte.errors import NotFound
+
+ASSETS = Path(swagger_ui_path)
+SERVED = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
+_PAGE = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>E-Akte Bau – API</title>
+<link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+<link rel="icon" href="/docs/assets/favicon-32x32.png"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/assets/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script></body></html>
+"""
+_INIT = """window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui",
+  deepLinking: true, presets: [SwaggerUIBundle.presets.apis]});
+"""
+
+
+def _secure(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = DOCS_CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve `/docs`, its start-up script and the Swagger UI assets."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Response:
+        return _secure(HTMLResponse(_PAGE))
+
+    @app.get("/docs/init.js", include_in_schema=False)
+    async def docs_init() -> Response:
+        return _secure(Response(_INIT, media_type="text/javascript"))
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> Response:
+        if name not in SERVED:
+            raise NotFound("no such asset")
+        response = FileResponse(ASSETS / name)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return _secure(response)
