@@ -112,6 +112,11 @@ def awareness_message(update: bytes) -> bytes:
     return b"\x01" + write_var_bytes(update)
 
 
+def permission_denied(reason: str) -> bytes:
+    """y-protocols auth message "permission denied" with a reason (clients log or show it)."""
+    return b"\x02\x00" + write_var_bytes(reason.encode("utf-8"))
+
+
 @dataclass(slots=True)
 class AwarenessEntry:
     """One client's awareness state (`state` is None when the client left)."""

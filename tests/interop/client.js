@@ -50,7 +50,7 @@ function done () {
 }
 
 async function main () {
-  provider.awareness.setLocalStateField('user', { name: cfg.spoofName || 'spoofed', color: '#c00' })
+  provider.awareness.setLocalStateField('user', { name: cfg.spoofName || 'spoofed', color: cfg.color || '#cc0000' })
   await synced()
   for (let i = 0; i < (cfg.edits || 0); i++) {
     edit(i, 'e')

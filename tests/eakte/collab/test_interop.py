@@ -104,7 +104,8 @@ async def test_js_pycrdt_and_y_py_clients_converge(live, ycase, yclient, token) 
     assert all(m in final for m in markers)
     # awareness: name and role come from the token, not from the client
     users = results[0]["others"]
-    assert {"name": "Test clerk", "role": "clerk", "color": "#c00"} in users
+    clerk = {"name": "Test clerk", "role": "clerk", "color": "#cc0000", "colorLight": "#cc000033"}
+    assert clerk in users
     assert all(u.get("name") != "spoofed" for u in users)
 
 
