@@ -89,6 +89,9 @@ def parse(data: bytes) -> Message:
         payload, pos = read_var_bytes(data, pos)
     elif kind == MESSAGE_QUERY_AWARENESS:
         step, payload = -1, b""
+    elif kind == MESSAGE_AUTH:  # y-protocols auth: step 0 = permission denied, then a reason
+        step, pos = read_var_uint(data, pos)
+        payload, pos = read_var_bytes(data, pos)
     else:
         raise ProtocolError(f"unsupported message type {kind}")
     if pos != len(data):

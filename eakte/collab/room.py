@@ -203,6 +203,8 @@ class Room:
                 self._apply_from(conn, message.payload)
         elif message.kind == protocol.MESSAGE_AWARENESS:
             self._awareness_from(conn, message.payload)
+        elif message.kind == protocol.MESSAGE_AUTH:
+            raise CloseConnection(CLOSE_INVALID, "auth messages are sent by the server only")
         elif conn.allow_query_awareness():  # query awareness; more often is ignored
             conn.send(self._all_awareness())
 

@@ -38,6 +38,7 @@ async def test_log_is_compacted_by_count(live_with, collab_settings, ycase, ycli
     for i in range(23):
         await editor.edit(lambda d, i=i: d.get("notes", type=Text).insert(0, f"<a:{i}>"))
         await asyncio.sleep(0.01)
+
     def compacted() -> bool:
         rows, snap = log_rows(collab_settings, case_id)
         return snap is not None and snap >= 5 and rows < 5  # edits may share a group commit
