@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     collab_resync_seconds: float = Field(default=2.0, gt=0)
     collab_max_messages_per_second: int = Field(default=2000, ge=1)
     collab_max_outbox_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    # issue 17: co-editing limits (workspace size, update rate, pending structs, awareness)
+    collab_max_workspace_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    collab_max_updates_per_second: int = Field(default=500, ge=1)
+    collab_max_pending_bytes: int = Field(default=1024 * 1024, ge=0)
+    collab_pending_seconds: float = Field(default=10.0, ge=0)
+    collab_max_awareness_bytes: int = Field(default=8 * 1024, ge=256)
+    collab_query_awareness_per_second: float = Field(default=2.0, gt=0)
+    collab_history_window_seconds: int = Field(default=300, ge=1)
 
     storage: Literal["filesystem", "s3"] = "filesystem"
     s3_endpoint: str | None = None

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from eakte.auth.bearer import authenticate
 from eakte.auth.principal import Principal, Role
-from eakte.auth.tokens import TokenVerifier
 from eakte.config import Settings
 from eakte.db import Database
 from eakte.errors import Forbidden, Unauthenticated
@@ -55,13 +55,7 @@ async def current_principal(
     """Verify the bearer token and check that its tenant exists."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("missing bearer token")
-    verifier: TokenVerifier = request.app.state.verifier
-    principal = await verifier.verify(credentials.credentials)
-    if not await request.app.state.tenants.contains(principal.tenant):
-        if principal.roles == {Role.applicant}:
-            # citizen accounts are not per city: an applicant is simply not an official
-            raise Forbidden("this API is for officials; applicants use /api/v1/authorities")
-        raise Unauthenticated("token names an unknown tenant")
+    principal = await authenticate(request.app.state, credentials.credentials)
     request.state.principal = principal
     return principal
 

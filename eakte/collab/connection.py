@@ -1,4 +1,4 @@
-"""One WebSocket client of a room: who it is, a send queue drained by its own task."""
+"""One WebSocket client of a room: who it is, its limits, and one sender behind a send lock."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import contextlib
 import logging
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from eakte.auth.principal import Principal, Role
+from eakte.auth.principal import CASE_WRITE_ROLES, Principal, Role
 
 log = logging.getLogger("eakte.collab")
 
@@ -23,14 +24,16 @@ CLOSE_POLICY = 1008  # message flood, or a client too slow to read its updates
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011  # the update log could not be written
 CLOSE_RESTART = 1012  # the server shuts down; reconnect
-CLOSE_UNAUTHENTICATED = 4401
+CLOSE_UNAUTHENTICATED = 4401  # no valid token, or the token expired while connected
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_WORKSPACE_FULL = 4413  # the workspace would exceed EAKTE_COLLAB_MAX_WORKSPACE_BYTES
 
 WRITE_ROLES = frozenset({Role.clerk, Role.approver, Role.admin})
 READ_ROLES = frozenset({Role.clerk, Role.approver, Role.admin, Role.agency, Role.auditor})
+FIELD_ROLES = CASE_WRITE_ROLES  # `fields` project into the case: the roles of PATCH /cases/{id}
 ROLE_ORDER = (Role.clerk, Role.approver, Role.admin, Role.agency, Role.auditor)
-_BACKGROUND: set[asyncio.Task[None]] = set()  # keep fire-and-forget tasks referenced
+CLOSE_FLUSH_SECONDS = 1.0  # on close, queued frames get this long before the close frame
 
 
 class CloseConnection(Exception):
@@ -47,42 +50,85 @@ def display_role(principal: Principal) -> str:
     return next((r.value for r in ROLE_ORDER if r in principal.roles), "")
 
 
-class Connection:
-    """A client: principal, write permission, rate limit and a bounded outbox."""
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Per-connection limits (from the settings)."""
 
-    def __init__(
-        self,
-        websocket: WebSocket,
-        principal: Principal,
-        *,
-        max_messages_per_second: int,
-        max_outbox_bytes: int,
-    ) -> None:
+    max_messages_per_second: int = 2000
+    max_updates_per_second: int = 500
+    max_outbox_bytes: int = 64 * 1024 * 1024
+    max_pending_bytes: int = 1024 * 1024
+    pending_seconds: float = 10.0
+    query_awareness_per_second: float = 2.0
+
+
+class _Window:
+    """Counts events per one-second window."""
+
+    __slots__ = ("start", "count")
+
+    def __init__(self) -> None:
+        self.start = 0.0
+        self.count = 0
+
+    def hit(self, now: float) -> int:
+        if now - self.start >= 1.0:
+            self.start = now
+            self.count = 0
+        self.count += 1
+        return self.count
+
+
+class Connection:
+    """A client: principal, rights, rate limits, held updates and a bounded outbox.
+
+    Frames go out either directly from the room's flush task (`send_now`, the common case,
+    no task switch per client) or through the queue drained by `run()`; both hold the send
+    lock, so frames never interleave. `run()` is started by the endpoint in its task group
+    and ends after `close()` (or when the endpoint stops it), having sent the close frame.
+    """
+
+    def __init__(self, websocket: WebSocket, principal: Principal, limits: Limits) -> None:
         self.websocket = websocket
         self.principal = principal
+        self.limits = limits
         self.writable = principal.has_any(WRITE_ROLES)
+        self.may_edit_fields = principal.has_any(FIELD_ROLES)
         self.role = display_role(principal)
-        self.awareness_ids: set[int] = set()
-        self._max_rate = max_messages_per_second
-        self._max_outbox = max_outbox_bytes
-        self._window = 0.0
-        self._count = 0
+        self.awareness_id: int | None = None  # the one awareness state this client may own
+        self.held: list[tuple[float, bytes]] = []  # updates waiting for missing dependencies
+        self.held_bytes = 0
+        self._messages = _Window()
+        self._updates = _Window()
+        self._last_query = -1e9
         self._outbox: deque[bytes] = deque()
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._sender: asyncio.Task[None] | None = None
+        self._close: tuple[int, str] | None = None
+        self._stopped = False
         self.closed = False
-        self.busy = False  # a frame is being written (by the sender task or the flush loop)
-        self._asgi_send = getattr(websocket, "_send", None) or websocket.send
-        self._sender: asyncio.Task[None] | None = None  # started on the first queued frame
+
+    # -- limits ----------------------------------------------------------------------
 
     def allow_message(self) -> bool:
         """Count one received message; False once the per-second limit is exceeded."""
+        return self._messages.hit(time.monotonic()) <= self.limits.max_messages_per_second
+
+    def allow_update(self) -> bool:
+        """Count one received update; False once the per-second limit is exceeded."""
+        return self._updates.hit(time.monotonic()) <= self.limits.max_updates_per_second
+
+    def allow_query_awareness(self) -> bool:
+        """Query-awareness is answered at most `query_awareness_per_second` times a second."""
         now = time.monotonic()
-        if now - self._window >= 1.0:
-            self._window = now
-            self._count = 0
-        self._count += 1
-        return self._count <= self._max_rate
+        if now - self._last_query < 1.0 / self.limits.query_awareness_per_second:
+            return False
+        self._last_query = now
+        return True
+
+    # -- sending ---------------------------------------------------------------------
 
     def send(self, data: bytes) -> None:
         """Queue a frame; a client that lets too much pile up is closed."""
@@ -90,12 +136,10 @@ class Connection:
             return
         self._outbox.append(data)
         self._outbox_bytes += len(data)
-        if self._outbox_bytes > self._max_outbox:
+        if self._outbox_bytes > self.limits.max_outbox_bytes:
             log.warning("collab: closing %s: too slow to receive updates", self.principal.sub)
             self.close(CLOSE_POLICY, "client too slow to receive updates")
             return
-        if self._sender is None:
-            self._sender = asyncio.create_task(self._send_loop())
         self._wakeup.set()
 
     async def send_now(self, data: bytes) -> None:
@@ -106,67 +150,63 @@ class Connection:
         """
         if self.closed:
             return
-        if self.busy or self._outbox:
+        if self._outbox or self._lock.locked():
             self.send(data)
             return
-        self.busy = True
-        try:
-            # the ASGI send itself: Starlette's state checks are done once, at accept
-            await self._asgi_send({"type": "websocket.send", "bytes": data})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # the peer went away; the receive loop notices
-            self.closed = True
-        finally:
-            self.busy = False
+        async with self._lock:
+            try:
+                await self.websocket.send_bytes(data)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the peer went away; the receive loop notices
+                self.closed = True
 
-    async def _send_loop(self) -> None:
+    async def run(self) -> None:
+        """Drain the outbox until closed or stopped; then send the close frame, if any."""
+        self._sender = asyncio.current_task()
         ws = self.websocket
         try:
-            while True:
+            while not self._stopped and self._close is None:
                 await self._wakeup.wait()
                 self._wakeup.clear()
-                while self._outbox:
-                    while self.busy:
-                        await asyncio.sleep(0.001)
-                    data = self._outbox.popleft()
-                    self._outbox_bytes -= len(data)
-                    self.busy = True
-                    try:
-                        await ws.send_bytes(data)
-                    finally:
-                        self.busy = False
+                while self._outbox and not self._stopped and self._close is None:
+                    await self._send_one()
+            if self._close is not None and self._close[0] != CLOSE_POLICY:
+                async with asyncio.timeout(CLOSE_FLUSH_SECONDS):
+                    while self._outbox:
+                        await self._send_one()
         except asyncio.CancelledError:
-            raise
-        except Exception:  # the peer went away; the receive loop notices
-            self.closed = True
+            task = asyncio.current_task()
+            if self._close is None or task is None or task.uncancel() > 0:
+                raise  # not our own cancellation (see close()): let it through
+        except Exception:  # the peer went away or the flush timed out
+            pass
+        finally:
+            self._sender = None
+        if self._close is not None:
+            code, reason = self._close
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(CLOSE_FLUSH_SECONDS), self._lock:
+                    if ws.application_state == WebSocketState.CONNECTED:
+                        await ws.close(code, reason)
+
+    async def _send_one(self) -> None:
+        data = self._outbox.popleft()
+        self._outbox_bytes -= len(data)
+        async with self._lock:
+            await self.websocket.send_bytes(data)
 
     def close(self, code: int, reason: str) -> None:
-        """Close the WebSocket (from any task); the receive loop then ends."""
+        """Ask the sender to close the WebSocket (from any task); the receive loop then ends."""
         if self.closed:
             return
         self.closed = True
-        if self._sender is not None:
-            self._sender.cancel()
-        task = asyncio.create_task(self._close(code, reason))
-        _BACKGROUND.add(task)
-        task.add_done_callback(_BACKGROUND.discard)
+        self._close = (code, reason)
+        self._wakeup.set()
+        if self._sender is not None and self._lock.locked():
+            self._sender.cancel()  # a send stalled on a client that does not read: give up
 
-    async def _close(self, code: int, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            if self.websocket.application_state == WebSocketState.CONNECTED:
-                await self.websocket.close(code, reason)
-
-    async def drain(self) -> None:
-        """Stop the sender after it has sent what is queued (best effort)."""
-        sender = self._sender
-        if sender is None:
-            return
-        if not self.closed and self._outbox:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
-                    while self._outbox and not sender.done():
-                        await asyncio.sleep(0.005)
-        sender.cancel()
-        with contextlib.suppress(BaseException):
-            await sender
+    def stop(self) -> None:
+        """End `run()` (the client is gone or the endpoint returns)."""
+        self._stopped = True
+        self._wakeup.set()

@@ -11,6 +11,8 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text, TransactionEvent, get_update, merge_updates
 
+from eakte.collab import ydecode
+
 WORKSPACE_VERSION = 1
 EMPTY_UPDATE = b"\x00\x00"
 FIELD_KEYS = (
@@ -55,8 +57,12 @@ class Workspace:
         # 32-bit client ids like Yjs: y-py (and older yrs) mangle pycrdt's 53-bit default ids
         self.doc: Doc = Doc(client_id=secrets.randbits(32))
         self._delta: list[bytes] = []
+        self.changes = 0  # counts transactions that changed the document (cache key)
+        self._sv: tuple[int, dict[int, int]] = (-1, {})
+        self._deleted: tuple[int, dict[int, list[tuple[int, int]]]] = (-1, {})
         self._subscription = self.doc.observe(self._on_change)
         self.fields_changed = False  # set when `fields` changes; the projection clears it
+        self.fields_version = 0  # counts changes of `fields`
         self._fields_subscription = self.doc.get("fields", type=Map).observe(self._on_fields)
         for update in updates:
             if update:
@@ -66,9 +72,33 @@ class Workspace:
 
     def _on_fields(self, _event: Any) -> None:
         self.fields_changed = True
+        self.fields_version += 1
 
     def _on_change(self, event: TransactionEvent) -> None:
+        self.changes += 1
         self._delta.append(event.update)
+
+    @property
+    def client_id(self) -> int:
+        """The client id under which the server's own edits are made."""
+        return int(self.doc.client_id)
+
+    def clocks(self) -> dict[int, int]:
+        """The state vector as {client: next clock} (cached until the next change)."""
+        if self._sv[0] != self.changes:
+            self._sv = (self.changes, ydecode.decode_state_vector(self.state_vector()))
+        return self._sv[1]
+
+    def deleted(self) -> dict[int, list[tuple[int, int]]]:
+        """Every deleted clock range of the document (cached until the next change)."""
+        if self._deleted[0] != self.changes:
+            own = bytes(self.doc.get_update(self.doc.get_state()))  # no structs: the delete set
+            self._deleted = (self.changes, ydecode.merged_ranges(ydecode.shape(own).deletes))
+        return self._deleted[1]
+
+    def missing(self, update: bytes) -> bytes:
+        """The part of `update` this document does not have yet (structs sliced, deletes kept)."""
+        return diff_update(update, self.state_vector())
 
     def apply(self, update: bytes) -> bytes | None:
         """Apply `update`; the effective change, or None if it added nothing new."""
@@ -102,6 +132,21 @@ class Workspace:
         with self.doc.transaction():
             for key, value in values.items():
                 fields[key] = value
+        delta = merge(self._delta) if self._delta else None
+        self._delta.clear()
+        return delta
+
+    def restore_fields(self, values: dict[str, Any]) -> bytes | None:
+        """Set `fields` keys back to `values` (None: remove the key); the resulting update."""
+        self._delta.clear()
+        fields = self.doc.get("fields", type=Map)
+        with self.doc.transaction():
+            for key, value in values.items():
+                if value is None:
+                    if key in fields:
+                        del fields[key]
+                else:
+                    fields[key] = value
         delta = merge(self._delta) if self._delta else None
         self._delta.clear()
         return delta

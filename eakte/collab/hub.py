@@ -102,6 +102,8 @@ class CollabHub:
             compact_bytes=s.collab_compact_bytes,
             publish=self._publish if self._redis is not None else None,
             on_fields=self._fields_changed,
+            max_workspace_bytes=s.collab_max_workspace_bytes,
+            max_awareness_bytes=s.collab_max_awareness_bytes,
         )
 
     async def room(self, case: Case) -> Room:

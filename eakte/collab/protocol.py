@@ -89,6 +89,9 @@ def parse(data: bytes) -> Message:
         payload, pos = read_var_bytes(data, pos)
     elif kind == MESSAGE_QUERY_AWARENESS:
         step, payload = -1, b""
+    elif kind == MESSAGE_AUTH:  # y-protocols auth: step 0 = permission denied, then a reason
+        step, pos = read_var_uint(data, pos)
+        payload, pos = read_var_bytes(data, pos)
     else:
         raise ProtocolError(f"unsupported message type {kind}")
     if pos != len(data):
@@ -110,6 +113,11 @@ def sync_update(update: bytes) -> bytes:
 
 def awareness_message(update: bytes) -> bytes:
     return b"\x01" + write_var_bytes(update)
+
+
+def permission_denied(reason: str) -> bytes:
+    """y-protocols auth message "permission denied" with a reason (clients log or show it)."""
+    return b"\x02\x00" + write_var_bytes(reason.encode("utf-8"))
 
 
 @dataclass(slots=True)

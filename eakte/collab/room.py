@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eakte.auth.principal import Principal
-from eakte.collab import crdt, protocol
+from eakte.collab import awareness, crdt, protocol, ydecode
 from eakte.collab.connection import (
     CLOSE_FORBIDDEN,
     CLOSE_INTERNAL,
     CLOSE_INVALID,
     CLOSE_POLICY,
+    CLOSE_WORKSPACE_FULL,
     CloseConnection,
     Connection,
 )
@@ -31,6 +32,8 @@ from eakte.collab.store import LogStore, SeqTaken
 log = logging.getLogger("eakte.collab")
 
 SEED_ACTOR = "system:case"
+SYSTEM = "system:"  # owners of the server's own client ids start with this
+FIELD_GUARD_ACTOR = "system:field-rights"
 COMMIT_RETRIES = (0.05, 0.2, 0.5, 1.0)
 SEND_STALL_SECONDS = 2.0  # a broadcast waits this long for one client's full socket buffer
 MAX_PAIRWISE = 8  # contributors beyond this get the whole merged batch (own edits included)
@@ -64,6 +67,8 @@ class Room:
         compact_bytes: int,
         publish: Callable[[Room, int, int, bytes], Awaitable[None]] | None = None,
         on_fields: Callable[[Room, Principal], None] | None = None,
+        max_workspace_bytes: int = 16 * 1024 * 1024,
+        max_awareness_bytes: int = 8 * 1024,
     ) -> None:
         self.case_id = case_id
         self.tenant = tenant
@@ -73,7 +78,12 @@ class Room:
         self.compact_bytes = compact_bytes
         self._publish = publish
         self._on_fields = on_fields
+        self.max_workspace_bytes = max_workspace_bytes
+        self.max_awareness_bytes = max_awareness_bytes
         self.workspace = crdt.Workspace()
+        self.snapshot_bytes = 0
+        self.owners: dict[int, str] = {}  # Yjs client id -> the user (sub) it belongs to
+        self.new_owners: dict[int, str] = {}  # claimed, not yet in the database
         self.committed = crdt.EMPTY_UPDATE  # merged committed state, without `tail`
         self.tail: list[bytes] = []
         self.last_seq = 0
@@ -82,6 +92,7 @@ class Room:
         self.pending: list[Pending] = []
         self.connections: set[Connection] = set()
         self.peers: dict[int, Peer] = {}
+        self._awareness_cache: bytes | None = None
         self.lock = asyncio.Lock()  # one writer of the log per room and instance
         self._flush_task: asyncio.Task[None] | None = None
         self._settled = asyncio.Event()
@@ -93,7 +104,7 @@ class Room:
     # -- loading and committed state ------------------------------------------------
 
     async def load(self, seed_fields: dict[str, str] | None = None) -> None:
-        """Read snapshot and log; a case without any log gets its fields seeded."""
+        """Read snapshot, log and client-id owners; a case without a log gets its fields seeded."""
         state = await self.store.load(self.case_id)
         parts = ([state.snapshot] if state.snapshot else []) + [d for _, d in state.updates]
         self.workspace = crdt.Workspace(*parts)
@@ -101,12 +112,18 @@ class Room:
         self.last_seq = state.last_seq
         self.log_count = len(state.updates)
         self.log_bytes = sum(len(d) for _, d in state.updates)
+        self.snapshot_bytes = len(state.snapshot or b"")
+        self.owners.update(state.owners)
         if self.last_seq == 0 and seed_fields:
+            self._claim_system(SEED_ACTOR)
             delta = self.workspace.set_fields(seed_fields)
             self.workspace.fields_changed = False
             if delta:
                 try:
-                    self.last_seq = await self.store.append(self.case_id, 1, [(delta, SEED_ACTOR)])
+                    claims = self._take_claims()
+                    self.last_seq = await self.store.append(
+                        self.case_id, 1, [(delta, SEED_ACTOR)], claims=claims
+                    )
                     self.tail.append(delta)
                     self.log_count += 1
                 except SeqTaken:  # another instance seeded first: take its state
@@ -119,10 +136,27 @@ class Room:
             self.tail = []
         return self.committed
 
+    def size(self) -> int:
+        """Bytes the workspace occupies in the database (snapshot and log), plus what is queued."""
+        return self.snapshot_bytes + self.log_bytes + sum(len(p.delta) for p in self.pending)
+
     def rebuild(self) -> None:
         """Rebuild the document from the committed state and the queued updates."""
         self.workspace = crdt.Workspace(self.committed_state(), *(p.delta for p in self.pending))
         self.workspace.fields_changed = bool(self.pending)
+
+    # -- client ids ------------------------------------------------------------------
+
+    def _claim_system(self, actor: str) -> None:
+        """The server's own client id (edits made by the service) belongs to the system."""
+        cid = self.workspace.client_id
+        if cid not in self.owners:
+            self.owners[cid] = actor
+            self.new_owners[cid] = actor
+
+    def _take_claims(self) -> list[tuple[int, str]]:
+        claims, self.new_owners = list(self.new_owners.items()), {}
+        return claims
 
     # -- clients ---------------------------------------------------------------------
 
@@ -131,18 +165,20 @@ class Room:
         self.connections.add(conn)
         conn.send(protocol.sync_step1(self.workspace.state_vector()))
         if self.peers:
-            conn.send(protocol.awareness_message(self._awareness_of(list(self.peers))))
+            conn.send(self._all_awareness())
 
     def leave(self, conn: Connection) -> None:
-        """Forget a client and tell the others that its cursors are gone."""
+        """Forget a client and tell the others that its cursor is gone."""
         self.connections.discard(conn)
-        gone = [cid for cid in conn.awareness_ids if cid in self.peers]
-        if gone:
-            entries = []
-            for cid in gone:
-                peer = self.peers.pop(cid)
-                entries.append(protocol.AwarenessEntry(cid, peer.clock + 1, None))
-            self._send_all(protocol.awareness_message(protocol.encode_awareness(entries)))
+        conn.held.clear()
+        conn.held_bytes = 0
+        cid = conn.awareness_id
+        peer = self.peers.get(cid) if cid is not None else None
+        if cid is not None and peer is not None and peer.conn is conn:
+            del self.peers[cid]
+            self._awareness_cache = None
+            entry = protocol.AwarenessEntry(cid, peer.clock + 1, None)
+            self._send_all(protocol.awareness_message(protocol.encode_awareness([entry])))
         if not self.connections:
             self.idle_since = time.monotonic()
 
@@ -152,6 +188,8 @@ class Room:
             message = protocol.parse(data)
         except protocol.ProtocolError as exc:
             raise CloseConnection(CLOSE_INVALID, f"malformed message: {exc}") from exc
+        if conn.held:
+            self._expire_held(conn)
         if message.kind == protocol.MESSAGE_SYNC:
             if message.step == protocol.SYNC_STEP1:
                 try:
@@ -160,13 +198,91 @@ class Room:
                     raise CloseConnection(CLOSE_INVALID, "invalid state vector") from exc
                 conn.send(protocol.sync_step2(missing))
             else:
+                if not conn.allow_update():
+                    raise CloseConnection(CLOSE_POLICY, "too many updates per second")
                 self._apply_from(conn, message.payload)
         elif message.kind == protocol.MESSAGE_AWARENESS:
             self._awareness_from(conn, message.payload)
-        else:  # query awareness
-            conn.send(protocol.awareness_message(self._awareness_of(list(self.peers))))
+        elif message.kind == protocol.MESSAGE_AUTH:
+            raise CloseConnection(CLOSE_INVALID, "auth messages are sent by the server only")
+        elif conn.allow_query_awareness():  # query awareness; more often is ignored
+            conn.send(self._all_awareness())
+
+    # -- updates from clients ----------------------------------------------------------
+
+    def _check(self, conn: Connection, update: bytes) -> tuple[bytes, bool] | None:
+        """Decide on an update before it touches the document.
+
+        Returns (what is new, ready) or None if it brings nothing; `ready` is False when it
+        needs content the room does not have yet. Raises CloseConnection when it is refused.
+        """
+        try:
+            new = self.workspace.missing(update)
+            shape = ydecode.shape(new)
+        except (crdt.InvalidUpdate, ydecode.UpdateFormatError) as exc:
+            raise CloseConnection(CLOSE_INVALID, "update rejected by the CRDT engine") from exc
+        clocks = self.workspace.clocks()
+        if not conn.writable:
+            # read-only: nothing new, nothing waiting, no deletion the room does not have
+            deleted = self.workspace.deleted() if shape.deletes else {}
+            if shape.adds or not all(
+                ydecode.covered(deleted, c, k, k + n) for c, k, n in shape.deletes
+            ):
+                raise CloseConnection(CLOSE_FORBIDDEN, "read-only role: changes are not accepted")
+            return None
+        sub = conn.principal.sub
+        after = dict(clocks)
+        ready = True
+        for run in shape.runs:
+            if run.end <= run.start:
+                continue
+            owner = self.owners.get(run.client)
+            if owner is None and run.client in clocks:
+                owner = SYSTEM  # content from before the registry: nobody may continue it
+            if owner is not None and owner != sub:
+                raise CloseConnection(
+                    CLOSE_FORBIDDEN, "update under a client id that belongs to someone else"
+                )
+            if run.contiguous and run.start <= clocks.get(run.client, 0):
+                after[run.client] = max(after.get(run.client, 0), run.end)
+            else:
+                ready = False
+        for client, clock in shape.needs:
+            if clock >= after.get(client, 0):
+                ready = False
+        for client, clock, length in shape.deletes:
+            if clock + length > after.get(client, 0):
+                if client in self.owners or client in clocks:
+                    raise CloseConnection(
+                        CLOSE_FORBIDDEN, "deletes content that does not exist (yet)"
+                    )
+                ready = False
+        if not shape.adds and ready:
+            deleted = self.workspace.deleted() if shape.deletes else {}
+            if all(ydecode.covered(deleted, c, k, k + n) for c, k, n in shape.deletes):
+                return None
+        for run in shape.runs:
+            if run.end > run.start and run.client not in self.owners:
+                self.owners[run.client] = sub
+                self.new_owners[run.client] = sub
+        return new, ready
 
     def _apply_from(self, conn: Connection, update: bytes) -> None:
+        if self.size() + len(update) > self.max_workspace_bytes:
+            raise CloseConnection(CLOSE_WORKSPACE_FULL, "workspace size limit reached")
+        checked = self._check(conn, update)
+        if checked is None:
+            return
+        new, ready = checked
+        if not ready:
+            self._hold(conn, new)
+            return
+        self._integrate(conn, new)
+        self._retry_held()
+
+    def _integrate(self, conn: Connection, update: bytes) -> None:
+        before = self.workspace.fields() if not conn.may_edit_fields else None
+        version = self.workspace.fields_version
         try:
             delta = self.workspace.apply(update)
         except crdt.InvalidUpdate as exc:
@@ -175,55 +291,118 @@ class Room:
             raise CloseConnection(CLOSE_INVALID, "update rejected by the CRDT engine") from exc
         if delta is None:
             return
-        if not conn.writable:
-            self.rebuild()
-            raise CloseConnection(CLOSE_FORBIDDEN, "read-only role: changes are not accepted")
-        self.pending.append(Pending(delta, conn, conn.principal.sub))
+        self._queue(Pending(delta, conn, conn.principal.sub))
+        if before is not None and self.workspace.fields_version != version:
+            self._revert_fields(conn, before)
+
+    def _revert_fields(self, conn: Connection, before: dict[str, Any]) -> None:
+        """A user without the right of PATCH /cases/{id} changed `fields`: undo it for all."""
+        after = self.workspace.fields()
+        changed = [k for k in crdt.FIELD_KEYS if before.get(k) != after.get(k)]  # projected keys
+        if not changed:
+            return
+        self._claim_system(FIELD_GUARD_ACTOR)
+        delta = self.workspace.restore_fields({k: before.get(k) for k in changed})
+        if delta:
+            self._queue(Pending(delta, None, FIELD_GUARD_ACTOR))
+        log.warning(
+            "collab: reverted fields %s of case %s changed by %s (no right to change the case)",
+            ", ".join(changed),
+            self.case_id,
+            conn.principal.sub,
+        )
+        conn.send(
+            protocol.permission_denied(
+                "Angaben zum Vorgang dürfen Sie nicht ändern; Ihre Änderung wurde zurückgenommen. "
+                "/ You may not change the case fields; your change was reverted: "
+                + ", ".join(changed)
+            )
+        )
+
+    def _queue(self, item: Pending) -> None:
+        self.pending.append(item)
         if self._flush_task is None:
             self._settled.clear()
             self._flush_task = asyncio.create_task(self._flush_loop())
 
+    def _hold(self, conn: Connection, update: bytes) -> None:
+        limit = conn.limits.max_pending_bytes
+        if conn.held_bytes + len(update) > limit:
+            conn.held.clear()
+            conn.held_bytes = 0
+            raise CloseConnection(CLOSE_POLICY, "too much content waiting for missing dependencies")
+        conn.held.append((time.monotonic(), update))
+        conn.held_bytes += len(update)
+
+    def _expire_held(self, conn: Connection) -> None:
+        if time.monotonic() - conn.held[0][0] > conn.limits.pending_seconds:
+            conn.held.clear()
+            conn.held_bytes = 0
+            raise CloseConnection(CLOSE_POLICY, "missing dependencies did not arrive in time")
+
+    def _retry_held(self) -> None:
+        """Updates held for missing dependencies that are now complete get applied."""
+        progress = True
+        while progress:
+            progress = False
+            for conn in self.connections:
+                if not conn.held or conn.closed:
+                    continue
+                waiting, conn.held, conn.held_bytes = conn.held, [], 0
+                for since, update in waiting:
+                    try:
+                        checked = self._check(conn, update)
+                        if checked is None:
+                            continue
+                        if checked[1]:
+                            self._integrate(conn, checked[0])
+                            progress = True
+                        else:
+                            conn.held.append((since, checked[0]))
+                            conn.held_bytes += len(checked[0])
+                    except CloseConnection as exc:
+                        conn.held.clear()
+                        conn.held_bytes = 0
+                        conn.close(exc.code, exc.reason)
+                        break
+
     # -- awareness -------------------------------------------------------------------
 
-    def _awareness_of(self, client_ids: list[int]) -> bytes:
-        entries = [
-            protocol.AwarenessEntry(cid, self.peers[cid].clock, self.peers[cid].state)
-            for cid in client_ids
-            if cid in self.peers
-        ]
-        return protocol.encode_awareness(entries)
+    def _all_awareness(self) -> bytes:
+        if self._awareness_cache is None:
+            entries = [
+                protocol.AwarenessEntry(cid, peer.clock, peer.state)
+                for cid, peer in self.peers.items()
+            ]
+            self._awareness_cache = protocol.awareness_message(protocol.encode_awareness(entries))
+        return self._awareness_cache
 
     def _awareness_from(self, conn: Connection, payload: bytes) -> None:
         try:
-            entries = protocol.decode_awareness(payload)
+            entries = awareness.decode_own(payload, self.max_awareness_bytes)
+        except awareness.TooMuch as exc:
+            raise CloseConnection(CLOSE_POLICY, str(exc)) from exc
         except protocol.ProtocolError as exc:
             raise CloseConnection(CLOSE_INVALID, f"malformed awareness update: {exc}") from exc
-        accepted = []
-        for entry in entries:
-            peer = self.peers.get(entry.client_id)
-            if peer is not None and peer.conn is not conn:
-                continue  # another client's id: not this connection's to change
-            if entry.state is not None:
-                entry.state = {
-                    **entry.state,
-                    "user": {
-                        **(
-                            entry.state.get("user")
-                            if isinstance(entry.state.get("user"), dict)
-                            else {}
-                        ),
-                        "name": conn.principal.name,
-                        "role": conn.role,
-                    },
-                }
-                self.peers[entry.client_id] = Peer(entry.clock, entry.state, conn)
-                conn.awareness_ids.add(entry.client_id)
-            else:
-                self.peers.pop(entry.client_id, None)
-                conn.awareness_ids.discard(entry.client_id)
-            accepted.append(entry)
-        if accepted:
-            self._send_all(protocol.awareness_message(protocol.encode_awareness(accepted)))
+        if not entries:
+            return
+        entry = entries[0]
+        if conn.awareness_id is None:
+            owner = self.owners.get(entry.client_id)
+            taken = self.peers.get(entry.client_id)
+            if (owner is not None and owner != conn.principal.sub) or taken is not None:
+                return  # another user's id: not this connection's to set
+            conn.awareness_id = entry.client_id
+        elif entry.client_id != conn.awareness_id:
+            return  # one state per connection
+        cid = conn.awareness_id
+        if entry.state is None:
+            self.peers.pop(cid, None)
+        else:
+            entry.state = awareness.sanitise(entry.state, conn.principal, conn.role)
+            self.peers[cid] = Peer(entry.clock, entry.state, conn)
+        self._awareness_cache = None
+        self._send_all(protocol.awareness_message(protocol.encode_awareness([entry])))
 
     def _send_all(self, frame: bytes) -> None:
         for conn in self.connections:
@@ -254,7 +433,8 @@ class Room:
         rows = [(crdt.merge(deltas), actor) for actor, deltas in groups.items()]
         merged = rows[0][0] if len(rows) == 1 else crdt.merge([r[0] for r in rows])
         async with self.lock:
-            first = await self._append(rows, batch)
+            claims = self._take_claims()
+            first = await self._append(rows, batch, claims)
             if first is None:
                 return
             last = first + len(rows) - 1
@@ -267,19 +447,24 @@ class Room:
             await self._publish(self, first, last, merged)
         if self._on_fields is not None and self.workspace.fields_changed:
             self.workspace.fields_changed = False
-            writer = next((i.conn.principal for i in reversed(batch) if i.conn), None)
+            writer = next(
+                (i.conn.principal for i in reversed(batch) if i.conn and i.conn.may_edit_fields),
+                None,
+            )
             if writer is not None:
                 self._on_fields(self, writer)
         if self.log_count >= self.compact_every or self.log_bytes >= self.compact_bytes:
             await self.compact()
 
-    async def _append(self, rows: list[tuple[bytes, str]], batch: list[Pending]) -> int | None:
+    async def _append(
+        self, rows: list[tuple[bytes, str]], batch: list[Pending], claims: list[tuple[int, str]]
+    ) -> int | None:
         for attempt, delay in enumerate((0.0, *COMMIT_RETRIES)):
             if delay:
                 await asyncio.sleep(delay)
             first = self.last_seq + 1
             try:
-                await self.store.append(self.case_id, first, rows)
+                await self.store.append(self.case_id, first, rows, claims=claims)
                 return first
             except SeqTaken:
                 await self._catch_up_locked()
@@ -291,6 +476,7 @@ class Room:
                     exc.__class__.__name__,
                 )
         log.error("collab: dropping %d uncommitted updates of case %s", len(batch), self.case_id)
+        self.new_owners.update(dict(claims))
         self.rebuild()
         for conn in {i.conn for i in batch if i.conn is not None}:
             conn.close(CLOSE_INTERNAL, "the update log could not be written; reconnect")
@@ -300,7 +486,10 @@ class Room:
         """Who gets which frame: the merged batch, without a client's own edits if cheap."""
         contributors = {i.conn for i in batch if i.conn is not None}
         frame = protocol.sync_update(merged)
-        if len(contributors) <= 1 or len(contributors) > MAX_PAIRWISE:
+        system = any(i.conn is None for i in batch)  # e.g. a revert: everyone must get it
+        if system and len(contributors) > MAX_PAIRWISE:
+            return [(conn, frame) for conn in self.connections]
+        if not system and (len(contributors) <= 1 or len(contributors) > MAX_PAIRWISE):
             skip = contributors if len(contributors) == 1 else set()
             return [(conn, frame) for conn in self.connections if conn not in skip]
         out = []
@@ -353,6 +542,7 @@ class Room:
         self.last_seq = max(self.last_seq, last_seq)
         if deltas:
             self._send_all(protocol.sync_update(crdt.merge(deltas)))
+            self._retry_held()
 
     async def catch_up(self) -> None:
         """Read what other instances committed that this one has not seen."""
@@ -361,10 +551,12 @@ class Room:
 
     async def _catch_up_locked(self) -> None:
         state = await self.store.load(self.case_id, after=self.last_seq)
+        self.owners.update(state.owners)
         updates = ([state.snapshot] if state.snapshot else []) + [d for _, d in state.updates]
         if state.snapshot:
             self.log_count = 0
             self.log_bytes = 0
+            self.snapshot_bytes = len(state.snapshot)
         self.log_count += len(state.updates)
         self.log_bytes += sum(len(d) for _, d in state.updates)
         if updates:
@@ -389,6 +581,7 @@ class Room:
                 return
             self.log_count = 0
             self.log_bytes = 0
+            self.snapshot_bytes = len(self.committed)
 
     async def close(self) -> None:
         """Flush what is queued and compact the log (before unloading)."""

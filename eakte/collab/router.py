@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
+from eakte.auth.bearer import SUBPROTOCOL, authenticate, valid_until, websocket_token
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case
 from eakte.cases.service import get_case
@@ -25,12 +28,15 @@ from eakte.collab.connection import (
     WRITE_ROLES,
     CloseConnection,
     Connection,
+    Limits,
 )
 from eakte.collab.hub import CollabHub
+from eakte.collab.room import Room
 from eakte.collab.schemas import VersionCreate, VersionList, VersionRead, WorkspaceRead
 from eakte.collab.versions import create_version, list_versions
+from eakte.config import Settings
 from eakte.deps import ReadSessionDep, require_roles
-from eakte.errors import CaseNotFound, Unauthenticated
+from eakte.errors import CaseNotFound, Forbidden, Unauthenticated
 from eakte.openapi import problems
 
 log = logging.getLogger("eakte.collab")
@@ -44,21 +50,21 @@ def _hub(app: object) -> CollabHub:
     return app.state.collab  # type: ignore[attr-defined,no-any-return]
 
 
-async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Case]:
-    """Token, tenant and case check; raises CloseConnection with the code to close with."""
+async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Case, bool]:
+    """Token, tenant and case check; raises CloseConnection with the code to close with.
+
+    Returns the principal, the case and whether the token came as a subprotocol.
+    """
     app = websocket.app
-    token = websocket.query_params.get("token")
-    header = websocket.headers.get("authorization", "")
-    if not token and header.lower().startswith("bearer "):
-        token = header[7:].strip()
+    token, as_subprotocol = websocket_token(websocket.query_params, websocket.headers)
     if not token:
         raise CloseConnection(CLOSE_UNAUTHENTICATED, "missing token")
     try:
-        principal = await app.state.verifier.verify(token)
-        if not await app.state.tenants.contains(principal.tenant):
-            raise Unauthenticated("unknown tenant")
+        principal = await authenticate(app.state, token)
     except Unauthenticated as exc:
         raise CloseConnection(CLOSE_UNAUTHENTICATED, exc.detail[:100]) from exc
+    except Forbidden as exc:
+        raise CloseConnection(CLOSE_FORBIDDEN, exc.detail[:100]) from exc
     if not principal.has_any(READ_ROLES):
         raise CloseConnection(CLOSE_FORBIDDEN, "this role may not open the workspace")
     try:
@@ -67,7 +73,19 @@ async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Cas
             case = await get_case(session, principal, ident)
     except (ValueError, CaseNotFound) as exc:
         raise CloseConnection(CLOSE_NOT_FOUND, "case not found") from exc
-    return principal, case
+    return principal, case, as_subprotocol
+
+
+def limits(settings: Settings) -> Limits:
+    """The per-connection limits of the settings."""
+    return Limits(
+        max_messages_per_second=settings.collab_max_messages_per_second,
+        max_updates_per_second=settings.collab_max_updates_per_second,
+        max_outbox_bytes=settings.collab_max_outbox_bytes,
+        max_pending_bytes=settings.collab_max_pending_bytes,
+        pending_seconds=settings.collab_pending_seconds,
+        query_awareness_per_second=settings.collab_query_awareness_per_second,
+    )
 
 
 @router.websocket("/api/v1/collab/{case_id}")
@@ -76,53 +94,65 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
     hub = _hub(websocket.app)
     settings = websocket.app.state.settings
     try:
-        principal, case = await _authorize(websocket, case_id)
+        principal, case, as_subprotocol = await _authorize(websocket, case_id)
     except CloseConnection as refusal:
         # checked before accepting; accepted only to deliver the close code to the client
-        await websocket.accept()
+        offered = websocket.headers.get("sec-websocket-protocol", "")
+        await websocket.accept(SUBPROTOCOL if SUBPROTOCOL in offered else None)
         await websocket.close(refusal.code, refusal.reason)
         log.info("collab: refused case %s: %d %s", case_id, refusal.code, refusal.reason)
         return
+    subprotocol = SUBPROTOCOL if as_subprotocol else None
     if hub.stopping:
-        await websocket.accept()
+        await websocket.accept(subprotocol)
         await websocket.close(CLOSE_RESTART, "server shutting down")
         return
-    await websocket.accept()
-    conn = Connection(
-        websocket,
-        principal,
-        max_messages_per_second=settings.collab_max_messages_per_second,
-        max_outbox_bytes=settings.collab_max_outbox_bytes,
-    )
-    room = await hub.join(case, conn)
-    limit = settings.collab_max_message_bytes
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            data = message.get("bytes")
-            if data is None:
-                raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
-            if len(data) > limit:
-                raise CloseConnection(CLOSE_TOO_BIG, f"message larger than {limit} bytes")
-            if not conn.allow_message():
-                raise CloseConnection(CLOSE_POLICY, "too many messages per second")
-            room.receive(conn, data)
-    except CloseConnection as exc:
-        log.warning(
-            "collab: closing %s on case %s: %d %s",
-            principal.sub,
-            case.id,
-            exc.code,
-            exc.reason,
-        )
-        conn.close(exc.code, exc.reason)
-    except WebSocketDisconnect:
-        pass
-    finally:
-        room.leave(conn)
-        await conn.drain()
+    await websocket.accept(subprotocol)
+    conn = Connection(websocket, principal, limits(settings))
+    until = valid_until(principal)
+    async with asyncio.TaskGroup() as tasks:
+        tasks.create_task(conn.run())
+        room = await hub.join(case, conn)
+        try:
+            deadline = (
+                None if until is None else asyncio.get_running_loop().time() + (until - time.time())
+            )
+            async with asyncio.timeout_at(deadline):
+                await _receive(websocket, conn, room, settings.collab_max_message_bytes)
+        except TimeoutError:
+            log.info("collab: token of %s expired on case %s", principal.sub, case.id)
+            conn.close(CLOSE_UNAUTHENTICATED, "token expired")
+        except CloseConnection as exc:
+            log.warning(
+                "collab: closing %s on case %s: %d %s",
+                principal.sub,
+                case.id,
+                exc.code,
+                exc.reason,
+            )
+            conn.close(exc.code, exc.reason)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            room.leave(conn)
+            conn.stop()
+
+
+async def _receive(websocket: WebSocket, conn: Connection, room: Room, limit: int) -> None:
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        data = message.get("bytes")
+        if data is None:
+            raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
+        if len(data) > limit:
+            raise CloseConnection(CLOSE_TOO_BIG, f"message larger than {limit} bytes")
+        if not conn.allow_message():
+            raise CloseConnection(CLOSE_POLICY, "too many messages per second")
+        room.receive(conn, data)
+        if conn.closed:  # closed from inside the room (e.g. a held update was refused)
+            return
 
 
 @router.get(

@@ -6,13 +6,14 @@ import asyncio
 import sqlite3
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
-from eakte.collab.models import CollabSnapshot, CollabUpdate
+from eakte.collab.models import CollabClient, CollabSnapshot, CollabUpdate
 from eakte.db import Database, utcnow
 
 
@@ -27,6 +28,7 @@ class LogState:
     snapshot: bytes | None
     snapshot_seq: int
     updates: list[tuple[int, bytes]]
+    owners: dict[int, str] = field(default_factory=dict)  # Yjs client id -> user
 
     @property
     def last_seq(self) -> int:
@@ -56,7 +58,9 @@ class SQLiteAppender:
             self._conn = conn
         return self._conn
 
-    def _append(self, rows: list[tuple[str, int, bytes, str, str]]) -> None:
+    def _append(
+        self, rows: list[tuple[str, int, bytes, str, str]], claims: list[tuple[str, int, str, str]]
+    ) -> None:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -65,22 +69,33 @@ class SQLiteAppender:
                 "VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
+            if claims:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO collab_clients (case_id, client_id, owner, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    claims,
+                )
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
     async def append(
-        self, case_id: uuid.UUID, first_seq: int, rows: list[tuple[bytes, str]]
+        self,
+        case_id: uuid.UUID,
+        first_seq: int,
+        rows: list[tuple[bytes, str]],
+        claims: list[tuple[int, str]],
     ) -> None:
         created = utcnow().replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
         values = [
             (case_id.hex, first_seq + i, data, actor[:200], created)
             for i, (data, actor) in enumerate(rows)
         ]
+        owners = [(case_id.hex, cid, owner[:200], created) for cid, owner in claims]
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._executor, self._append, values)
+            await loop.run_in_executor(self._executor, self._append, values, owners)
         except sqlite3.IntegrityError as exc:
             if "FOREIGN KEY" in str(exc):
                 raise
@@ -133,7 +148,13 @@ class LogStore:
                 .order_by(CollabUpdate.seq)
             )
             updates = [(seq, bytes(data)) for seq, data in rows]
-        return LogState(snapshot, snapshot_seq if snapshot is not None else after, updates)
+            owned = await session.execute(
+                select(CollabClient.client_id, CollabClient.owner).where(
+                    CollabClient.case_id == case_id
+                )
+            )
+            owners = {int(cid): owner for cid, owner in owned}
+        return LogState(snapshot, snapshot_seq if snapshot is not None else after, updates, owners)
 
     async def last_seq(self, case_id: uuid.UUID) -> int:
         """The newest committed sequence number (0 for none)."""
@@ -147,11 +168,20 @@ class LogStore:
         return max(newest or 0, snap or 0)
 
     async def append(
-        self, case_id: uuid.UUID, first_seq: int, rows: list[tuple[bytes, str]]
+        self,
+        case_id: uuid.UUID,
+        first_seq: int,
+        rows: list[tuple[bytes, str]],
+        *,
+        claims: list[tuple[int, str]] | None = None,
     ) -> int:
-        """Insert `rows` (data, actor) as first_seq, first_seq+1, … in one transaction."""
+        """Insert `rows` (data, actor) as first_seq, first_seq+1, … in one transaction.
+
+        `claims` (client id, owner) are recorded in the same transaction (first claim wins).
+        """
+        claims = claims or []
         if self.fast is not None:
-            await self.fast.append(case_id, first_seq, rows)
+            await self.fast.append(case_id, first_seq, rows, claims)
             return first_seq + len(rows) - 1
         now = utcnow()
         values = [
@@ -167,9 +197,31 @@ class LogStore:
         try:
             async with self.db.session(write=True) as session:
                 await session.execute(insert(CollabUpdate), values)
+                for cid, owner in claims:
+                    await self._claim(session, case_id, cid, owner, now)
         except IntegrityError as exc:
             raise SeqTaken(str(first_seq)) from exc
         return first_seq + len(rows) - 1
+
+    async def _claim(
+        self, session: Any, case_id: uuid.UUID, client_id: int, owner: str, now: Any
+    ) -> None:
+        values = {
+            "case_id": case_id,
+            "client_id": client_id,
+            "owner": owner[:200],
+            "created_at": now,
+        }
+        if self.db.backend == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            await session.execute(pg_insert(CollabClient).values(**values).on_conflict_do_nothing())
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            await session.execute(
+                sqlite_insert(CollabClient).values(**values).on_conflict_do_nothing()
+            )
 
     async def compact(self, case_id: uuid.UUID, seq: int, data: bytes) -> bool:
         """Store `data` as the snapshot up to `seq` and drop the updates it covers."""

@@ -1,6 +1,9 @@
 // A real Yjs client (yjs + y-websocket's WebsocketProvider) for the interop tests.
 // Usage: node client.js '<json>' with {url, room, token, name, edits, offlineEdits,
-//   expectMarkers, expectKeys, timeoutMs, spoofName}. Prints the final state as JSON.
+//   expectMarkers, expectKeys, timeoutMs, spoofName, color, subprotocol, exitOnClose}.
+//   subprotocol: send the token as WebSocket subprotocol `bearer.<token>` instead of ?token=;
+//   exitOnClose: a close code; print the state and exit once the server closed with it.
+// Prints the final state as JSON.
 const Y = require('yjs')
 const { WebsocketProvider } = require('y-websocket')
 const WebSocket = require('ws')
@@ -9,7 +12,8 @@ const cfg = JSON.parse(process.argv[2])
 const doc = new Y.Doc()
 const provider = new WebsocketProvider(cfg.url, cfg.room, doc, {
   WebSocketPolyfill: WebSocket,
-  params: { token: cfg.token },
+  params: cfg.subprotocol ? {} : { token: cfg.token },
+  protocols: cfg.subprotocol ? ['eakte-collab', `bearer.${cfg.token}`] : [],
   disableBc: true,
   maxBackoffTime: 200
 })
@@ -22,7 +26,17 @@ provider.awareness.on('change', () => {
     if (id !== doc.clientID && state.user) seenUsers.set(JSON.stringify(state.user), state.user)
   })
 })
-provider.on('connection-close', (event) => { if (event) closes.push(event.code) })
+const denied = []
+provider.on('connection-close', (event) => {
+  if (event) closes.push(event.code)
+  if (cfg.exitOnClose && closes.includes(cfg.exitOnClose)) {
+    clearTimeout(timer)
+    console.log(JSON.stringify({ notes: notes.toString(), fields: fields.toJSON(), closes, denied }))
+    process.exit(0)
+  }
+})
+const originalWarn = console.warn // y-websocket reports "permission denied" messages here
+console.warn = (...args) => { denied.push(args.join(' ')); originalWarn(...args) }
 
 const fail = (why) => {
   console.log(JSON.stringify({ error: why, notes: notes.toString(), fields: fields.toJSON(), closes }))
@@ -50,7 +64,7 @@ function done () {
 }
 
 async function main () {
-  provider.awareness.setLocalStateField('user', { name: cfg.spoofName || 'spoofed', color: '#c00' })
+  provider.awareness.setLocalStateField('user', { name: cfg.spoofName || 'spoofed', color: cfg.color || '#cc0000' })
   await synced()
   for (let i = 0; i < (cfg.edits || 0); i++) {
     edit(i, 'e')

@@ -19,11 +19,53 @@ export function session () {
 
 export function onSessionChange (fn) { onChange = fn }
 
-function store (value) {
+function store (value, { quiet = false } = {}) {
   current = value
   if (value) sessionStorage.setItem(KEY, JSON.stringify(value))
   else sessionStorage.removeItem(KEY)
-  onChange(value)
+  if (!quiet) onChange(value)
+}
+
+// A fresh token for the same user without leaving the page (the co-editing socket closes
+// with 4401 when its token expires and reconnects with this one; the Y.Doc keeps local edits).
+// Dev mode signs in again as the same demo user; OIDC uses the refresh token if the provider
+// issued one. Returns null when that is not possible (then the user has to sign in again).
+export async function renewToken () {
+  let saved = current
+  if (!saved) {
+    try { saved = JSON.parse(sessionStorage.getItem(KEY)) } catch { saved = null }
+  }
+  if (!saved) return null
+  try {
+    if (saved.dev) {
+      const body = await devToken(saved.dev.tenant, saved.dev.user)
+      store({ ...saved, token: body.token, expires_at: Date.now() + body.expires_in * 1000 }, { quiet: true })
+      return body.token
+    }
+    if (saved.oidc && saved.refresh_token) {
+      const r = await fetch(saved.oidc.token_endpoint, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: saved.refresh_token,
+          client_id: saved.oidc.client_id
+        })
+      })
+      if (!r.ok) return null
+      const tokens = await r.json()
+      store({
+        ...saved,
+        token: tokens.access_token,
+        refresh_token: tokens.refresh_token || saved.refresh_token,
+        expires_at: Date.now() + (tokens.expires_in || 300) * 1000
+      }, { quiet: true })
+      return tokens.access_token
+    }
+  } catch {
+    return null
+  }
+  return null
 }
 
 export function signOut (message) {
@@ -46,15 +88,20 @@ async function me (token) {
 
 // ---- dev mode -------------------------------------------------------------
 
-async function devLogin (tenant, user) {
+async function devToken (tenant, user) {
   const r = await fetch('/app/dev-login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ tenant, user })
   })
   if (!r.ok) throw new Error(`Anmeldung fehlgeschlagen (HTTP ${r.status})`)
-  const body = await r.json()
+  return r.json()
+}
+
+async function devLogin (tenant, user) {
+  const body = await devToken(tenant, user)
   store({
+    dev: { tenant, user },
     token: body.token,
     name: body.name,
     tenant: body.tenant,
@@ -132,6 +179,8 @@ export async function oidcCallback (config) {
     tenant: who.tenant,
     sub: who.sub,
     roles: who.roles,
+    refresh_token: tokens.refresh_token || null,
+    oidc: { token_endpoint: meta.token_endpoint, client_id: config.oidc.client_id },
     expires_at: Date.now() + (tokens.expires_in || 300) * 1000
   })
   return true

@@ -2,7 +2,8 @@
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { api, problemText } from './api.js'
-import { session, canWrite } from './auth.js'
+import * as decoding from 'lib0/decoding'
+import { session, canWrite, renewToken } from './auth.js'
 import { h, clear, notice } from './dom.js'
 import { collabEditor } from './editor.js'
 import { renderDocuments } from './documents.js'
@@ -18,6 +19,11 @@ const FIELDS = [
   ['applicant_email', 'E-Mail Antragsteller']
 ]
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2']
+const HEX = /^#[0-9a-fA-F]{6}$/
+// Colours of other editors are used in CSS (presence dots, remote cursors): only #rrggbb.
+export const safeColor = (c) => (typeof c === 'string' && HEX.test(c) ? c : '#888888')
+// The token travels in the subprotocol header, never in the URL (URLs end up in logs).
+const protocolsFor = (token) => ['eakte-collab', `bearer.${token}`]
 
 export function renderCase (main, caseId, navigate) {
   const s = session()
@@ -31,7 +37,23 @@ export function renderCase (main, caseId, navigate) {
 
   const doc = new Y.Doc()
   const wsBase = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/collab`
-  const provider = new WebsocketProvider(wsBase, caseId, doc, { params: { token: s.token } })
+  const provider = new WebsocketProvider(wsBase, caseId, doc, { protocols: protocolsFor(s.token) })
+  // first listener on awareness: clean every remote state before anything renders it
+  provider.awareness.on('change', () => {
+    for (const state of provider.awareness.getStates().values()) {
+      if (state && state.user) {
+        state.user.color = safeColor(state.user.color)
+        state.user.colorLight = state.user.color + '33'
+      }
+    }
+  })
+  const denied = h('p.notice.error#collab-denied', { hidden: true })
+  provider.messageHandlers[2] = (_encoder, decoder) => { // y-protocols auth: permission denied
+    if (decoding.readVarUint(decoder) === 0) {
+      denied.textContent = decoding.readVarString(decoder)
+      denied.hidden = false
+    }
+  }
   const color = COLORS[Math.floor(Math.random() * COLORS.length)]
   provider.awareness.setLocalStateField('user', { name: s.name, color, colorLight: color + '33' })
 
@@ -39,7 +61,22 @@ export function renderCase (main, caseId, navigate) {
     connection.textContent = { connected: 'live verbunden', connecting: 'verbinde …', disconnected: 'getrennt' }[status] || status
     connection.className = `badge ${status}`
   })
-  provider.on('connection-close', (event) => {
+  let renewing = false
+  provider.on('connection-close', async (event) => {
+    if (event && event.code === 4401 && !renewing) {
+      // token expired: stop the automatic reconnect with the old token, get a fresh one and
+      // reconnect; the Y.Doc keeps what was typed meanwhile and syncs it on reconnect
+      provider.shouldConnect = false
+      renewing = true
+      connection.textContent = 'Anmeldung wird erneuert …'
+      const token = await renewToken()
+      renewing = false
+      if (token) {
+        provider.protocols = protocolsFor(token)
+        provider.connect()
+        return
+      }
+    }
     if (event && [4401, 4403, 4404].includes(event.code)) {
       provider.shouldConnect = false
       connection.textContent = `kein Zugriff (${event.code}: ${event.reason || ''})`
@@ -49,7 +86,7 @@ export function renderCase (main, caseId, navigate) {
   const renderPresence = () => {
     const people = new Map()
     for (const [clientId, state] of provider.awareness.getStates()) {
-      if (state.user) people.set(state.user.name + (clientId === doc.clientID ? ' (Sie)' : ''), state.user.color)
+      if (state.user) people.set(state.user.name + (clientId === doc.clientID ? ' (Sie)' : ''), safeColor(state.user.color))
     }
     clear(presence, [...people].map(([name, c]) => h('li', h('span.dot', { style: `background:${c}` }), name)))
   }
@@ -62,6 +99,7 @@ export function renderCase (main, caseId, navigate) {
   const checklist = h('div#checklist')
   const conditions = h('div#conditions')
   clear(workspace,
+    denied,
     h('div.card', h('h2', 'Angaben zum Vorgang'), fields),
     h('div.card', h('h2', 'Vermerk'), notes),
     h('div.card', h('h2', 'Prüfliste'), checklist),

@@ -42,7 +42,10 @@ class YClient:
         self.close_code: int | None = None
         self.close_reason = ""
         self.awareness: dict[int, Any] = {}
+        self.awareness_seen: list[Any] = []  # every state ever relayed to this client
         self.received: list[bytes] = []
+        self.denied: list[str] = []  # reasons of y-protocols "permission denied" messages
+        self.awareness_frames = 0
         self._capture: list[bytes] | None = None
         self._reader: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
@@ -76,8 +79,12 @@ class YClient:
                         if message.step == protocol.SYNC_STEP2:
                             self.synced.set()
                 elif message.kind == protocol.MESSAGE_AWARENESS:
+                    self.awareness_frames += 1
                     for entry in protocol.decode_awareness(message.payload):
                         self.awareness[entry.client_id] = entry.state
+                        self.awareness_seen.append(entry.state)
+                elif message.kind == protocol.MESSAGE_AUTH:
+                    self.denied.append(message.payload.decode())
         except websockets.ConnectionClosed:
             pass
         finally:
@@ -93,6 +100,10 @@ class YClient:
         update = updates[0] if updates else b"\x00\x00"
         await self.ws.send(protocol.sync_update(update))
         return update
+
+    async def send_update(self, update: bytes) -> None:
+        """Send a hand-built update as it is."""
+        await self.ws.send(protocol.sync_update(update))
 
     async def send_raw(self, data: bytes | str) -> None:
         await self.ws.send(data)

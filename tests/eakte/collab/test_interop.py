@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,7 +105,8 @@ async def test_js_pycrdt_and_y_py_clients_converge(live, ycase, yclient, token) 
     assert all(m in final for m in markers)
     # awareness: name and role come from the token, not from the client
     users = results[0]["others"]
-    assert {"name": "Test clerk", "role": "clerk", "color": "#c00"} in users
+    clerk = {"name": "Test clerk", "role": "clerk", "color": "#cc0000", "colorLight": "#cc000033"}
+    assert clerk in users
     assert all(u.get("name") != "spoofed" for u in users)
 
 
@@ -136,3 +138,52 @@ async def test_an_offline_js_client_reconnects_and_merges(live, ycase, yclient, 
     await until(lambda: py.text() == result["notes"] or "<offline:off4>" in py.text())
     assert "<py:while-offline>" in result["notes"]
     assert Path(INTEROP / "package-lock.json").exists()
+
+
+async def test_a_real_yjs_auditor_that_types_is_closed_4403_and_nothing_is_kept(
+    live, ycase, yclient, token
+) -> None:
+    case_id = await ycase()
+    clerk = await yclient(live, case_id, "clerk")
+    await clerk.edit(lambda d: d.get("notes", type=Text).insert(0, "Vermerk"))
+    result = await run_node(
+        "client.js",
+        {
+            "url": f"{live.ws}/api/v1/collab",
+            "room": case_id,
+            "token": token("auditor"),
+            "name": "aud",
+            "edits": 5,
+            "exitOnClose": 4403,
+        },
+    )
+    assert 4403 in result["closes"]
+    await clerk.edit(lambda d: d.get("notes", type=Text).insert(0, "!"))
+    fresh = await yclient(live, case_id, "auditor")
+    await until(lambda: fresh.text() == "!Vermerk", what="only the clerk's text")
+    assert "k_aud" not in fresh.fields()
+
+
+async def test_token_as_subprotocol_and_colour_sanitised_for_a_real_client(
+    live, ycase, yclient, token
+) -> None:
+    """The browser's way in (token in Sec-WebSocket-Protocol); a CSS colour is not relayed."""
+    case_id = await ycase()
+    watcher = await yclient(live, case_id, "clerk")
+    result = await run_node(
+        "client.js",
+        {
+            "url": f"{live.ws}/api/v1/collab",
+            "room": case_id,
+            "token": token("clerk"),
+            "name": "sp",
+            "edits": 3,
+            "subprotocol": True,
+            "color": "red;position:fixed;inset:0;background:url(https://evil.example/x)",
+            "expectMarkers": ["<sp:e2>"],
+        },
+    )
+    assert "<sp:e2>" in result["notes"]
+    await until(lambda: "<sp:e2>" in watcher.text())
+    colours = [state["user"]["color"] for state in watcher.awareness_seen if state]
+    assert colours and all(re.fullmatch(r"#[0-9a-fA-F]{6}", c) for c in colours), colours
