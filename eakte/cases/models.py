@@ -44,3 +44,21 @@ class Case(Base):
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseGrant(Base):
+    """Someone outside the case-reading roles may see one case (e.g. an agency asked in a
+    Beteiligung). Owned by `cases`; other domains (process) write grants, cases reads them."""
+
+    __tablename__ = "case_grants"
+    __table_args__ = (
+        UniqueConstraint("case_id", "subject", name="uq_case_grants_case_subject"),
+        Index("ix_case_grants_subject", "tenant_id", "subject"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

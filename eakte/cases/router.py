@@ -10,11 +10,10 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from eakte.auth.principal import CASE_READ_ROLES, CASE_WRITE_ROLES, Principal, Role
 from eakte.cases import service
-from eakte.cases.schemas import CaseCreate, CaseHistory, CaseList, CaseRead, CaseUpdate
+from eakte.cases.schemas import CaseHistory, CaseList, CaseRead, CaseUpdate
 from eakte.deps import ReadSessionDep, SessionDep, require_roles
 from eakte.errors import PreconditionFailed, PreconditionRequired
 from eakte.openapi import problems
-from eakte.process.service import open_case
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -37,23 +36,6 @@ def parse_if_match(value: str | None) -> int:
     if match is None:
         raise PreconditionFailed(f"If-Match {value!r} does not name a revision")
     return int(match.group(1))
-
-
-@router.post(
-    "",
-    status_code=201,
-    response_model=CaseRead,
-    responses=problems(401, 403, 413, 422),
-    summary="Create a case file",
-)
-async def create_case(
-    data: CaseCreate, session: SessionDep, principal: Writer, response: Response
-) -> CaseRead:
-    """Create a case; the file number is the tenant's next one for this year."""
-    case = await open_case(session, principal, data)
-    response.headers["ETag"] = etag(case.revision)
-    response.headers["Location"] = f"/api/v1/cases/{case.id}"
-    return service.to_read(case)
 
 
 @router.get("", response_model=CaseList, responses=problems(400, 401, 403, 422))

@@ -16,13 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from eakte.audit import service as audit
 from eakte.audit.models import AuditEvent
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
-from eakte.cases.models import Case
+from eakte.cases.models import Case, CaseGrant
 from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
 from eakte.db import utcnow
 from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed
-from eakte.process.definitions import get_definition
-from eakte.process.errors import ProcedureNotFound, UnknownProcedure
-from eakte.process.models import Participation
 from eakte.tenants.service import get_tenant, next_file_number
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
@@ -63,13 +60,33 @@ def visibility(principal: Principal) -> ColumnElement[bool]:
     if principal.has_any(CASE_READ_ROLES):
         return Case.tenant_id == principal.tenant
     if Role.agency in principal.roles:
-        # an agency sees only the cases it is asked on (Beteiligung)
-        asked = select(Participation.case_id).where(
-            Participation.tenant_id == principal.tenant,
-            Participation.agency_sub == principal.sub,
+        # an agency sees only the cases it was granted (asked in a Beteiligung)
+        granted = select(CaseGrant.case_id).where(
+            CaseGrant.tenant_id == principal.tenant,
+            CaseGrant.subject == principal.sub,
         )
-        return and_(Case.tenant_id == principal.tenant, Case.id.in_(asked))
+        return and_(Case.tenant_id == principal.tenant, Case.id.in_(granted))
     return false()
+
+
+async def grant_access(
+    session: AsyncSession, case: Case, subject: str, *, reason: str, now: datetime | None = None
+) -> None:
+    """Let `subject` (e.g. an agency's token sub) see this one case; idempotent."""
+    exists = await session.scalar(
+        select(CaseGrant.id).where(CaseGrant.case_id == case.id, CaseGrant.subject == subject)
+    )
+    if exists is None:
+        session.add(
+            CaseGrant(
+                tenant_id=case.tenant_id,
+                case_id=case.id,
+                subject=subject,
+                reason=reason,
+                created_at=now or utcnow(),
+            )
+        )
+        await session.flush()
 
 
 async def create_case(
@@ -77,14 +94,15 @@ async def create_case(
     principal: Principal,
     data: CaseCreate,
     *,
+    initial_state: str,
     applicant_sub: str | None = None,
     tenant_slug: str | None = None,
 ) -> Case:
-    """Create a case with the tenant's next file number and record it in the audit trail."""
-    try:
-        state = get_definition(data.procedure).initial_state
-    except ProcedureNotFound as exc:
-        raise UnknownProcedure(f"unknown procedure {data.procedure!r}") from exc
+    """Create a case with the tenant's next file number and record it in the audit trail.
+
+    The caller (the procedure service) checked the procedure and gives its first state.
+    """
+    state = initial_state
     tenant = await get_tenant(session, tenant_slug or principal.tenant)
     now = utcnow()
     file_number, seq = await next_file_number(session, tenant, now.year)

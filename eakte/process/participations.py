@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import workflows as wf
 from eakte.audit import service as audit
 from eakte.auth.principal import Principal, Role
-from eakte.cases.service import get_case
+from eakte.cases.service import get_case, grant_access
 from eakte.db import utcnow
 from eakte.process import errors
 from eakte.process.definitions import calendar_for, get_definition
@@ -76,6 +76,9 @@ async def request_participation(
     )
     session.add(participation)
     await session.flush()
+    if data.agency_sub:
+        # the agency may read this one case while it is asked (a grant owned by cases)
+        await grant_access(session, case, data.agency_sub, reason="participation", now=now)
     await audit.record(
         session,
         tenant=case.tenant_id,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 import workflows as wf
-from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
-from eakte.cases.service import get_case
+from eakte.auth.principal import CASE_READ_ROLES, CASE_WRITE_ROLES, Principal, Role
+from eakte.cases.router import etag
+from eakte.cases.schemas import CaseCreate, CaseRead
+from eakte.cases.service import get_case, to_read
 from eakte.deps import CurrentPrincipal, ReadSessionDep, SessionDep, require_roles
 from eakte.openapi import problems
 from eakte.process import participations, service, view
@@ -34,6 +36,28 @@ Reader = Annotated[Principal, Depends(require_roles(*(CASE_READ_ROLES | {Role.ag
 Actor = Annotated[Principal, Depends(require_roles(Role.clerk, Role.approver, Role.admin))]
 Requester = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin))]
 Answerer = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin, Role.agency))]
+CaseWriter = Annotated[Principal, Depends(require_roles(*CASE_WRITE_ROLES))]
+
+
+@router.post(
+    "/cases",
+    status_code=201,
+    response_model=CaseRead,
+    responses=problems(401, 403, 413, 422),
+    summary="Create a case file",
+    tags=["cases"],
+)
+async def create_case(
+    data: CaseCreate, session: SessionDep, principal: CaseWriter, response: Response
+) -> CaseRead:
+    """Create a case; the file number is the tenant's next one for this year. Its procedure
+    starts at receipt, pinned to the version in force on `received_on`.
+
+    (Served here, not by `eakte.cases`, so that cases never import the procedure code.)"""
+    case = await service.open_case(session, principal, data)
+    response.headers["ETag"] = etag(case.revision)
+    response.headers["Location"] = f"/api/v1/cases/{case.id}"
+    return to_read(case)
 
 
 class ProcedureDetail(BaseModel):

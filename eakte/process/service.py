@@ -496,17 +496,30 @@ async def open_case(
     applicant_sub: str | None = None,
     tenant_slug: str | None = None,
 ) -> Case:
-    """Create a case and start its procedure at receipt (Eingang); one transaction."""
+    """Create a case and start its procedure at receipt (Eingang); one transaction.
+
+    The case is pinned to the procedure version in force on the receipt date."""
+    received_on = data.received_on or local_today()
+    try:
+        definition = definition_for(data.procedure, received_on)
+    except errors.ProcedureNotFound as exc:
+        raise errors.UnknownProcedure(f"unknown procedure {data.procedure!r}") from exc
     case = await create_case(
-        session, principal, data, applicant_sub=applicant_sub, tenant_slug=tenant_slug
+        session,
+        principal,
+        data,
+        initial_state=definition.initial_state,
+        applicant_sub=applicant_sub,
+        tenant_slug=tenant_slug,
     )
     await start_process(
         session,
         case=case,
         actor=Actor.of(principal),
-        received_on=data.received_on or local_today(case.created_at),
+        received_on=received_on,
         start_input=data.procedure_input,
         now=case.created_at,
+        definition=definition,
     )
     await session.refresh(case)
     return case

@@ -6,6 +6,8 @@
   is kept unchanged.
 - `participations.arrived_on` / `answered_on_claimed`: the request's arrival (the answer
   period counts from it, Art. 65 Abs. 2 S. 2 BayBO) and the party's own answer date.
+- `case_grants`: who outside the case-reading roles may see a case (agencies asked in a
+  Beteiligung), owned by `cases` and written by `process`; backfilled from participations.
 - `process_effects`: effects of each transition as data; `process_bekanntgaben`: how and
   when a decision was made known, with its computed date (Art. 41 BayVwVfG).
 - Existing cases keep every deadline. baybo-59 cases received from 01.01.2025 are pinned to
@@ -20,6 +22,7 @@ Create Date: 2026-12-01 22:30:00
 """
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
@@ -89,7 +92,65 @@ def upgrade() -> None:
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_process_bekanntgaben_case", "process_bekanntgaben", ["case_id"])
+    op.create_table(
+        "case_grants",
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("tenant_id", sa.String(40), sa.ForeignKey("tenants.slug"), nullable=False),
+        sa.Column(
+            "case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("reason", sa.String(80), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("case_id", "subject", name="uq_case_grants_case_subject"),
+    )
+    op.create_index("ix_case_grants_subject", "case_grants", ["tenant_id", "subject"])
+    _grant_asked_agencies()
     _migrate_instances()
+
+
+def _grant_asked_agencies() -> None:
+    """Agencies asked before 0007 keep seeing their cases (visibility moved to grants)."""
+    bind = op.get_bind()
+    participations = sa.table(
+        "participations",
+        sa.column("tenant_id", sa.String()),
+        sa.column("case_id", sa.Uuid()),
+        sa.column("agency_sub", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    grants = sa.table(
+        "case_grants",
+        sa.column("id", sa.Uuid()),
+        sa.column("tenant_id", sa.String()),
+        sa.column("case_id", sa.Uuid()),
+        sa.column("subject", sa.String()),
+        sa.column("reason", sa.String()),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    rows = bind.execute(
+        sa.select(
+            participations.c.tenant_id,
+            participations.c.case_id,
+            participations.c.agency_sub,
+            sa.func.min(participations.c.created_at),
+        )
+        .where(participations.c.agency_sub.is_not(None))
+        .group_by(
+            participations.c.tenant_id, participations.c.case_id, participations.c.agency_sub
+        )
+    ).all()
+    for tenant_id, case_id, subject, created_at in rows:
+        bind.execute(
+            sa.insert(grants).values(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                case_id=case_id,
+                subject=subject,
+                reason="participation",
+                created_at=created_at,
+            )
+        )
 
 
 def _migrate_instances() -> None:
@@ -167,6 +228,8 @@ def downgrade() -> None:
         "UPDATE process_instances SET definition_version = 1 "
         "WHERE definition_id = 'baybo-59' AND definition_version = 2"
     )
+    op.drop_index("ix_case_grants_subject", table_name="case_grants")
+    op.drop_table("case_grants")
     op.drop_index("ix_process_bekanntgaben_case", table_name="process_bekanntgaben")
     op.drop_table("process_bekanntgaben")
     op.drop_index("ix_process_effects_case", table_name="process_effects")
