@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = True
     s3_part_size_mib: int = Field(default=8, ge=5, le=1024)
 
+    # issue 14: XBau interface (size of one message without its attachments)
+    xbau_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.storage == "s3" and not self.s3_endpoint:

@@ -30,6 +30,7 @@ from eakte.process.models import (
     ProcessTransition,
 )
 from eakte.tenants.models import Tenant
+from eakte.xbau.events import on_transition as xbau_on_transition
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SYSTEM_ACTOR = "system"
@@ -247,6 +248,7 @@ async def persist(
         },
         at=now,
     )
+    await xbau_on_transition(session, case=case, result=result, revision=row.revision)
     return row
 
 
