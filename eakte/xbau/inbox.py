@@ -645,7 +645,7 @@ async def _store_statement(
                 case.id,
                 uuid.UUID(str(request.context["participation_id"])),
                 ParticipationAnswer(
-                    answer="statement",
+                    answer=statement.answer,  # type: ignore[arg-type]
                     statement=statement.text,
                     received_on=min(head.created_at.date(), local_today())
                     if head.created_at

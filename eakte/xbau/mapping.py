@@ -7,6 +7,7 @@ makes nearly every element optional), and absence is handled here.
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from collections.abc import Iterator
@@ -104,6 +105,17 @@ def paragraphs(el: etree._Element | None) -> str:
     return "\n".join(text(p) for p in children(el, "textabsatz") if text(p))
 
 
+def formatted(el: etree._Element | None) -> str:
+    """An xbauk:TextFormatiert: `text` is base64 of plain text (textOffice is not read)."""
+    raw = text(el, "text")
+    if not raw:
+        return ""
+    try:
+        return base64.b64decode(raw, validate=False).decode("utf-8", errors="replace").strip()
+    except ValueError:
+        return ""
+
+
 @dataclass(frozen=True)
 class Authority:
     """A Behörde in the message head (DVDV-Kennung and name)."""
@@ -189,6 +201,7 @@ class Statement:
     reference: str  # the UUID of our 0300 (bezug/bezugNachricht/nachrichtenUUID)
     file_number: str
     text: str
+    answer: str = "statement"  # consent / refusal (tenor istZustimmung) / statement
     attachments: list[Attachment] = field(default_factory=list)
 
 
@@ -421,15 +434,23 @@ def statement(root: etree._Element) -> Statement:
     reference = text(bezug, "bezugNachricht/nachrichtenUUID").lower() or text(bezug, "referenz")
     if not reference:
         raise XBauIncomplete("Stellungnahme ohne Bezug / statement without reference")
-    body = find(root, "stellungnahme")
-    parts = [paragraphs(body) or text(body)] + [
-        paragraphs(find(s, "stellungnahme")) for s in children(root, "stellungnahmeStrukturiert")
-    ]
+    parts: list[str] = []
+    verdicts: list[str] = []
+    for item in find_all(root, "stellungnahme/stellungnahmeStrukturiert"):
+        verdicts.append(text(item, "tenor/istZustimmung"))
+        parts.append(formatted(find(item, "begruendung")))
+    parts.append(formatted(find(root, "stellungnahme/hinweise")))
+    answer = "statement"
+    if verdicts and all(v == "true" for v in verdicts):
+        answer = "consent"
+    elif "false" in verdicts:
+        answer = "refusal"
     return Statement(
         header=head,
         reference=reference.lower(),
         file_number=text(bezug, "vorgang"),
         text="\n".join(p for p in parts if p)[:20_000],
+        answer=answer,
         attachments=attachments(root),
     )
 

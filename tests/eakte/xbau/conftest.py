@@ -55,9 +55,8 @@ def build_message(
             code.text = verfahrensart
     if vorgang is not None:
         _set(root, "xbau:bezug/vorgang".replace("xbau:", "{%s}" % ns["xbau"]), vorgang)
-    if anlagen is not None:
-        container = root.find("xbau:anlagen", ns)
-        assert container is not None
+    container = root.find("xbau:anlagen", ns)
+    if anlagen is not None and container is not None:
         template = container[0]
         for child in list(container):
             container.remove(child)
