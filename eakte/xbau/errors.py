@@ -99,3 +99,10 @@ class XBauStateConflict(Conflict):
         "xbau-state-conflict",
         "Die Nachricht passt nicht zum Stand des Verfahrens / message does not fit the procedure",
     )
+
+
+class XBauNoAddress(Conflict):
+    slug, title = (
+        "xbau-no-address",
+        "Für diese Behörde ist keine XBau-Kennung eingetragen / this authority has no XBau address",
+    )

@@ -19,7 +19,7 @@ from eakte.cases.models import Case
 from eakte.db import utcnow
 from eakte.documents.models import Document, DocumentVersion
 from eakte.xbau import messages
-from eakte.xbau.errors import XBauOutgoingInvalid
+from eakte.xbau.errors import XBauNoAddress
 from eakte.xbau.mapping import APPLICATIONS, Authority
 from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing
 
@@ -86,7 +86,10 @@ async def own_authority(session: AsyncSession, tenant: str) -> Authority:
         .order_by(XBauAuthority.created_at, XBauAuthority.kennung)
     )
     if row is None:
-        raise XBauOutgoingInvalid(f"tenant {tenant!r} has no XBau address (eakte xbau authority)")
+        raise XBauNoAddress(
+            f"Mandant {tenant!r} hat keine XBau-Kennung (eakte xbau authority add) / tenant "
+            f"{tenant!r} has no XBau address"
+        )
     return Authority(kennung=row.kennung, name=row.name)
 
 

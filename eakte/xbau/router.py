@@ -28,7 +28,7 @@ from eakte.xbau.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/xbau", tags=["xbau"])
-case_router = APIRouter(prefix="/api/v1/cases/{case_id}/xbau", tags=["xbau"])
+case_router = APIRouter(prefix="/api/v1/cases/{case_id}/participations", tags=["xbau"])
 
 Intermediary = Annotated[Principal, Depends(require_roles(Role.xbau))]
 Clerk = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin))]
@@ -221,21 +221,25 @@ async def acknowledge(
 
 
 @case_router.post(
-    "/beteiligung",
+    "/{participation_id}/xbau",
     status_code=201,
     response_model=OutgoingRead,
-    responses=problems(401, 403, 404, 422, 500),
+    responses=problems(401, 403, 404, 409, 422, 500),
     summary="Send a requested participation to the agency as XBau 0300",
 )
 async def send_participation(
-    case_id: uuid.UUID, data: ParticipationRequest, session: SessionDep, principal: Clerk
+    case_id: uuid.UUID,
+    participation_id: uuid.UUID,
+    data: ParticipationRequest,
+    session: SessionDep,
+    principal: Clerk,
 ) -> OutgoingRead:
     """Queue a 0300 Aufforderung zur Stellungnahme with the case's Bauvorlagen."""
     case = await get_case(session, principal, case_id)
     row = await outgoing.queue_participation_request(
         session,
         case,
-        participation_id=data.participation_id,
+        participation_id=participation_id,
         agency=Authority(kennung=data.agency_kennung, name=data.agency_name),
         reason=data.reason,
     )

@@ -53,7 +53,6 @@ class ParticipationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    participation_id: uuid.UUID
     agency_kennung: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{3}:\d+$")]
     agency_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]

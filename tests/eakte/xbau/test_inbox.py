@@ -210,3 +210,43 @@ async def test_unknown_verfahrensart_is_refused_and_missing_one_is_assumed(
     assert accepted.json()["procedure_assumed"] is True
     _, full = message(anlagen=[], verfahrensart="60")
     assert (await deliver(full)).json()["procedure"] == "baybo-60"
+
+
+async def test_vorbescheid_and_genehmigungsfreistellung_open_their_procedures(
+    deliver, message, pdf, client: httpx.AsyncClient, auth  # type: ignore[no-untyped-def]
+) -> None:
+    _, vorbescheid = message("0210_vorbescheid.xml", anlagen=[LAGEPLAN])
+    response = await deliver(vorbescheid, {"lageplan.pdf": pdf})
+    assert response.status_code == 201, response.text
+    assert response.json()["procedure"] == "baybo-71"
+    process = (await client.get(f"/api/v1/cases/{response.json()['case_id']}/process",
+                                headers=auth("clerk"))).json()
+    assert len(process["variables"]["fragen"]) == 2
+    _, freistellung = message("0600_genehmigungsfreistellung.xml", anlagen=[LAGEPLAN])
+    response = await deliver(freistellung, {"lageplan.pdf": pdf})
+    assert response.status_code == 201, response.text
+    assert response.json()["procedure"] == "baybo-58"
+
+
+async def test_change_for_an_unknown_or_foreign_case_is_refused(
+    deliver, message, pdf, db  # type: ignore[no-untyped-def]
+) -> None:
+    _, raw = message(anlagen=[LAGEPLAN], reader="bau:091620000")
+    own = (await deliver(raw, {"lageplan.pdf": pdf}, tenant=TENANT_B)).json()  # München's case
+    _, change = message("0202_nachreichung.xml", vorgang=own["file_number"], anlagen=[])
+    response = await deliver(change)  # addressed to Augsburg
+    assert response.status_code == 404
+    assert response.json()["type"] == "urn:eakte:problem:xbau-reference-not-found"
+    assert await _count(db, Document, case_id=uuid.UUID(own["case_id"])) == 2
+
+
+async def test_plain_xml_body_without_attachments(client: httpx.AsyncClient, auth, message, authorities) -> None:  # type: ignore[no-untyped-def]
+    _, raw = message(anlagen=[])
+    response = await client.post(
+        "/api/v1/xbau/inbox", content=raw,
+        headers={**auth("xbau"), "content-type": "application/xml"},
+    )
+    assert response.status_code == 201, response.text
+    wrong = await client.post("/api/v1/xbau/inbox", content=b"{}",
+                              headers={**auth("xbau"), "content-type": "application/json"})
+    assert wrong.status_code == 415

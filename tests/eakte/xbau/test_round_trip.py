@@ -90,8 +90,8 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
     )
     assert asked.status_code == 201, asked.text
     sent = await client.post(
-        f"/api/v1/cases/{case_id}/xbau/beteiligung",
-        json={"participation_id": asked.json()["id"], "agency_kennung": "wwa:097610042",
+        f"/api/v1/cases/{case_id}/participations/{asked.json()['id']}/xbau",
+        json={"agency_kennung": "wwa:097610042",
               "agency_name": "Wasserwirtschaftsamt Donauwörth",
               "reason": "Versickerung von Niederschlagswasser"},
         headers=clerk,
