@@ -89,9 +89,22 @@ def main() -> int:
         import subprocess
 
         subprocess.run(
-            [sys.executable, "-m", "eakte.cli", "xbau", "authority", "add", KENNUNG,
-             "--tenant", TENANT, "--name", "Stadt Augsburg"],
-            env=env, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "eakte.cli",
+                "xbau",
+                "authority",
+                "add",
+                KENNUNG,
+                "--tenant",
+                TENANT,
+                "--name",
+                "Stadt Augsburg",
+            ],
+            env=env,
+            check=True,
+            capture_output=True,
         )
         size = args.mib_per_message * MiB // args.attachments
         names, sizes, digests = [], [], []
@@ -102,21 +115,39 @@ def main() -> int:
             sizes.append(size)
             digests.append(hashlib.sha256(path.read_bytes()).hexdigest())
         settings = Settings(env="dev", jwt_secret=SECRET, data_dir=data)
-        token = issue_token(settings, tenant=TENANT, sub="portal@augsburg", roles=["xbau"],
-                            name="Intermediär", ttl_seconds=3600)
+        token = issue_token(
+            settings,
+            tenant=TENANT,
+            sub="portal@augsburg",
+            roles=["xbau"],
+            name="Intermediär",
+            ttl_seconds=3600,
+        )
         port = free_port()
         half = max(1, args.messages // 2)
         growth: list[float] = []
-        with serve(env, port) as proc, httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", timeout=600,
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
+        with (
+            serve(env, port) as proc,
+            httpx.Client(
+                base_url=f"http://127.0.0.1:{port}",
+                timeout=600,
+                headers={"Authorization": f"Bearer {token}"},
+            ) as client,
+        ):
 
             def deliver(i: int) -> None:
                 handles = [(root / name).open("rb") for name in names]
                 try:
-                    files = [("nachricht", ("n.xml", message(i, names, sizes, digests), "application/xml"))]
-                    files += [("anlage", (name, h, "application/pdf")) for name, h in zip(names, handles, strict=True)]
+                    files = [
+                        (
+                            "nachricht",
+                            ("n.xml", message(i, names, sizes, digests), "application/xml"),
+                        )
+                    ]
+                    files += [
+                        ("anlage", (name, h, "application/pdf"))
+                        for name, h in zip(names, handles, strict=True)
+                    ]
                     response = client.post("/api/v1/xbau/inbox", files=files)
                 finally:
                     for h in handles:
@@ -136,11 +167,23 @@ def main() -> int:
             elapsed = time.perf_counter() - started
     rate = done / elapsed
     table = Table(title="XBau inbox: 0200 with Anlagen (SQLite + filesystem store)")
-    for column in ("messages", "MiB per message", "messages/s", "MiB/s",
-                   "RSS growth 1st half (MiB)", "RSS growth 2nd half (MiB)"):
+    for column in (
+        "messages",
+        "MiB per message",
+        "messages/s",
+        "MiB/s",
+        "RSS growth 1st half (MiB)",
+        "RSS growth 2nd half (MiB)",
+    ):
         table.add_column(column, justify="right")
-    table.add_row(str(done), str(args.mib_per_message), f"{rate:.2f}",
-                  f"{rate * args.mib_per_message:.1f}", f"{growth[0]:.1f}", f"{growth[-1]:.1f}")
+    table.add_row(
+        str(done),
+        str(args.mib_per_message),
+        f"{rate:.2f}",
+        f"{rate * args.mib_per_message:.1f}",
+        f"{growth[0]:.1f}",
+        f"{growth[-1]:.1f}",
+    )
     Console().print(table)
     return 0
 

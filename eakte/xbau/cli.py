@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(help="XBau 2.6 interface (issue 14).", no_args_is_help=True)
-authority_app = typer.Typer(help="XBau addresses of the receiving authorities.", no_args_is_help=True)
+authority_app = typer.Typer(
+    help="XBau addresses of the receiving authorities.", no_args_is_help=True
+)
 app.add_typer(authority_app, name="authority")
 err = Console(stderr=True)
 
@@ -32,8 +34,13 @@ def _files_next_to(path: Path, names: list[str]) -> dict[str, object]:
 
 @app.command("import")
 def import_files(
-    files: Annotated[list[Path], typer.Argument(help="XBau message files (.xml); Anlagen are "
-                                                "read from the same folder by their dateiname")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="XBau message files (.xml); Anlagen are "
+            "read from the same folder by their dateiname"
+        ),
+    ],
     tenant: Annotated[str | None, typer.Option(help="refuse messages for other tenants")] = None,
 ) -> None:
     """Import XBau messages as if delivered to the inbox; exit 1 if any was refused."""
@@ -53,8 +60,11 @@ def import_files(
         failed = 0
         try:
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                console=err, transient=len(files) < 2,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=len(files) < 2,
             ) as progress:
                 task = progress.add_task("importing", total=len(files))
                 for path in files:
@@ -67,8 +77,12 @@ def import_files(
                         except DomainError:
                             pass  # receive() reports it
                         receipt = await inbox.receive(
-                            db, store, raw=raw, files=_files_next_to(path, names),  # type: ignore[arg-type]
-                            via_tenant=tenant, max_bytes=settings.xbau_max_message_bytes,
+                            db,
+                            store,
+                            raw=raw,
+                            files=_files_next_to(path, names),  # type: ignore[arg-type]
+                            via_tenant=tenant,
+                            max_bytes=settings.xbau_max_message_bytes,
                         )
                         body = receipt.body
                         word = "imported" if receipt.created else "already received"
@@ -78,7 +92,9 @@ def import_files(
                         )
                     except DomainError as exc:
                         failed += 1
-                        progress.console.print(f"[red]{path}: refused ({exc.slug}): {exc.detail}[/red]")
+                        progress.console.print(
+                            f"[red]{path}: refused ({exc.slug}): {exc.detail}[/red]"
+                        )
                     except OSError as exc:
                         failed += 1
                         progress.console.print(f"[red]{path}: {exc}[/red]")

@@ -14,7 +14,10 @@ from eakte.errors import (
 
 
 class XBauMalformed(BadRequest):
-    slug, title = "xbau-malformed", "Die XBau-Nachricht ist kein wohlgeformtes XML / not well-formed XML"
+    slug, title = (
+        "xbau-malformed",
+        "Die XBau-Nachricht ist kein wohlgeformtes XML / not well-formed XML",
+    )
 
 
 class XBauForbiddenMarkup(BadRequest):
@@ -69,7 +72,7 @@ class XBauIncomplete(ValidationFailed):
 class XBauAttachmentRejected(UnsupportedMediaType):
     slug, title = (
         "xbau-attachment-rejected",
-        "Eine Anlage entspricht nicht ihrem angegebenen Typ / an attachment does not match its type",
+        "Eine Anlage entspricht nicht ihrem Typ / an attachment does not match its type",
     )
 
 

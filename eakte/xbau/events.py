@@ -31,8 +31,7 @@ def _date(value: Any) -> date | None:
 def _refused(effects: tuple[wf.Effect, ...] | list[wf.Effect]) -> bool:
     """An `issue_document` effect of a refusal kind (e.g. ablehnungsbescheid) means refused."""
     return any(
-        e.type == "issue_document" and "ablehnung" in str(e.params.get("kind", ""))
-        for e in effects
+        e.type == "issue_document" and "ablehnung" in str(e.params.get("kind", "")) for e in effects
     )
 
 

@@ -98,11 +98,15 @@ async def tenant_for(session: AsyncSession, kennung: str, via_tenant: str | None
     return row.tenant_id
 
 
-async def register_authority(session: AsyncSession, *, kennung: str, tenant: str, name: str) -> None:
+async def register_authority(
+    session: AsyncSession, *, kennung: str, tenant: str, name: str
+) -> None:
     """Map an XBau (DVDV) address to a tenant (idempotent; `eakte xbau authority`)."""
     row = await session.get(XBauAuthority, kennung)
     if row is None:
-        session.add(XBauAuthority(kennung=kennung, tenant_id=tenant, name=name, created_at=utcnow()))
+        session.add(
+            XBauAuthority(kennung=kennung, tenant_id=tenant, name=name, created_at=utcnow())
+        )
     else:
         row.tenant_id, row.name = tenant, name
     await session.flush()
@@ -246,7 +250,11 @@ async def _add_documents(
 
 
 async def _keep_original(
-    session: AsyncSession, stored: _Stored, principal: Principal, case: Case, message: parsing.Message
+    session: AsyncSession,
+    stored: _Stored,
+    principal: Principal,
+    case: Case,
+    message: parsing.Message,
 ) -> uuid.UUID:
     """The message itself, as received, becomes a document of the case (versions are immutable)."""
     document_id, version_id = uuid.uuid4(), uuid.uuid4()
@@ -335,7 +343,9 @@ async def _resume(session: AsyncSession, case: Case, head: mapping.Header, day: 
         (
             a
             for a in definition.actions
-            if a.xbau == DOCUMENTS_RECEIVED and row.state in a.from_states and "applicant" in a.roles
+            if a.xbau == DOCUMENTS_RECEIVED
+            and row.state in a.from_states
+            and "applicant" in a.roles
         ),
         None,
     )
@@ -395,7 +405,9 @@ async def _own(session: AsyncSession, kennung: str) -> mapping.Authority:
     return mapping.Authority(row.kennung, row.name)
 
 
-def _inbound(tenant: str, message: parsing.Message, head: mapping.Header, **values: Any) -> XBauInbound:
+def _inbound(
+    tenant: str, message: parsing.Message, head: mapping.Header, **values: Any
+) -> XBauInbound:
     return XBauInbound(
         id=uuid.uuid4(),
         tenant_id=tenant,
@@ -494,8 +506,11 @@ async def _store_application(
             case = await _open(session, principal, app)
             case.attributes = {
                 **(case.attributes or {}),
-                "applicant_contact": {"name": app.applicant.name, "address": app.applicant.address,
-                                      "email": app.applicant.email},
+                "applicant_contact": {
+                    "name": app.applicant.name,
+                    "address": app.applicant.address,
+                    "email": app.applicant.email,
+                },
                 "designer": app.designer.__dict__ if app.designer else None,
                 "xbau": {
                     "message_uuid": head.message_uuid,
@@ -508,12 +523,20 @@ async def _store_application(
             document_ids = await _add_documents(session, stored, principal, case, checked, policy)
             original = await _keep_original(session, stored, principal, case, message)
             inbound = _inbound(
-                tenant, message, head, case_id=case.id, document_id=original, family=app.family,
-                portal_reference=app.portal_reference, result={},
+                tenant,
+                message,
+                head,
+                case_id=case.id,
+                document_id=original,
+                family=app.family,
+                portal_reference=app.portal_reference,
+                result={},
             )
             session.add(inbound)
             await session.flush()
-            ack = await _receipt_1120(session, tenant, case, inbound, await _own(session, head.reader.kennung))
+            ack = await _receipt_1120(
+                session, tenant, case, inbound, await _own(session, head.reader.kennung)
+            )
             inbound.result = {
                 "status": "accepted",
                 "message_uuid": head.message_uuid,
@@ -534,8 +557,12 @@ async def _store_application(
                 actor=principal,
                 action="xbau.message_received",
                 case_id=case.id,
-                payload={"message_uuid": head.message_uuid, "message": message.name,
-                         "sender": head.author.kennung, "documents": document_ids},
+                payload={
+                    "message_uuid": head.message_uuid,
+                    "message": message.name,
+                    "sender": head.author.kennung,
+                    "documents": document_ids,
+                },
             )
             body = dict(inbound.result)
     except BaseException:
@@ -545,7 +572,9 @@ async def _store_application(
 
 
 async def _case_for(session: AsyncSession, tenant: str, ref: str) -> Case:
-    case = await session.scalar(select(Case).where(Case.tenant_id == tenant, Case.file_number == ref))
+    case = await session.scalar(
+        select(Case).where(Case.tenant_id == tenant, Case.file_number == ref)
+    )
     if case is None:
         first = await session.scalar(
             select(XBauInbound).where(
@@ -578,7 +607,9 @@ async def _store_change(
             principal = _sender(tenant, head)
             document_ids = await _add_documents(session, stored, principal, case, checked, policy)
             original = await _keep_original(session, stored, principal, case, message)
-            resumed = await _resume(session, case, head, change.received_on) if document_ids else None
+            resumed = (
+                await _resume(session, case, head, change.received_on) if document_ids else None
+            )
             await session.refresh(case)
             result = {
                 "status": "accepted",
@@ -593,14 +624,28 @@ async def _store_change(
                 "procedure_action": resumed,
             }
             session.add(
-                _inbound(tenant, message, head, case_id=case.id, document_id=original,
-                         family=change.family, result=result)
+                _inbound(
+                    tenant,
+                    message,
+                    head,
+                    case_id=case.id,
+                    document_id=original,
+                    family=change.family,
+                    result=result,
+                )
             )
             await audit.record(
-                session, tenant=tenant, actor=principal, action="xbau.message_received",
+                session,
+                tenant=tenant,
+                actor=principal,
+                action="xbau.message_received",
                 case_id=case.id,
-                payload={"message_uuid": head.message_uuid, "message": message.name,
-                         "documents": document_ids, "procedure_action": resumed},
+                payload={
+                    "message_uuid": head.message_uuid,
+                    "message": message.name,
+                    "documents": document_ids,
+                    "procedure_action": resumed,
+                },
             )
             await session.flush()
     except BaseException:
@@ -664,8 +709,15 @@ async def _store_statement(
                 "original_document_id": str(original),
             }
             session.add(
-                _inbound(tenant, message, head, case_id=case.id, document_id=original,
-                         family="beteiligung", result=result)
+                _inbound(
+                    tenant,
+                    message,
+                    head,
+                    case_id=case.id,
+                    document_id=original,
+                    family="beteiligung",
+                    result=result,
+                )
             )
             await session.flush()
     except BaseException:

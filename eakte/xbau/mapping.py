@@ -391,8 +391,7 @@ def application(root: etree._Element, *, today: date) -> Application:
         )[:120],
         flur=text(flurstueck, "flur"),
         flurstueck=(f"{zaehler}/{nenner}" if zaehler and nenner else zaehler)[:60],
-        housing=find(vorhaben, "gegenstand/artDerBaulichenAnlage/artDesWohngebaeudes")
-        is not None,
+        housing=find(vorhaben, "gegenstand/artDerBaulichenAnlage/artDesWohngebaeudes") is not None,
         questions=[q for q in questions if q],
         portal_reference=text(root, "referenzAntragsservice/referenzAntragsservice")
         or text(root, "referenzAnzeigeservice/referenzAntragsservice"),

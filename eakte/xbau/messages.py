@@ -76,8 +76,9 @@ class Envelope:
     reader: Authority
 
 
-def _sub(parent: etree._Element, name: str, text: str | None = None, ns: str | None = XBAU,
-         **attrs: str) -> etree._Element:
+def _sub(
+    parent: etree._Element, name: str, text: str | None = None, ns: str | None = XBAU, **attrs: str
+) -> etree._Element:
     tag = f"{{{ns}}}{name}" if ns else name
     el = etree.SubElement(parent, tag, {k: v for k, v in attrs.items()})
     if text is not None:
@@ -85,8 +86,15 @@ def _sub(parent: etree._Element, name: str, text: str | None = None, ns: str | N
     return el
 
 
-def _code(parent: etree._Element, name: str, code: str, *, ns: str | None = XBAU,
-          list_uri: str | None = None, version: str | None = None) -> etree._Element:
+def _code(
+    parent: etree._Element,
+    name: str,
+    code: str,
+    *,
+    ns: str | None = XBAU,
+    list_uri: str | None = None,
+    version: str | None = None,
+) -> etree._Element:
     attrs: dict[str, str] = {}
     if list_uri:
         attrs["listURI"] = list_uri
@@ -118,8 +126,7 @@ def _root(name: str, env: Envelope, *, kernmodul: bool = False) -> etree._Elemen
     ident = _sub(head, "identifikation.nachricht", ns=None)
     _sub(ident, "nachrichtenUUID", env.message_uuid, ns=None)
     uri, version = KERNMODUL_MESSAGES_LIST if kernmodul else XBAU_MESSAGES_LIST
-    _code(ident, "nachrichtentyp", name.rsplit(".", 1)[-1], ns=None, list_uri=uri,
-          version=version)
+    _code(ident, "nachrichtentyp", name.rsplit(".", 1)[-1], ns=None, list_uri=uri, version=version)
     _sub(ident, "erstellungszeitpunkt", env.created_at.isoformat(timespec="seconds"), ns=None)
     _behoerde(head, "leser", env.reader)
     _behoerde(head, "autor", env.author)
@@ -142,12 +149,19 @@ def _bezug(parent: etree._Element, ref: Reference, *, ns: str | None = XBAU) -> 
     _ident(msg, ref.message_uuid, ref.message_type, ref.message_created)
 
 
-def _ident(parent: etree._Element, message_uuid: str, message_type: str,
-           created: datetime | None) -> None:
+def _ident(
+    parent: etree._Element, message_uuid: str, message_type: str, created: datetime | None
+) -> None:
     """A bn-g2g:Identifikation.NachrichtType (its children are qualified in that namespace)."""
     _sub(parent, "nachrichtenUUID", message_uuid, ns=BN_G2G)
-    _code(parent, "nachrichtentyp", message_type, ns=BN_G2G, list_uri=XBAU_MESSAGES_LIST[0],
-          version=XBAU_MESSAGES_LIST[1])
+    _code(
+        parent,
+        "nachrichtentyp",
+        message_type,
+        ns=BN_G2G,
+        list_uri=XBAU_MESSAGES_LIST[0],
+        version=XBAU_MESSAGES_LIST[1],
+    )
     when = created or datetime.fromtimestamp(0).astimezone()
     _sub(parent, "erstellungszeitpunkt", when.isoformat(timespec="seconds"), ns=BN_G2G)
 
@@ -160,8 +174,14 @@ def _anlagen(parent: etree._Element, items: list[OutAttachment]) -> None:
         anlage = _sub(el, "anlage", ns=None)
         _sub(anlage, "bezeichnung", item.title, ns=None)
         _code(anlage, "anlageart", item.xbau_kind, ns=None, version=ANLAGEN_LIST_VERSION)
-        _code(anlage, "mimeType", item.media_type, ns=None, list_uri=MIMETYPES_LIST[0],
-              version=MIMETYPES_LIST[1])
+        _code(
+            anlage,
+            "mimeType",
+            item.media_type,
+            ns=None,
+            list_uri=MIMETYPES_LIST[0],
+            version=MIMETYPES_LIST[1],
+        )
         wrap = _sub(anlage, "anhangOderVerlinkung", ns=None)
         attrs = {}
         if item.size:
@@ -204,8 +224,13 @@ def formal_check(
         liste = _sub(befund_frist, "befundliste")
         for finding in findings or []:
             befund = _sub(liste, "befund")
-            _code(befund, "artDesBefundes", "fehlend", list_uri=BEFUNDE_LIST[0],
-                  version=BEFUNDE_LIST[1])
+            _code(
+                befund,
+                "artDesBefundes",
+                "fehlend",
+                list_uri=BEFUNDE_LIST[0],
+                version=BEFUNDE_LIST[1],
+            )
             _text(befund, "beschreibung", finding)
         if deadline:
             _sub(befund_frist, "frist", deadline.isoformat())
@@ -245,8 +270,15 @@ def receipt(env: Envelope, ref: Reference, *, info: str) -> bytes:
     return finish(root)
 
 
-def rejection(env: Envelope, *, refused: bytes, refused_uuid: str | None, refused_type: str,
-              refused_created: datetime | None, reasons: list[tuple[str, str]]) -> bytes:
+def rejection(
+    env: Envelope,
+    *,
+    refused: bytes,
+    refused_uuid: str | None,
+    refused_type: str,
+    refused_created: datetime | None,
+    reasons: list[tuple[str, str]],
+) -> bytes:
     """1100 Rückweisung: the message could not be processed, with Fehlerkennzahl and text."""
     root = _root("prozessnachrichten.rueckweisung.G2G.1100", env, kernmodul=True)
     data = _sub(root, "rueckweisungDaten", ns=None)
@@ -292,8 +324,12 @@ def participation_request(
 def _latin(text: str) -> str:
     """Replace characters outside DIN 91379 that our own texts might carry (dashes, quotes)."""
     return (
-        text.replace("\u2013", "-").replace("\u2014", "-").replace("\u2019", "'")
-        .replace("\u201c", '"').replace("\u201d", '"').replace("\u201e", '"')
+        text.replace("\u2013", "-")
+        .replace("\u2014", "-")
+        .replace("\u2019", "'")
+        .replace("\u201c", '"')
+        .replace("\u201d", '"')
+        .replace("\u201e", '"')
     )
 
 

@@ -340,15 +340,20 @@ async def queue_participation_request(
     silence = {
         "consent": "Das Einvernehmen bzw. die Zustimmung gilt als erteilt, wenn es nicht "
         "innerhalb der Frist verweigert wird (Art. 65 Abs. 1 BayBO; § 36 Abs. 2 S. 2 BauGB).",
-    }.get(participation.on_silence, "Nach Fristablauf eingehende Stellungnahmen können "
-          "unberücksichtigt bleiben (Art. 65 Abs. 1 BayBO).")
+    }.get(
+        participation.on_silence,
+        "Nach Fristablauf eingehende Stellungnahmen können "
+        "unberücksichtigt bleiben (Art. 65 Abs. 1 BayBO).",
+    )
     documents = list(
         await session.scalars(
-            select(Document).where(
+            select(Document)
+            .where(
                 Document.case_id == case.id,
                 Document.deleted_at.is_(None),
                 Document.kind != "sonstiges",
-            ).order_by(Document.created_at)
+            )
+            .order_by(Document.created_at)
         )
     )
     outs, refs = [], []

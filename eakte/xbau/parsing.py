@@ -27,7 +27,8 @@ XBAUK_NS = "http://www.xleitstelle.de/xbau/kernmodul/1/3/0"
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_REASONS = 20
 DOCTYPE_MARKERS = tuple(
-    "<!DOCTYPE".encode(codec) for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
+    "<!DOCTYPE".encode(codec)
+    for codec in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be")
 )
 
 

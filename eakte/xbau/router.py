@@ -43,11 +43,17 @@ INBOX_BODY: dict[str, Any] = {
                 "type": "object",
                 "required": [MESSAGE_FIELD],
                 "properties": {
-                    MESSAGE_FIELD: {"type": "string", "format": "binary",
-                                    "description": "the XBau message (XML)"},
-                    "anlage": {"type": "array", "items": {"type": "string", "format": "binary"},
-                               "description": "one part per Anlage; its filename is the "
-                               "Anlage's dateiname"},
+                    MESSAGE_FIELD: {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the XBau message (XML)",
+                    },
+                    "anlage": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "one part per Anlage; its filename is the "
+                        "Anlage's dateiname",
+                    },
                 },
             }
         },
@@ -133,8 +139,13 @@ async def _from_form(form: Any, max_bytes: int) -> Delivery:
     "/inbox",
     response_model=InboxReceipt,
     status_code=201,
-    responses={200: {"description": "already received: the same answer as the first time"},
-               **problems(400, 401, 403, 404, 409, 413, 415, 422)},
+    responses={
+        200: {
+            "model": InboxReceipt,
+            "description": "already received: the same answer as the first time",
+        },
+        **problems(400, 401, 403, 404, 409, 413, 415, 422),
+    },
     openapi_extra={"requestBody": INBOX_BODY},
     summary="Deliver an XBau message (0200, 0202, 0210, 0212, 0600, 0601, 0303)",
 )

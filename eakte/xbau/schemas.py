@@ -53,8 +53,12 @@ class ParticipationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency_kennung: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{3}:\d+$")]
-    agency_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    agency_kennung: Annotated[
+        str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{3}:\d+$")
+    ]
+    agency_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+    ]
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 

@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.String(length=40), nullable=False),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("created_at", eakte.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_authorities_tenant_id_tenants")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_authorities_tenant_id_tenants")
+        ),
         sa.PrimaryKeyConstraint("kennung", name=op.f("pk_xbau_authorities")),
     )
     op.create_table(
@@ -46,8 +48,12 @@ def upgrade() -> None:
         sa.Column("created_at_sender", eakte.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("received_at", eakte.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_inbound_tenant_id_tenants")),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_xbau_inbound_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_inbound_tenant_id_tenants")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_xbau_inbound_case_id_cases")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_xbau_inbound")),
         sa.UniqueConstraint("message_uuid", name="uq_xbau_inbound_message_uuid"),
     )
@@ -67,13 +73,24 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("created_at", eakte.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("acknowledged_at", eakte.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_outgoing_tenant_id_tenants")),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_xbau_outgoing_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.slug"], name=op.f("fk_xbau_outgoing_tenant_id_tenants")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_xbau_outgoing_case_id_cases")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_xbau_outgoing")),
         sa.UniqueConstraint("idempotency_key", name="uq_xbau_outgoing_idempotency_key"),
     )
-    op.create_index("ix_xbau_outgoing_pickup", "xbau_outgoing", ["tenant_id", "status", "created_at"], unique=False)
-    op.create_index("ix_xbau_outgoing_message_uuid", "xbau_outgoing", ["message_uuid"], unique=False)
+    op.create_index(
+        "ix_xbau_outgoing_pickup",
+        "xbau_outgoing",
+        ["tenant_id", "status", "created_at"],
+        unique=False,
+    )
+    op.create_index(
+        "ix_xbau_outgoing_message_uuid", "xbau_outgoing", ["message_uuid"], unique=False
+    )
 
 
 def downgrade() -> None:

@@ -54,7 +54,7 @@ def build_message(
         else:
             code.text = verfahrensart
     if vorgang is not None:
-        _set(root, "xbau:bezug/vorgang".replace("xbau:", "{%s}" % ns["xbau"]), vorgang)
+        _set(root, f"{{{ns['xbau']}}}bezug/vorgang", vorgang)
     container = root.find("xbau:anlagen", ns)
     if anlagen is not None and container is not None:
         template = container[0]
@@ -108,12 +108,17 @@ def deliver(client: httpx.AsyncClient, auth: Any, authorities: dict[str, str]) -
     """POST a message (and its Anlagen) to the inbox as the tenant's XBau principal."""
 
     async def _deliver(
-        raw: bytes, files: dict[str, bytes] | None = None, *, tenant: str = TENANT_A,
+        raw: bytes,
+        files: dict[str, bytes] | None = None,
+        *,
+        tenant: str = TENANT_A,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         parts = [("nachricht", ("nachricht.xml", raw, "application/xml"))]
-        parts += [("anlage", (name, body, "application/octet-stream"))
-                  for name, body in (files or {}).items()]
+        parts += [
+            ("anlage", (name, body, "application/octet-stream"))
+            for name, body in (files or {}).items()
+        ]
         return await client.post(
             "/api/v1/xbau/inbox",
             files=parts,

@@ -17,10 +17,25 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_import_many_files_with_progress_then_fsck_is_clean(
-    cli_env: dict[str, str], db, tmp_path: Path, message  # type: ignore[no-untyped-def]
+    cli_env: dict[str, str],
+    db,
+    tmp_path: Path,
+    message,  # type: ignore[no-untyped-def]
 ) -> None:
-    assert run(cli_env, "xbau", "authority", "add", "bau:097610000", "--tenant", TENANT_A,
-               "--name", "Stadt Augsburg").returncode == 0
+    assert (
+        run(
+            cli_env,
+            "xbau",
+            "authority",
+            "add",
+            "bau:097610000",
+            "--tenant",
+            TENANT_A,
+            "--name",
+            "Stadt Augsburg",
+        ).returncode
+        == 0
+    )
     (tmp_path / "lageplan.pdf").write_bytes(minimal_pdf("Lageplan"))
     files = []
     for i in range(3):
@@ -42,5 +57,7 @@ async def test_import_many_files_with_progress_then_fsck_is_clean(
 
 
 def test_authority_needs_a_dvdv_id_and_a_known_tenant(cli_env: dict[str, str], db) -> None:  # type: ignore[no-untyped-def]
-    assert run(cli_env, "xbau", "authority", "add", "Augsburg", "--tenant", TENANT_A).returncode == 2
+    assert (
+        run(cli_env, "xbau", "authority", "add", "Augsburg", "--tenant", TENANT_A).returncode == 2
+    )
     assert run(cli_env, "xbau", "authority", "add", "bau:1", "--tenant", "atlantis").returncode == 1

@@ -33,7 +33,14 @@ async def _fsck_clean(app) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_0200_becomes_a_case_with_mapped_fields_documents_and_original(
-    deliver, message, pdf, png, client: httpx.AsyncClient, auth, db, app  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    pdf,
+    png,
+    client: httpx.AsyncClient,
+    auth,
+    db,
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     message_uuid, raw = message(anlagen=[LAGEPLAN, ANSICHT])
     response = await deliver(raw, {"lageplan.pdf": pdf, "ansicht-sued.png": png})
@@ -46,14 +53,21 @@ async def test_0200_becomes_a_case_with_mapped_fields_documents_and_original(
     assert case["file_number"] == body["file_number"]
     assert case["title"] == "Neubau eines Einfamilienhauses mit Doppelgarage"
     assert case["applicant"] == {"name": "Maria Huber", "email": "maria.huber@example.org"}
-    assert case["site"] == {"address": "Am Eiskanal 7, 86161 Augsburg", "gemarkung": "Hochzoll",
-                            "flurstueck": "1234/5"}
+    assert case["site"] == {
+        "address": "Am Eiskanal 7, 86161 Augsburg",
+        "gemarkung": "Hochzoll",
+        "flurstueck": "1234/5",
+    }
     assert case["housing"] is True and case["state"] == "eingegangen"
 
-    process = (await client.get(f"/api/v1/cases/{body['case_id']}/process", headers=auth("clerk"))).json()
+    process = (
+        await client.get(f"/api/v1/cases/{body['case_id']}/process", headers=auth("clerk"))
+    ).json()
     assert "2026-11-23" in str(process)  # Eingang from the message (Art. 64 Abs. 1 BayBO)
 
-    docs = (await client.get(f"/api/v1/cases/{body['case_id']}/documents", headers=auth("clerk"))).json()
+    docs = (
+        await client.get(f"/api/v1/cases/{body['case_id']}/documents", headers=auth("clerk"))
+    ).json()
     by_title = {d["title"]: d for d in docs["items"]}
     assert by_title["Lageplan M 1:1000"]["kind"] == "lageplan"
     assert by_title["Ansicht Süd"]["kind"] == "bauzeichnung"
@@ -63,7 +77,9 @@ async def test_0200_becomes_a_case_with_mapped_fields_documents_and_original(
     assert content.content == raw
 
     async with db.session(write=False) as session:
-        ack = await session.scalar(select(XBauOutgoing).where(XBauOutgoing.case_id == uuid.UUID(case["id"])))
+        ack = await session.scalar(
+            select(XBauOutgoing).where(XBauOutgoing.case_id == uuid.UUID(case["id"]))
+        )
     assert ack is not None and ack.message_type == "prozessnachrichten.eingangsbestaetigung.1120"
     assert ack.reader_kennung == "bpo:091620000"
     assert parsing.load(ack.body).code == "1120"
@@ -71,7 +87,10 @@ async def test_0200_becomes_a_case_with_mapped_fields_documents_and_original(
 
 
 async def test_second_delivery_answers_the_same_and_creates_nothing(
-    deliver, message, pdf, db  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    pdf,
+    db,  # type: ignore[no-untyped-def]
 ) -> None:
     _, raw = message(anlagen=[LAGEPLAN])
     first = await deliver(raw, {"lageplan.pdf": pdf})
@@ -91,7 +110,9 @@ async def test_unknown_authority_is_refused(deliver, message, db) -> None:  # ty
 
 
 async def test_another_tenants_authority_is_unknown_to_this_principal(
-    deliver, message, db  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    db,  # type: ignore[no-untyped-def]
 ) -> None:
     _, raw = message(reader="bau:091620000", anlagen=[])  # München's address
     response = await deliver(raw, tenant=TENANT_A)
@@ -101,7 +122,11 @@ async def test_another_tenants_authority_is_unknown_to_this_principal(
 
 
 async def test_attachment_whose_content_is_not_its_declared_type_leaves_nothing(
-    deliver, message, png, db, app  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    png,
+    db,
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     _, raw = message(anlagen=[LAGEPLAN])
     response = await deliver(raw, {"lageplan.pdf": png})
@@ -128,7 +153,11 @@ async def _rejection(db) -> XBauOutgoing:  # type: ignore[no-untyped-def]
 
 
 async def test_a_failure_after_objects_were_stored_removes_them_and_the_case(
-    deliver, message, pdf, db, app  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    pdf,
+    db,
+    app,  # type: ignore[no-untyped-def]
 ) -> None:
     # the declared hash is checked after the bytes are stored: the case, every row and every
     # object written so far must go again
@@ -152,7 +181,9 @@ async def test_missing_and_unexpected_attachments(deliver, message, pdf, db) -> 
 
 
 async def test_schema_invalid_message_is_refused_with_reasons_and_a_1100(
-    deliver, message, db  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    db,  # type: ignore[no-untyped-def]
 ) -> None:
     _, raw = message(anlagen=[LAGEPLAN])
     raw = raw.replace(b"<versionsnummer>1</versionsnummer>", b"<versionsnummer>x</versionsnummer>")
@@ -167,11 +198,12 @@ async def test_schema_invalid_message_is_refused_with_reasons_and_a_1100(
 
 async def test_bad_xml_gets_problem_json_not_a_500(deliver, message) -> None:  # type: ignore[no-untyped-def]
     _, raw = message(anlagen=[])
+    forbidden = "xbau-forbidden-markup"
     cases = {
         raw[:200]: "xbau-malformed",
-        b'<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>': "xbau-forbidden-markup",
-        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>': "xbau-forbidden-markup",
-        b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><r>&x;</r>': "xbau-forbidden-markup",
+        b'<!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><r>&b;</r>': forbidden,
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>': forbidden,
+        b'<!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:9/x">]><r>&x;</r>': forbidden,
         b"<r/>": "xbau-schema-invalid",
     }
     for body, slug in cases.items():
@@ -184,8 +216,10 @@ async def test_bad_xml_gets_problem_json_not_a_500(deliver, message) -> None:  #
 
 async def test_oversized_message(deliver, message, settings) -> None:  # type: ignore[no-untyped-def]
     _, raw = message(anlagen=[])
-    padded = raw.replace(b"</xbau:baugenehmigung.antrag.0200>",
-                         b"<!--" + b"x" * (16 * 1024 * 1024) + b"--></xbau:baugenehmigung.antrag.0200>")
+    padded = raw.replace(
+        b"</xbau:baugenehmigung.antrag.0200>",
+        b"<!--" + b"x" * (16 * 1024 * 1024) + b"--></xbau:baugenehmigung.antrag.0200>",
+    )
     response = await deliver(padded)
     assert response.status_code == 413
     assert response.json()["type"] == "urn:eakte:problem:xbau-too-large"
@@ -198,7 +232,8 @@ async def test_only_the_xbau_principal_may_deliver(deliver, message, auth) -> No
 
 
 async def test_unknown_verfahrensart_is_refused_and_missing_one_is_assumed(
-    deliver, message  # type: ignore[no-untyped-def]
+    deliver,
+    message,  # type: ignore[no-untyped-def]
 ) -> None:
     _, unknown = message(anlagen=[], verfahrensart="99")
     response = await deliver(unknown)
@@ -213,14 +248,21 @@ async def test_unknown_verfahrensart_is_refused_and_missing_one_is_assumed(
 
 
 async def test_vorbescheid_and_genehmigungsfreistellung_open_their_procedures(
-    deliver, message, pdf, client: httpx.AsyncClient, auth  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    pdf,
+    client: httpx.AsyncClient,
+    auth,  # type: ignore[no-untyped-def]
 ) -> None:
     _, vorbescheid = message("0210_vorbescheid.xml", anlagen=[LAGEPLAN])
     response = await deliver(vorbescheid, {"lageplan.pdf": pdf})
     assert response.status_code == 201, response.text
     assert response.json()["procedure"] == "baybo-71"
-    process = (await client.get(f"/api/v1/cases/{response.json()['case_id']}/process",
-                                headers=auth("clerk"))).json()
+    process = (
+        await client.get(
+            f"/api/v1/cases/{response.json()['case_id']}/process", headers=auth("clerk")
+        )
+    ).json()
     assert len(process["variables"]["fragen"]) == 2
     _, freistellung = message("0600_genehmigungsfreistellung.xml", anlagen=[LAGEPLAN])
     response = await deliver(freistellung, {"lageplan.pdf": pdf})
@@ -229,7 +271,10 @@ async def test_vorbescheid_and_genehmigungsfreistellung_open_their_procedures(
 
 
 async def test_change_for_an_unknown_or_foreign_case_is_refused(
-    deliver, message, pdf, db  # type: ignore[no-untyped-def]
+    deliver,
+    message,
+    pdf,
+    db,  # type: ignore[no-untyped-def]
 ) -> None:
     _, raw = message(anlagen=[LAGEPLAN], reader="bau:091620000")
     own = (await deliver(raw, {"lageplan.pdf": pdf}, tenant=TENANT_B)).json()  # München's case
@@ -240,13 +285,19 @@ async def test_change_for_an_unknown_or_foreign_case_is_refused(
     assert await _count(db, Document, case_id=uuid.UUID(own["case_id"])) == 2
 
 
-async def test_plain_xml_body_without_attachments(client: httpx.AsyncClient, auth, message, authorities) -> None:  # type: ignore[no-untyped-def]
+async def test_plain_xml_body_without_attachments(
+    client: httpx.AsyncClient, auth, message, authorities
+) -> None:  # type: ignore[no-untyped-def]
     _, raw = message(anlagen=[])
     response = await client.post(
-        "/api/v1/xbau/inbox", content=raw,
+        "/api/v1/xbau/inbox",
+        content=raw,
         headers={**auth("xbau"), "content-type": "application/xml"},
     )
     assert response.status_code == 201, response.text
-    wrong = await client.post("/api/v1/xbau/inbox", content=b"{}",
-                              headers={**auth("xbau"), "content-type": "application/json"})
+    wrong = await client.post(
+        "/api/v1/xbau/inbox",
+        content=b"{}",
+        headers={**auth("xbau"), "content-type": "application/json"},
+    )
     assert wrong.status_code == 415

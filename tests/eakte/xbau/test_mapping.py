@@ -32,14 +32,21 @@ def test_bauantrag_maps_parties_plot_project_procedure_and_receipt() -> None:
     assert app.builder is not None and app.builder.name == "Maria Huber"
     assert app.designer is not None and app.designer.name == "Architekturbüro Lechner & Partner"
     assert (app.site_address, app.gemarkung, app.flur, app.flurstueck) == (
-        "Am Eiskanal 7, 86161 Augsburg", "Hochzoll", "3", "1234/5")
+        "Am Eiskanal 7, 86161 Augsburg",
+        "Hochzoll",
+        "3",
+        "1234/5",
+    )
     assert app.title == "Neubau eines Einfamilienhauses mit Doppelgarage"
     assert "148 m² Wohnfläche" in app.description
     assert app.housing is True  # artDesWohngebaeudes given (Art. 68 Abs. 2 BayBO Fiktion)
     assert app.portal_reference == "3f2c9d4a-6b1e-4f8a-9c2d-7e5a1b0c4d92"
     [anlage] = app.attachments
     assert (anlage.kind, anlage.filename, anlage.declared_media_type) == (
-        DocumentKind.lageplan, "lageplan.pdf", "application/pdf")
+        DocumentKind.lageplan,
+        "lageplan.pdf",
+        "application/pdf",
+    )
 
 
 def test_receipt_date_never_lies_in_the_future() -> None:
@@ -92,11 +99,16 @@ def test_unknown_verfahrensart_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("code", "kind"),
-    [("lageplan", DocumentKind.lageplan), ("Lageplan_amtlich", DocumentKind.lageplan),
-     ("bauzeichnungGrundriss", DocumentKind.bauzeichnung), ("schnitt", DocumentKind.bauzeichnung),
-     ("baubeschreibung", DocumentKind.baubeschreibung),
-     ("standsicherheitsnachweis", DocumentKind.standsicherheitsnachweis),
-     ("brandschutzkonzept", DocumentKind.brandschutznachweis), ("foto", DocumentKind.sonstiges)],
+    [
+        ("lageplan", DocumentKind.lageplan),
+        ("Lageplan_amtlich", DocumentKind.lageplan),
+        ("bauzeichnungGrundriss", DocumentKind.bauzeichnung),
+        ("schnitt", DocumentKind.bauzeichnung),
+        ("baubeschreibung", DocumentKind.baubeschreibung),
+        ("standsicherheitsnachweis", DocumentKind.standsicherheitsnachweis),
+        ("brandschutzkonzept", DocumentKind.brandschutznachweis),
+        ("foto", DocumentKind.sonstiges),
+    ],
 )
 def test_kind_for(code: str, kind: DocumentKind) -> None:
     assert mapping.kind_for(code) == kind
@@ -104,7 +116,10 @@ def test_kind_for(code: str, kind: DocumentKind) -> None:
 
 def test_application_without_applicant_or_plot_is_incomplete() -> None:
     raw = (FIXTURES / "0200_neubau_efh.xml").read_bytes()
-    start, end = raw.index(b"<xbau:verortung>"), raw.index(b"</xbau:verortung>") + len(b"</xbau:verortung>")
+    start, end = (
+        raw.index(b"<xbau:verortung>"),
+        raw.index(b"</xbau:verortung>") + len(b"</xbau:verortung>"),
+    )
     with pytest.raises(XBauIncomplete):
         mapping.application(parsing.load(raw[:start] + raw[end:]).root, today=TODAY)
 

@@ -35,8 +35,7 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 def xxe(uri: str) -> bytes:
     return (
-        f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]>\n'
-        f"<r>&x;</r>"
+        f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY x SYSTEM "{uri}">]>\n<r>&x;</r>'
     ).encode()
 
 
@@ -83,7 +82,9 @@ def test_oversized_message() -> None:
 
 
 def test_schema_invalid_message_names_the_reasons() -> None:
-    raw = FIXTURE.replace(b"<versionsnummer>1</versionsnummer>", b"<versionsnummer>eins</versionsnummer>")
+    raw = FIXTURE.replace(
+        b"<versionsnummer>1</versionsnummer>", b"<versionsnummer>eins</versionsnummer>"
+    )
     with pytest.raises(XBauSchemaInvalid) as caught:
         parsing.load(raw)
     errors = caught.value.extra["errors"]
@@ -109,46 +110,76 @@ ENV = messages.Envelope(
     Authority("bpo:091620000", "BayernPortal"),
 )
 REF = messages.Reference(
-    "5b0f4c1e-8d7a-4a53-9d6e-2f1a7c3e9b10", "0200", datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
-    "BA-2026-00001", "3f2c9d4a-6b1e-4f8a-9c2d-7e5a1b0c4d92",
+    "5b0f4c1e-8d7a-4a53-9d6e-2f1a7c3e9b10",
+    "0200",
+    datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    "BA-2026-00001",
+    "3f2c9d4a-6b1e-4f8a-9c2d-7e5a1b0c4d92",
 )
 
 
 def test_generated_messages_are_valid_and_say_what_was_decided() -> None:
     nachforderung = messages.formal_check(
-        ENV, REF, family="baugenehmigung", complete=False,
-        findings=["Lageplan fehlt", "Standsicherheitsnachweis fehlt"], deadline=date(2027, 1, 15),
+        ENV,
+        REF,
+        family="baugenehmigung",
+        complete=False,
+        findings=["Lageplan fehlt", "Standsicherheitsnachweis fehlt"],
+        deadline=date(2027, 1, 15),
     )
     root = parsing.load(nachforderung).root
     assert root.findtext("{*}antragVollstaendig") == "false"
-    assert [p.text for p in root.iter("{*}textabsatz")] == ["Lageplan fehlt", "Standsicherheitsnachweis fehlt"]
+    assert [p.text for p in root.iter("{*}textabsatz")] == [
+        "Lageplan fehlt",
+        "Standsicherheitsnachweis fehlt",
+    ]
     assert root.findtext("{*}befundFrist/{*}frist") == "2027-01-15"
     bescheid = messages.OutAttachment(
-        "Baugenehmigung", "bescheid.pdf", "application/pdf", "urn:uuid:7f0e2d3c-4b5a-4978-8877-665544332211",
-        "bescheid", 2048, "ab" * 32,
+        "Baugenehmigung",
+        "bescheid.pdf",
+        "application/pdf",
+        "urn:uuid:7f0e2d3c-4b5a-4978-8877-665544332211",
+        "bescheid",
+        2048,
+        "ab" * 32,
     )
     decision = parsing.load(
         messages.decision(ENV, REF, family="baugenehmigung", granted=True, sealed_bescheid=bescheid)
     ).root
     assert decision.findtext("{*}bescheid/{*}tenor/{*}istGenehmigung") == "true"
-    assert decision.findtext("{*}anlagen/anlage/anhangOderVerlinkung/anhang/dateiname") == "bescheid.pdf"
+    assert (
+        decision.findtext("{*}anlagen/anlage/anhangOderVerlinkung/anhang/dateiname")
+        == "bescheid.pdf"
+    )
     for raw in (
         messages.formal_check(ENV, REF, family="vorbescheid", complete=True),
         messages.decision(ENV, REF, family="vorbescheid", granted=False),
         messages.receipt(ENV, REF, info="Eingang am 23.11.2026"),
-        messages.rejection(ENV, refused=b"<x/>", refused_uuid=REF.message_uuid, refused_type="0200",
-                           refused_created=None, reasons=[("X002", "Schema – ungültig")]),
+        messages.rejection(
+            ENV,
+            refused=b"<x/>",
+            refused_uuid=REF.message_uuid,
+            refused_type="0200",
+            refused_created=None,
+            reasons=[("X002", "Schema – ungültig")],
+        ),
         messages.participation_request(
-            ENV, REF, request_uuid="2f0e2d3c-4b5a-4978-8877-665544332211", agency="Gemeinde",
-            reason="Einvernehmen § 36 BauGB", deadline=date(2027, 1, 1), consequence="gilt als erteilt",
+            ENV,
+            REF,
+            request_uuid="2f0e2d3c-4b5a-4978-8877-665544332211",
+            agency="Gemeinde",
+            reason="Einvernehmen § 36 BauGB",
+            deadline=date(2027, 1, 1),
+            consequence="gilt als erteilt",
         ),
     ):
         parsing.load(raw)
 
 
 def test_an_outgoing_message_that_fails_its_schema_is_an_operator_error() -> None:
-    broken = messages.Envelope(ENV.message_uuid, ENV.created_at, Authority("bau:1", "A"),
-                               Authority("not a dvdv id", "B"))
+    broken = messages.Envelope(
+        ENV.message_uuid, ENV.created_at, Authority("bau:1", "A"), Authority("not a dvdv id", "B")
+    )
     with pytest.raises(XBauOutgoingInvalid) as caught:
         messages.receipt(broken, REF, info="x")
     assert caught.value.status == 500

@@ -10,7 +10,12 @@ from eakte.xbau import parsing
 from support import TENANT_B, minimal_pdf
 
 PLAN = ("lageplan.pdf", "application/pdf", "lageplan", "Lageplan M 1:1000")
-ZEICHNUNG = ("bauzeichnungen.pdf", "application/pdf", "bauzeichnung", "Grundrisse, Schnitte, Ansichten")
+ZEICHNUNG = (
+    "bauzeichnungen.pdf",
+    "application/pdf",
+    "bauzeichnung",
+    "Grundrisse, Schnitte, Ansichten",
+)
 BESCHREIBUNG = ("baubeschreibung.pdf", "application/pdf", "baubeschreibung", "Baubeschreibung")
 
 
@@ -58,22 +63,40 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
     assert root.findtext("bezug/vorgang") == file_number
     assert await queued(client, xbau) == []
 
-    await act(client, clerk, case_id, "nachfordern", "eingegangen",
-              maengel=["Bauzeichnungen (Grundrisse, Schnitte, Ansichten) fehlen",
-                       "Baubeschreibung fehlt"],
-              frist_bis="2027-01-29", hinweis_ruecknahmefiktion=True)
+    await act(
+        client,
+        clerk,
+        case_id,
+        "nachfordern",
+        "eingegangen",
+        maengel=[
+            "Bauzeichnungen (Grundrisse, Schnitte, Ansichten) fehlen",
+            "Baubeschreibung fehlt",
+        ],
+        frist_bis="2027-01-29",
+        hinweis_ruecknahmefiktion=True,
+    )
     [formal] = await queued(client, xbau)
     assert formal["message_type"] == "baugenehmigung.formellePruefung.0201"
     root = await pick_up(client, xbau, formal)
     assert root.findtext("{*}antragVollstaendig") == "false"
     befunde = root.findall("{*}befundFrist/{*}befundliste/{*}befund")
     assert [b.findtext("{*}beschreibung/textabsatz") for b in befunde] == [
-        "Bauzeichnungen (Grundrisse, Schnitte, Ansichten) fehlen", "Baubeschreibung fehlt"]
+        "Bauzeichnungen (Grundrisse, Schnitte, Ansichten) fehlen",
+        "Baubeschreibung fehlt",
+    ]
     assert root.findtext("{*}befundFrist/{*}frist") == "2027-01-29"
 
-    _, change = message("0202_nachreichung.xml", vorgang=file_number, anlagen=[ZEICHNUNG, BESCHREIBUNG])
-    arrived = await deliver(change, {"bauzeichnungen.pdf": minimal_pdf("Grundriss EG"),
-                                     "baubeschreibung.pdf": minimal_pdf("Baubeschreibung")})
+    _, change = message(
+        "0202_nachreichung.xml", vorgang=file_number, anlagen=[ZEICHNUNG, BESCHREIBUNG]
+    )
+    arrived = await deliver(
+        change,
+        {
+            "bauzeichnungen.pdf": minimal_pdf("Grundriss EG"),
+            "baubeschreibung.pdf": minimal_pdf("Baubeschreibung"),
+        },
+    )
     assert arrived.status_code == 201, arrived.text
     assert arrived.json()["state"] == "eingegangen"  # the Nachforderung is answered
     assert arrived.json()["procedure_action"] == "unterlagen_nachreichen"
@@ -91,21 +114,28 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
     assert asked.status_code == 201, asked.text
     sent = await client.post(
         f"/api/v1/cases/{case_id}/participations/{asked.json()['id']}/xbau",
-        json={"agency_kennung": "wwa:097610042",
-              "agency_name": "Wasserwirtschaftsamt Donauwörth",
-              "reason": "Versickerung von Niederschlagswasser"},
+        json={
+            "agency_kennung": "wwa:097610042",
+            "agency_name": "Wasserwirtschaftsamt Donauwörth",
+            "reason": "Versickerung von Niederschlagswasser",
+        },
         headers=clerk,
     )
     assert sent.status_code == 201, sent.text
     [request] = await queued(client, xbau)
     assert request["reader"] == "wwa:097610042"
     assert {a["dateiname"] for a in request["attachments"]} == {
-        "lageplan.pdf", "bauzeichnungen.pdf", "baubeschreibung.pdf"}
+        "lageplan.pdf",
+        "bauzeichnungen.pdf",
+        "baubeschreibung.pdf",
+    }
     root = await pick_up(client, xbau, request)
     assert root.findtext("{*}frist") == asked.json()["due"]
 
     _, answer = message("0303_stellungnahme_gemeinde.xml", anlagen=[])
-    answer = answer.replace(b"00000000-0000-4000-8000-000000000300", request["message_uuid"].encode())
+    answer = answer.replace(
+        b"00000000-0000-4000-8000-000000000300", request["message_uuid"].encode()
+    )
     statement = await deliver(answer)
     assert statement.status_code == 201, statement.text
     view = (await client.get(f"/api/v1/cases/{case_id}/process", headers=clerk)).json()
@@ -134,7 +164,9 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
     # another tenant's intermediary sees none of it
     other = auth("xbau", tenant=TENANT_B)
     assert (await client.get(decision["content_url"], headers=other)).status_code == 404
-    assert (await client.post(f"/api/v1/xbau/outbox/{decision['id']}/ack", headers=other)).status_code == 404
+    assert (
+        await client.post(f"/api/v1/xbau/outbox/{decision['id']}/ack", headers=other)
+    ).status_code == 404
     assert (await client.get(decision["attachments"][0]["url"], headers=other)).status_code == 404
     listed = await client.get("/api/v1/xbau/outbox?status=acknowledged", headers=other)
     assert listed.json()["items"] == []
