@@ -13,11 +13,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 
 from eakte.documents.kinds import DocumentKind
 from eakte.xbau.errors import XBauIncomplete, XBauUnsupportedMessage
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 # Messages that open a case, by root element name -> procedure family.
 APPLICATIONS = {
@@ -326,14 +329,18 @@ def attachments(root: etree._Element) -> list[Attachment]:
 
 
 def _received_on(head: Header, fallback: date) -> date:
-    # Art. 64 Abs. 1 BayBO: the application is filed when it is received by the authority.
-    # The message's erstellungszeitpunkt is when the portal sent it; receipt is the later of
-    # that day and nothing else we know, so we take the creation day unless it lies in the
-    # future (clock skew), then the day we received it.
+    """The receipt date (Art. 64 Abs. 1 BayBO): the day the portal created the message.
+
+    The portal hands the message to the authority's intermediary when it creates it, so its
+    `erstellungszeitpunkt` (as a Bavarian calendar day) is the day of receipt; a time in the
+    future (clock skew) counts as today.
+    """
     if head.created_at is None:
         return fallback
-    day = head.created_at.date()
-    return min(day, fallback)
+    moment = head.created_at
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BERLIN)
+    return min(moment.date(), fallback)
 
 
 def application(root: etree._Element, *, today: date) -> Application:
