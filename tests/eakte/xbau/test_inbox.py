@@ -301,3 +301,19 @@ async def test_plain_xml_body_without_attachments(
         headers={**auth("xbau"), "content-type": "application/json"},
     )
     assert wrong.status_code == 415
+
+
+async def test_two_deliveries_at_the_same_time_make_one_case(
+    deliver, message, pdf, db, app  # type: ignore[no-untyped-def]
+) -> None:
+    import asyncio
+
+    _, raw = message(anlagen=[LAGEPLAN])
+    first, second = await asyncio.gather(
+        deliver(raw, {"lageplan.pdf": pdf}), deliver(raw, {"lageplan.pdf": pdf})
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 201], (first.text, second.text)
+    assert first.json() == second.json()
+    assert await _count(db, Case) == 1
+    assert await _count(db, Document) == 2  # the Lageplan and the original message
+    await _fsck_clean(app)
