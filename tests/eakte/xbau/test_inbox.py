@@ -317,3 +317,24 @@ async def test_two_deliveries_at_the_same_time_make_one_case(
     assert await _count(db, Case) == 1
     assert await _count(db, Document) == 2  # the Lageplan and the original message
     await _fsck_clean(app)
+
+
+async def test_a_message_type_we_do_not_take_is_refused_with_a_1100(deliver, db) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from eakte.xbau import messages
+    from eakte.xbau.mapping import Authority
+
+    env = messages.Envelope(
+        str(uuid.uuid4()), datetime(2026, 12, 1, tzinfo=UTC),
+        Authority("bpo:091620000", "BayernPortal"), Authority("bau:097610000", "Stadt Augsburg"),
+    )
+    ref = messages.Reference(str(uuid.uuid4()), "0200", None, "BA-2026-00001")
+    raw = messages.decision(env, ref, family="baugenehmigung", granted=True)  # a valid 0205
+    response = await deliver(raw)
+    assert response.status_code == 422
+    assert response.json()["type"] == "urn:eakte:problem:xbau-unsupported-message"
+    rejection = await _rejection(db)
+    root = parsing.load(rejection.body).root
+    assert root.findtext("rueckweisungDaten/idNachricht/{*}nachrichtenUUID") == env.message_uuid
+    assert await _count(db, Case) == 0
