@@ -184,7 +184,7 @@ async def list_queue(
 
 @router.get(
     "/outbox/{outgoing_id}/content",
-    responses={200: {"content": {"application/xml": {}}}, **problems(401, 403, 404)},
+    responses={200: {"content": {"application/xml": {}}}, **problems(401, 403, 404, 422)},
     response_class=Response,
 )
 async def message_content(
@@ -197,7 +197,7 @@ async def message_content(
 
 @router.get(
     "/outbox/{outgoing_id}/attachments/{index}",
-    responses={200: {"content": {"*/*": {}}}, **problems(401, 403, 404, 503)},
+    responses={200: {"content": {"*/*": {}}}, **problems(401, 403, 404, 416, 422, 503)},
     response_class=Response,
 )
 async def attachment_content(
@@ -221,7 +221,7 @@ async def attachment_content(
 
 
 @router.post(
-    "/outbox/{outgoing_id}/ack", response_model=OutgoingRead, responses=problems(401, 403, 404)
+    "/outbox/{outgoing_id}/ack", response_model=OutgoingRead, responses=problems(401, 403, 404, 422)
 )
 async def acknowledge(
     outgoing_id: uuid.UUID, session: SessionDep, principal: Intermediary
