@@ -692,9 +692,7 @@ async def _store_statement(
                 ParticipationAnswer(
                     answer=statement.answer,  # type: ignore[arg-type]
                     statement=statement.text,
-                    received_on=min(head.created_at.date(), local_today())
-                    if head.created_at
-                    else None,
+                    received_on=None,  # receipt at the authority: today (Art. 65 Abs. 1 BayBO)
                 ),
             )
             result = {
