@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/collab/run.py
 	$(BIN)/python bench/status.py
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+	$(BIN)/python bench/xbau.py $(XBAU_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info

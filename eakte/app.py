@@ -45,6 +45,8 @@ from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
 from eakte.tenants.service import TenantDirectory
 from eakte.webapp.router import build_router as build_webapp_router
+from eakte.xbau.router import case_router as xbau_case_router
+from eakte.xbau.router import router as xbau_router
 
 log = logging.getLogger("eakte")
 
@@ -183,5 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
+    app.include_router(xbau_router)
+    app.include_router(xbau_case_router)
     app.include_router(build_webapp_router(settings))
     return app

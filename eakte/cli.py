@@ -19,6 +19,7 @@ process_app = typer.Typer(help="Procedures of running cases.", no_args_is_help=T
 app.add_typer(process_app, name="process")
 procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
 app.add_typer(procedures_app, name="procedures")
+app.add_typer(__import__("eakte.xbau.cli", fromlist=["app"]).app, name="xbau")  # issue 14
 
 err = Console(stderr=True)
 

@@ -8,6 +8,7 @@ from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.tenants.models import FileNumberCounter, Tenant
+from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
 
 __all__ = [
     "ApplicationAccess",
@@ -26,4 +27,7 @@ __all__ = [
     "ProcessInstance",
     "ProcessTransition",
     "Tenant",
+    "XBauAuthority",
+    "XBauInbound",
+    "XBauOutgoing",
 ]

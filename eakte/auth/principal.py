@@ -15,6 +15,7 @@ class Role(StrEnum):
     agency = "agency"  # Fachstelle
     auditor = "auditor"
     admin = "admin"
+    xbau = "xbau"  # per-tenant system principal of the XBau intermediary (issue 14)
 
 
 OFFICIAL_ROLES = frozenset({Role.clerk, Role.approver, Role.agency, Role.auditor, Role.admin})

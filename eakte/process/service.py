@@ -31,6 +31,7 @@ from eakte.process.models import (
     ProcessInstance,
     ProcessTransition,
 )
+from eakte.xbau.events import on_transition as xbau_on_transition
 from workflows import bekanntgabe as wf_bekanntgabe
 
 log = logging.getLogger("eakte.process")
@@ -338,6 +339,7 @@ async def persist(
         now=now,
     )
     await _audit(session, case, definition, result, actor, now)
+    await xbau_on_transition(session, case=case, result=result, revision=row.revision)
     return row
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from eakte.xbau.inbox import register_authority
 from support import TENANT_A, TENANT_B, TINY_PDF
 
 ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
@@ -53,6 +54,9 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
         "json": {"kind": "fachstelle_stellungnahme", "party": "Wasserwirtschaftsamt"}
     },
     ("POST", PARTICIPATION + "/answer"): {"json": {"answer": "consent"}},
+    ("POST", PARTICIPATION + "/xbau"): {
+        "json": {"agency_kennung": "wwa:097610042", "agency_name": "WWA", "reason": "Versickerung"}
+    },
     ("GET", "/api/v1/cases/{case_id}/workspace"): {},
     ("GET", "/api/v1/cases/{case_id}/workspace/versions"): {},
     ("POST", "/api/v1/cases/{case_id}/workspace/versions"): {"json": {"name": "Entwurf"}},
@@ -98,6 +102,8 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
 ) -> None:  # type: ignore[no-untyped-def]
     foreign = await new_case(tenant=TENANT_B)
     own = await new_case(tenant=TENANT_A)
+    async with app.state.db.session() as session:  # the XBau route needs the tenant's address
+        await register_authority(session, kennung="bau:097610000", tenant=TENANT_A, name="Augsburg")
     documents = {  # a fresh document per route and case (DELETE must not affect the others)
         (route, case["id"]): await _document(client, auth, case)
         for route in _id_routes(app)
