@@ -93,7 +93,7 @@ def rss_bytes(pid: int) -> int:
     return total
 
 
-async def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+async def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
     import httpx
 
     deadline = time.monotonic() + timeout

@@ -151,6 +151,34 @@ class Workspace:
         self._delta.clear()
         return delta
 
+    def replace_content(self, target: dict[str, Any], *, with_fields: bool) -> bytes | None:
+        """Make the content equal `target` (a `to_json()` result) as one new edit."""
+        self._delta.clear()
+        with self.doc.transaction():
+            for name in ("notes", "decision"):
+                root = self._root(name)
+                if root is not None:
+                    _replace_text(root, str(target.get(name) or ""))
+            for name in ("checklist", "conditions"):
+                root = self._root(name)
+                wanted = list(target.get(name) or [])
+                if root is not None and root.to_py() != wanted:
+                    del root[0 : len(root)]
+                    for item in wanted:
+                        root.append(Map(item) if isinstance(item, dict) else item)
+            fields = self._root("fields")
+            if with_fields and fields is not None:
+                old = target.get("fields") or {}
+                for key in FIELD_KEYS:
+                    value = old.get(key)
+                    if value is None and key in fields:
+                        del fields[key]
+                    elif value is not None and fields.get(key) != value:
+                        fields[key] = value
+        delta = merge(self._delta) if self._delta else None
+        self._delta.clear()
+        return delta
+
     def _root(self, name: str) -> Any:
         try:
             return self.doc.get(name, type=ROOTS[name])
@@ -175,6 +203,25 @@ class Workspace:
                 value = root.to_py()
                 out[name] = value if value is not None else ({} if kind is Map else [])
         return out
+
+
+def _replace_text(text: Text, new: str) -> None:
+    """Edit `text` into `new` touching only the differing middle (keeps others' cursors)."""
+    current = str(text)
+    if current == new:
+        return
+    start = 0
+    limit = min(len(current), len(new))
+    while start < limit and current[start] == new[start]:
+        start += 1
+    end = 0
+    while end < limit - start and current[-1 - end] == new[-1 - end]:
+        end += 1
+    if len(current) - end > start:
+        del text[start : len(current) - end]
+    middle = new[start : len(new) - end]
+    if middle:
+        text.insert(start, middle)
 
 
 def render_markdown(workspace: dict[str, Any], *, title: str) -> str:

@@ -8,6 +8,7 @@ import logging
 import struct
 import time
 import uuid
+from collections.abc import Coroutine
 from typing import Any
 
 from eakte.auth.principal import Principal
@@ -38,6 +39,16 @@ def seed_fields(case: Case) -> dict[str, str]:
     }
 
 
+async def _logged(coro: Coroutine[Any, Any, None]) -> None:
+    """A task of the group never fails the group (which would cancel the app's lifespan)."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("collab: background task failed")
+
+
 class CollabHub:
     """Rooms by case id, shared with other instances through Redis pub/sub."""
 
@@ -49,22 +60,38 @@ class CollabHub:
         self.instance = uuid.uuid4().bytes
         self.rooms: dict[uuid.UUID, Room] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._catchups: set[asyncio.Task[None]] = set()
+        self._stack = contextlib.AsyncExitStack()
+        self._group: asyncio.TaskGroup | None = None
+        self._loops: list[asyncio.Task[Any]] = []  # janitor, subscriber, resync: cancelled at stop
+        self._unowned: set[asyncio.Task[None]] = set()
         self._redis: Any = None
         self.stopping = False
+        self.projector.spawn = self.spawn
 
     # -- lifecycle -------------------------------------------------------------------
 
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `coro` in the hub's task group (flushes, projections, catch-ups)."""
+        if self._group is None:  # the app runs without its lifespan (in-process HTTP tests)
+            task = asyncio.create_task(_logged(coro))
+            self._unowned.add(task)
+            task.add_done_callback(self._unowned.discard)
+            return task
+        return self._group.create_task(_logged(coro))
+
     async def start(self) -> None:
-        """Start the janitor and, with EAKTE_REDIS_URL, the Redis subscriber."""
-        self._tasks.append(asyncio.create_task(self._janitor()))
+        """Open the task group; start the janitor and, with EAKTE_REDIS_URL, the subscriber.
+
+        start() and stop() run in the same task (the app's lifespan), which owns the group.
+        """
+        self._group = await self._stack.enter_async_context(asyncio.TaskGroup())
+        self._loops.append(self.spawn(self._janitor()))
         if self.settings.redis_url:
             import redis.asyncio as aioredis
 
             self._redis = aioredis.from_url(self.settings.redis_url)
-            self._tasks.append(asyncio.create_task(self._subscribe()))
-            self._tasks.append(asyncio.create_task(self._resync()))
+            self._loops.append(self.spawn(self._subscribe()))
+            self._loops.append(self.spawn(self._resync()))
 
     async def stop(self) -> None:
         """Close every client (1012), flush and compact every room."""
@@ -79,11 +106,10 @@ class CollabHub:
                 log.exception("collab: flushing case %s at shutdown failed", room.case_id)
         self.rooms.clear()
         await self.projector.flush()
-        for task in self._tasks:
+        for task in self._loops:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await self._stack.aclose()  # waits for every task of the group to end
+        self._group = None
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
@@ -101,6 +127,8 @@ class CollabHub:
             compact_every=s.collab_compact_every_updates,
             compact_bytes=s.collab_compact_bytes,
             publish=self._publish if self._redis is not None else None,
+            spawn=self.spawn,
+            history_window=s.collab_history_window_seconds,
             on_fields=self._fields_changed,
             max_workspace_bytes=s.collab_max_workspace_bytes,
             max_awareness_bytes=s.collab_max_awareness_bytes,
@@ -144,6 +172,13 @@ class CollabHub:
             room = await self.room(case)
             return room.committed_state(), room.last_seq
         return crdt.merge(parts), state.last_seq
+
+    async def fold_history(self, case: Case) -> Room:
+        """Commit and compact what is queued, so that the history holds every edit so far."""
+        room = await self.room(case)
+        await room.settle()
+        await room.compact()
+        return room
 
     async def _unload(self, room: Room) -> None:
         lock = self._locks.setdefault(room.case_id, asyncio.Lock())
@@ -215,9 +250,7 @@ class CollabHub:
         if room is None or room.closing:
             return
         if not room.remote_update(first, last, bytes(data[HEADER.size :])):
-            task = asyncio.create_task(room.catch_up())
-            self._catchups.add(task)
-            task.add_done_callback(self._catchups.discard)
+            self.spawn(room.catch_up())
 
     async def _resync(self) -> None:
         """A missed Redis message must not go unnoticed: compare with the log now and then."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pydantic import ValidationError
@@ -91,6 +92,8 @@ class Projector:
         self._tasks: dict[uuid.UUID, asyncio.Task[None]] = {}
         self._writers: dict[uuid.UUID, Principal] = {}
         self.projected: dict[uuid.UUID, dict[str, Any]] = {}
+        # the hub's task group; set by the hub
+        self.spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]] = asyncio.create_task
 
     def schedule(self, case_id: uuid.UUID, fields: dict[str, Any], writer: Principal) -> None:
         """Project `fields` soon unless they equal what was projected last."""
@@ -100,7 +103,7 @@ class Projector:
         self.projected[case_id] = fields
         task = self._tasks.get(case_id)
         if task is None or task.done():
-            self._tasks[case_id] = asyncio.create_task(self._run(case_id))
+            self._tasks[case_id] = self.spawn(self._run(case_id))
 
     async def _run(self, case_id: uuid.UUID) -> None:
         await asyncio.sleep(DEBOUNCE_SECONDS)

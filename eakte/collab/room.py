@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +24,7 @@ from eakte.collab.connection import (
     CLOSE_INVALID,
     CLOSE_POLICY,
     CLOSE_WORKSPACE_FULL,
+    FIELD_ROLES,
     CloseConnection,
     Connection,
 )
@@ -69,6 +70,8 @@ class Room:
         on_fields: Callable[[Room, Principal], None] | None = None,
         max_workspace_bytes: int = 16 * 1024 * 1024,
         max_awareness_bytes: int = 8 * 1024,
+        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]] | None = None,
+        history_window: int = 300,
     ) -> None:
         self.case_id = case_id
         self.tenant = tenant
@@ -80,6 +83,8 @@ class Room:
         self._on_fields = on_fields
         self.max_workspace_bytes = max_workspace_bytes
         self.max_awareness_bytes = max_awareness_bytes
+        self._spawn = spawn or asyncio.create_task
+        self.history_window = history_window
         self.workspace = crdt.Workspace()
         self.snapshot_bytes = 0
         self.owners: dict[int, str] = {}  # Yjs client id -> the user (sub) it belongs to
@@ -323,7 +328,7 @@ class Room:
         self.pending.append(item)
         if self._flush_task is None:
             self._settled.clear()
-            self._flush_task = asyncio.create_task(self._flush_loop())
+            self._flush_task = self._spawn(self._flush_loop())
 
     def _hold(self, conn: Connection, update: bytes) -> None:
         limit = conn.limits.max_pending_bytes
@@ -365,6 +370,21 @@ class Room:
                         conn.held_bytes = 0
                         conn.close(exc.code, exc.reason)
                         break
+
+    async def restore(self, principal: Principal, state: bytes) -> bool:
+        """Bring the content back to `state` as a new edit attributed to `principal`."""
+        target = crdt.Workspace(state).to_json()
+        with_fields = principal.has_any(FIELD_ROLES)
+        self._claim_system(SYSTEM + "restore")
+        version = self.workspace.fields_version
+        delta = self.workspace.replace_content(target, with_fields=with_fields)
+        if delta is None:
+            return False
+        self._queue(Pending(delta, None, principal.sub))
+        await self.settle()
+        if self._on_fields is not None and with_fields and self.workspace.fields_version != version:
+            self._on_fields(self, principal)
+        return True
 
     # -- awareness -------------------------------------------------------------------
 
@@ -575,7 +595,13 @@ class Room:
                 self.tail = []
                 self.committed = await asyncio.to_thread(crdt.merge, parts)
             try:
-                await self.store.compact(self.case_id, seq, self.committed)
+                await self.store.compact(
+                    self.case_id,
+                    seq,
+                    self.committed,
+                    tenant=self.tenant,
+                    window_seconds=self.history_window,
+                )
             except Exception as exc:
                 log.warning("collab: compaction of case %s failed: %s", self.case_id, exc)
                 return

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, WebSocket
@@ -15,7 +16,7 @@ from eakte.auth.bearer import SUBPROTOCOL, authenticate, valid_until, websocket_
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case
 from eakte.cases.service import get_case
-from eakte.collab import crdt
+from eakte.collab import crdt, history
 from eakte.collab.connection import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
@@ -32,7 +33,16 @@ from eakte.collab.connection import (
 )
 from eakte.collab.hub import CollabHub
 from eakte.collab.room import Room
-from eakte.collab.schemas import VersionCreate, VersionList, VersionRead, WorkspaceRead
+from eakte.collab.schemas import (
+    HistoryEntry,
+    HistoryList,
+    HistoryView,
+    RestoreResult,
+    VersionCreate,
+    VersionList,
+    VersionRead,
+    WorkspaceRead,
+)
 from eakte.collab.versions import create_version, list_versions
 from eakte.config import Settings
 from eakte.deps import ReadSessionDep, require_roles
@@ -212,3 +222,92 @@ async def read_versions(
     """The named versions of the workspace, oldest first."""
     case = await get_case(session, principal, case_id)
     return VersionList(items=await list_versions(session, case.id))
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/workspace/history",
+    response_model=HistoryList,
+    responses=problems(401, 403, 404, 422),
+)
+async def read_history(
+    request: Request,
+    case_id: uuid.UUID,
+    principal: Reader,
+    session: ReadSessionDep,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor: str | None = None,
+) -> HistoryList:
+    """Who changed the workspace when: one entry per user and time window, oldest first."""
+    case = await get_case(session, principal, case_id)
+    await session.close()
+    rows = await history.list_entries(
+        request.app.state.db, _hub(request.app), case, since=since, until=until, actor=actor
+    )
+    return HistoryList(items=[HistoryEntry.model_validate(r, from_attributes=True) for r in rows])
+
+
+@router.get(
+    "/api/v1/cases/{case_id}/workspace/history/{entry_id}",
+    response_model=HistoryView,
+    responses=problems(401, 403, 404, 422),
+)
+async def read_history_entry(
+    request: Request,
+    case_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    principal: Reader,
+    session: ReadSessionDep,
+) -> HistoryView:
+    """What one user changed in one window: Vermerk, decision draft etc. before and after."""
+    case = await get_case(session, principal, case_id)
+    await session.close()
+    found = await history.view_entry(request.app.state.db, _hub(request.app), case, entry_id)
+    return HistoryView(
+        entry=HistoryEntry.model_validate(found["entry"], from_attributes=True),
+        before=found["before"],
+        after=found["after"],
+        at_window_end=found["at_window_end"],
+    )
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/workspace/history/{entry_id}/restore",
+    response_model=RestoreResult,
+    responses=problems(401, 403, 404, 422),
+)
+async def restore_history_point(
+    request: Request,
+    case_id: uuid.UUID,
+    entry_id: uuid.UUID,
+    principal: Writer,
+    session: ReadSessionDep,
+) -> RestoreResult:
+    """Bring the workspace back to the point right after that entry, as a new attributed edit."""
+    case = await get_case(session, principal, case_id)
+    await session.close()
+    changed, seq, digest = await history.restore(
+        request.app.state.db, _hub(request.app), principal, case, history_id=entry_id
+    )
+    return RestoreResult(changed=changed, seq=seq, restored_sha256=digest)
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/workspace/versions/{version_id}/restore",
+    response_model=RestoreResult,
+    responses=problems(401, 403, 404, 422),
+)
+async def restore_version(
+    request: Request,
+    case_id: uuid.UUID,
+    version_id: uuid.UUID,
+    principal: Writer,
+    session: ReadSessionDep,
+) -> RestoreResult:
+    """Bring the workspace back to a named version, as a new attributed edit."""
+    case = await get_case(session, principal, case_id)
+    await session.close()
+    changed, seq, digest = await history.restore(
+        request.app.state.db, _hub(request.app), principal, case, version_id=version_id
+    )
+    return RestoreResult(changed=changed, seq=seq, restored_sha256=digest)

@@ -49,3 +49,49 @@ class VersionRead(BaseModel):
 
 class VersionList(BaseModel):
     items: list[VersionRead]
+
+
+class HistoryEntry(BaseModel):
+    """One user's edits of the workspace in one time window."""
+
+    id: uuid.UUID
+    actor: str
+    window_start: datetime
+    window_end: datetime
+    first_seq: int
+    last_seq: int
+    updates: int
+    sha256: str
+
+
+class HistoryList(BaseModel):
+    """The attributed history, oldest first."""
+
+    items: list[HistoryEntry]
+
+
+class WorkspaceText(BaseModel):
+    """The parts of the workspace the history view shows."""
+
+    fields: dict[str, Any]
+    notes: str
+    decision: str
+    checklist: list[Any]
+    conditions: list[Any]
+
+
+class HistoryView(BaseModel):
+    """What one entry changed: the workspace before and after it, and at the end of its window."""
+
+    entry: HistoryEntry
+    before: WorkspaceText
+    after: WorkspaceText
+    at_window_end: WorkspaceText
+
+
+class RestoreResult(BaseModel):
+    """Whether the restore changed anything, and the sha256 of the restored state."""
+
+    changed: bool
+    seq: int
+    restored_sha256: str

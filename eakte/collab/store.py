@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from eakte.collab import history
 from eakte.collab.models import CollabClient, CollabSnapshot, CollabUpdate
 from eakte.db import Database, utcnow
 
@@ -223,15 +224,41 @@ class LogStore:
                 sqlite_insert(CollabClient).values(**values).on_conflict_do_nothing()
             )
 
-    async def compact(self, case_id: uuid.UUID, seq: int, data: bytes) -> bool:
-        """Store `data` as the snapshot up to `seq` and drop the updates it covers."""
+    async def compact(
+        self,
+        case_id: uuid.UUID,
+        seq: int,
+        data: bytes,
+        *,
+        tenant: str | None = None,
+        window_seconds: int = 300,
+    ) -> bool:
+        """Store `data` as the snapshot up to `seq` and drop the updates it covers.
+
+        With `tenant`, the dropped updates are first folded into the attributed history
+        (per user and time window) and the audit chain, in the same transaction.
+        """
         now = utcnow()
         async with self.db.session(write=True) as session:
-            current = await session.scalar(
-                select(CollabSnapshot.seq).where(CollabSnapshot.case_id == case_id)
-            )
+            current_row = (
+                await session.execute(
+                    select(CollabSnapshot.seq, CollabSnapshot.data).where(
+                        CollabSnapshot.case_id == case_id
+                    )
+                )
+            ).first()
+            current = current_row.seq if current_row is not None else None
             if current is not None and current >= seq:
                 return False
+            if tenant is not None:
+                await history.fold(
+                    session,
+                    tenant=tenant,
+                    case_id=case_id,
+                    upto=seq,
+                    baseline=bytes(current_row.data) if current_row is not None else None,
+                    window_seconds=window_seconds,
+                )
             if current is None:
                 session.add(CollabSnapshot(case_id=case_id, seq=seq, data=data, updated_at=now))
                 await session.flush()

@@ -60,6 +60,10 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/cases/{case_id}/workspace"): {},
     ("GET", "/api/v1/cases/{case_id}/workspace/versions"): {},
     ("POST", "/api/v1/cases/{case_id}/workspace/versions"): {"json": {"name": "Entwurf"}},
+    ("GET", "/api/v1/cases/{case_id}/workspace/history"): {},
+    ("GET", "/api/v1/cases/{case_id}/workspace/history/{entry_id}"): {},
+    ("POST", "/api/v1/cases/{case_id}/workspace/history/{entry_id}/restore"): {},
+    ("POST", "/api/v1/cases/{case_id}/workspace/versions/{version_id}/restore"): {},
 }
 
 
@@ -80,6 +84,16 @@ async def _document(client: httpx.AsyncClient, auth, case: dict) -> str:  # type
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
+
+
+async def _workspace_ids(client: httpx.AsyncClient, auth, case: dict) -> tuple[str, str]:  # type: ignore[no-untyped-def,type-arg]
+    headers = auth("clerk", tenant=case["tenant"])
+    base = f"/api/v1/cases/{case['id']}/workspace"
+    version = await client.post(base + "/versions", json={"name": "Stand"}, headers=headers)
+    assert version.status_code == 201, version.text
+    entries = await client.get(base + "/history", headers=headers)
+    assert entries.status_code == 200, entries.text
+    return str(entries.json()["items"][0]["id"]), str(version.json()["id"])
 
 
 async def _participation(client: httpx.AsyncClient, auth, case: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
@@ -113,6 +127,9 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
     participations = {
         case["id"]: await _participation(client, auth, case) for case in (foreign, own)
     }
+    workspace_ids = {  # issue 17: a history entry and a named version per case
+        case["id"]: await _workspace_ids(client, auth, case) for case in (foreign, own)
+    }
     b_headers = auth("auditor", tenant=TENANT_B)
     before = (await client.get("/api/v1/audit/verify", headers=b_headers)).json()
     for method, path in _id_routes(app):
@@ -123,6 +140,8 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
             if "{document_id}" in path:
                 url = url.replace("{document_id}", documents[(method, path), target["id"]])
             url = url.replace("{participation_id}", participations[target["id"]])
+            entry_id, version_id = workspace_ids[target["id"]]
+            url = url.replace("{entry_id}", entry_id).replace("{version_id}", version_id)
             response = await client.request(
                 method,
                 url,
