@@ -32,6 +32,8 @@ LARGE_BODY_ROUTES = [
     re.compile(rf"^/api/v1/cases/{_UUID}/documents/?$"),
     re.compile(rf"^/api/v1/cases/{_UUID}/documents/{_UUID}/versions/?$"),
     re.compile(r"^/api/v1/authorities/[^/]+/applications/[^/]+/documents/?$"),
+    # XBau inbox: the message plus its Anlagen (limits per part in eakte.xbau.inbox)
+    re.compile(r"^/api/v1/xbau/inbox/?$"),
 ]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
