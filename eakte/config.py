@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = True
     s3_part_size_mib: int = Field(default=8, ge=5, le=1024)
 
+    # issue 15: document text extraction and search (eakte/search)
+    search_worker: bool = True  # run the extraction worker inside `eakte serve`
+    search_poll_seconds: float = Field(default=2.0, gt=0)
+    search_batch_size: int = Field(default=8, ge=1, le=1000)
+    search_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    search_max_seconds: float = Field(default=60.0, gt=0)
+    search_max_memory_mib: int = Field(default=768, ge=64)
+    search_max_chars: int = Field(default=2_000_000, ge=1000)
+
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
         if self.storage == "s3" and not self.s3_endpoint:

@@ -7,6 +7,8 @@ from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
+from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry
+from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
 
 __all__ = [
@@ -15,12 +17,16 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseRecord",
     "CollabSnapshot",
     "CollabUpdate",
     "CollabVersion",
+    "DestructionRecord",
     "Document",
+    "DocumentText",
     "DocumentVersion",
     "FileNumberCounter",
+    "FilePlanEntry",
     "Participation",
     "ProcessDeadline",
     "ProcessInstance",
