@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     search_max_seconds: float = Field(default=60.0, gt=0)
     search_max_memory_mib: int = Field(default=768, ge=64)
     search_max_chars: int = Field(default=2_000_000, ge=1000)
+    # issue 15: Aussonderung (eakte/records): where 0501/0503 packages are written
+    records_export_dir: Path | None = None  # default: <data_dir>/aussonderung
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

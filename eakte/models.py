@@ -7,7 +7,7 @@ from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
-from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry
+from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
 from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
 
@@ -27,6 +27,7 @@ __all__ = [
     "DocumentVersion",
     "FileNumberCounter",
     "FilePlanEntry",
+    "Offer",
     "Participation",
     "ProcessDeadline",
     "ProcessInstance",

@@ -12,6 +12,9 @@ from eakte.db import Base, UTCDateTime, utcnow
 
 VERSION_OK = "ok"
 VERSION_BROKEN = "broken"
+# Aussonderung (eakte/records): the object is being / has been deleted; the row is the proof
+VERSION_DESTROYING = "destroying"
+VERSION_DESTROYED = "destroyed"
 
 
 class Document(Base):

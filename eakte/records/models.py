@@ -74,3 +74,42 @@ class DestructionRecord(Base):
     decided_by: Mapped[str] = mapped_column(String(200))
     destroyed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     objects: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Disposition(StrEnum):
+    """Where a case stands in the Aussonderung (records_cases.disposition)."""
+
+    angeboten = "angeboten"  # in an 0501 offer, awaiting the appraisal
+    archivieren = "archivieren"  # appraised A (0502): to be handed over
+    vernichten = "vernichten"  # appraised V (0502): to be destroyed by an official's action
+    uebergeben = "uebergeben"  # in an 0503 package, awaiting the import confirmation
+    loeschung = "loeschung"  # import confirmed (0506): content being deleted (resumable)
+    vernichtung = "vernichtung"  # destruction decided: content being deleted (resumable)
+    archiviert = "archiviert"  # in the archive; content deleted here, proof kept
+    vernichtet = "vernichtet"  # destroyed; proof kept
+
+
+class OfferState(StrEnum):
+    """The steps of one Aussonderung (one xdomea ProzessID)."""
+
+    angeboten = "angeboten"  # 0501 built
+    bewertet = "bewertet"  # 0502 imported
+    uebergeben = "uebergeben"  # 0503 built
+    bestaetigt = "bestaetigt"  # 0506 imported
+
+
+class Offer(Base):
+    """One Aussonderung: its ProzessID, state and the messages exchanged (kept)."""
+
+    __tablename__ = "records_offers"
+    __table_args__ = (Index("ix_records_offers_tenant", "tenant_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
+    state: Mapped[str] = mapped_column(String(20))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    messages: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # code → {at, sha256}
+    package: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    package_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

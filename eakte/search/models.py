@@ -15,6 +15,7 @@ RUNNING = "running"
 DONE = "done"
 FAILED = "failed"  # gave up: too large, too slow, unreadable; the reason is in `error`
 UNSUPPORTED = "unsupported"  # a media type without text (images without OCR)
+DESTROYED = "destroyed"  # the version was destroyed or handed to the archive: text removed
 
 
 class DocumentText(Base):

@@ -1,7 +1,8 @@
 """issue 15: records (file plan, closing, legal hold, destruction records), document texts, no cascades
 
-- `records_file_plan`, `records_cases`, `records_destructions`: the file plan per tenant, each
-  case's closing / hold / disposition, and the permanent proof of every destruction.
+- `records_file_plan`, `records_cases`, `records_destructions`, `records_offers`: the file plan
+  per tenant, each case's closing / hold / disposition, the permanent proof of every
+  destruction, and each Aussonderung (xdomea ProzessID) with its messages.
 - `document_texts`: extracted text per document version, also the extraction job queue. On
   PostgreSQL a stored `tsvector` (German configuration) with a GIN index; on SQLite an FTS5
   table over it, kept in step by triggers.
@@ -125,6 +126,21 @@ def upgrade() -> None:
         "ix_records_destructions_tenant", "records_destructions", ["tenant_id", "destroyed_at"]
     )
     op.create_table(
+        "records_offers",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("tenant_id", sa.String(length=40), nullable=False),
+        sa.Column("state", sa.String(length=20), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", eakte.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", eakte.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("messages", sa.JSON(), nullable=False),
+        sa.Column("package", sa.String(length=500), nullable=True),
+        sa.Column("package_sha256", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.slug"], name=op.f("fk_records_offers_tenant_id_tenants")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_records_offers")),
+    )
+    op.create_index("ix_records_offers_tenant", "records_offers", ["tenant_id", "created_at"])
+    op.create_table(
         "document_texts",
         sa.Column(
             "id",
@@ -194,6 +210,8 @@ def downgrade() -> None:
     op.drop_index("ix_document_texts_tenant_case", table_name="document_texts")
     op.drop_index("ix_document_texts_status", table_name="document_texts")
     op.drop_table("document_texts")
+    op.drop_index("ix_records_offers_tenant", table_name="records_offers")
+    op.drop_table("records_offers")
     op.drop_index("ix_records_destructions_tenant", table_name="records_destructions")
     op.drop_table("records_destructions")
     op.drop_index("ix_records_cases_tenant_closed", table_name="records_cases")
