@@ -37,6 +37,7 @@ from eakte.metrics import Metrics, MetricsMiddleware
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
+from eakte.records.offers_router import router as offers_router
 from eakte.records.router import router as records_router
 from eakte.search import worker as search_worker
 from eakte.search.router import router as search_router
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
     app.include_router(records_router)
+    app.include_router(offers_router)
     app.include_router(search_router)
     app.include_router(build_webapp_router(settings))
     return app

@@ -67,3 +67,30 @@ class CaseRecordRead(BaseModel):
     archival_value: ArchivalValue | None
     legal_hold: LegalHold | None
     disposition: str | None
+
+
+class OfferCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    today: date | None = Field(
+        default=None, description="count retention up to this date (default: today)"
+    )
+
+
+class MessageNote(BaseModel):
+    code: str
+    at: str
+    sha256: str | None = None
+
+
+class OfferRead(BaseModel):
+    """One Aussonderung (xdomea ProzessID): state and the messages exchanged so far."""
+
+    process_id: uuid.UUID
+    state: str
+    created_by: str
+    created_at: datetime
+    cases: int
+    messages: list[MessageNote]
+    package_sha256: str | None
+    xml: str | None = Field(default=None, description="the newest outgoing message (0501/0505)")
