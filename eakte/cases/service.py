@@ -24,7 +24,7 @@ from eakte.process.definitions import get_definition
 from eakte.process.errors import ProcedureNotFound, UnknownProcedure
 from eakte.process.models import Participation
 from eakte.records.guard import ensure_writable
-from eakte.search.index import matching_case_ids
+from eakte.search.index import matching_case_ids, terms
 from eakte.tenants.service import get_tenant, next_file_number
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
@@ -205,8 +205,11 @@ async def list_cases(
     if procedure:
         stmt = stmt.where(Case.procedure == procedure)
     if q and q.strip():
-        in_documents = matching_case_ids(session, q, principal.tenant)
-        stmt = stmt.where(or_(_metadata_match(q), Case.id.in_(in_documents)))
+        if terms(q):
+            in_documents = matching_case_ids(session, q, principal.tenant)
+            stmt = stmt.where(or_(_metadata_match(q), Case.id.in_(in_documents)))
+        else:  # punctuation only: nothing for the text index to match
+            stmt = stmt.where(_metadata_match(q))
     if cursor:
         created, ident = decode_cursor(cursor)
         stmt = stmt.where(

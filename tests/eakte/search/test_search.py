@@ -70,6 +70,7 @@ async def test_case_list_q_finds_document_text_and_the_flurstueck(
     assert await listed(gemarkung="göggingen") == [parcel["id"]]
     assert await listed(gemarkung="Göggingen", flurstueck="77/2") == []
     assert await listed(q="Umbau") == [with_text["id"]]  # metadata still found
+    assert await listed(q='"*') == []  # punctuation only: no error, nothing matches
 
 
 async def test_another_tenants_documents_with_the_same_words_are_never_found(
