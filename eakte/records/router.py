@@ -61,7 +61,9 @@ async def put_file_plan_entry(
 
 
 @router.get(
-    "/cases/{case_id}/record", response_model=CaseRecordRead, responses=problems(401, 403, 404)
+    "/cases/{case_id}/record",
+    response_model=CaseRecordRead,
+    responses=problems(401, 403, 404, 422),
 )
 async def get_record(case_id: uuid.UUID, session: SessionDep, principal: Reader) -> CaseRecordRead:
     """The case's record state: closed, file plan code, retention end, legal hold."""
