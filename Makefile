@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/status.py
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 	$(BIN)/python bench/xbau.py $(XBAU_ARGS)
+	$(BIN)/python bench/search.py $(SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info

@@ -43,6 +43,10 @@ from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
+from eakte.records.offers_router import router as offers_router
+from eakte.records.router import router as records_router
+from eakte.search import worker as search_worker
+from eakte.search.router import router as search_router
 from eakte.tenants.service import TenantDirectory
 from eakte.webapp.router import build_router as build_webapp_router
 from eakte.xbau.router import case_router as xbau_case_router
@@ -83,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collab_redact.install()
         await app.state.collab.start()
         try:
-            yield
+            async with search_worker.running(db, app.state.store, settings):
+                yield
         finally:
             await app.state.collab.stop()
             for task in (ticker, checkpoints):
@@ -187,5 +192,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(collab_router)
     app.include_router(xbau_router)
     app.include_router(xbau_case_router)
+    app.include_router(records_router)
+    app.include_router(offers_router)
+    app.include_router(search_router)
     app.include_router(build_webapp_router(settings))
     return app

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from eakte.config import ConfigError, Settings, get_settings
+from eakte.records import cli as records_cli
 
 app = typer.Typer(help="E-Akte Bau: case files for building permits.", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
@@ -20,6 +21,8 @@ app.add_typer(process_app, name="process")
 procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
 app.add_typer(procedures_app, name="procedures")
 app.add_typer(__import__("eakte.xbau.cli", fromlist=["app"]).app, name="xbau")  # issue 14
+app.add_typer(records_cli.archive_app, name="archive")  # issue 15
+app.add_typer(records_cli.search_app, name="search")  # issue 15
 
 err = Console(stderr=True)
 

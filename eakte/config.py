@@ -133,6 +133,16 @@ class Settings(BaseSettings):
         return self
     # issue 14: XBau interface (size of one message without its attachments)
     xbau_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    # issue 15: document text extraction and search (eakte/search)
+    search_worker: bool = True  # run the extraction worker inside `eakte serve`
+    search_poll_seconds: float = Field(default=2.0, gt=0)
+    search_batch_size: int = Field(default=8, ge=1, le=1000)
+    search_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    search_max_seconds: float = Field(default=60.0, gt=0)
+    search_max_memory_mib: int = Field(default=768, ge=64)
+    search_max_chars: int = Field(default=2_000_000, ge=1000)
+    # issue 15: Aussonderung (eakte/records): where 0501/0503 packages are written
+    records_export_dir: Path | None = None  # default: <data_dir>/aussonderung
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:

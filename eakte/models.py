@@ -7,6 +7,8 @@ from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
+from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
+from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
 from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
 
@@ -16,12 +18,17 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Case",
+    "CaseRecord",
     "CollabSnapshot",
     "CollabUpdate",
     "CollabVersion",
+    "DestructionRecord",
     "Document",
+    "DocumentText",
     "DocumentVersion",
     "FileNumberCounter",
+    "FilePlanEntry",
+    "Offer",
     "Participation",
     "ProcessDeadline",
     "ProcessInstance",

@@ -21,7 +21,7 @@ class ApplicationAccess(Base):
     )
 
     case_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+        Uuid, ForeignKey("cases.id"), primary_key=True
     )
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
     file_number: Mapped[str] = mapped_column(String(60))

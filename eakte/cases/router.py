@@ -46,11 +46,24 @@ async def list_cases(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     state: Annotated[str | None, Query(max_length=60)] = None,
     procedure: Annotated[str | None, Query(max_length=60)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="full-text search")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="full-text search: case data and document text"),
+    ] = None,
+    gemarkung: Annotated[str | None, Query(max_length=120)] = None,
+    flurstueck: Annotated[str | None, Query(max_length=60, examples=["1234/5"])] = None,
 ) -> CaseList:
     """List the tenant's cases, newest first, filtered and paged by cursor."""
     rows, next_cursor = await service.list_cases(
-        session, principal, limit=limit, cursor=cursor, state=state, procedure=procedure, q=q
+        session,
+        principal,
+        limit=limit,
+        cursor=cursor,
+        state=state,
+        procedure=procedure,
+        q=q,
+        gemarkung=gemarkung,
+        flurstueck=flurstueck,
     )
     return CaseList(items=[service.to_read(c) for c in rows], next_cursor=next_cursor)
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select, update
+from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -20,6 +20,8 @@ from eakte.cases.models import Case, CaseGrant
 from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
 from eakte.db import utcnow
 from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed
+from eakte.records.guard import ensure_writable
+from eakte.search.index import matching_case_ids, terms
 from eakte.tenants.service import get_tenant, next_file_number
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
@@ -167,6 +169,32 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadRequest("invalid cursor") from exc
 
 
+def site_filters(*, gemarkung: str | None, flurstueck: str | None) -> list[ColumnElement[bool]]:
+    """Structured filters on the site: Gemarkung (case-insensitive) and Flurstück (exact)."""
+    conditions = []
+    if gemarkung and gemarkung.strip():
+        conditions.append(func.lower(Case.site_gemarkung) == gemarkung.strip().casefold())
+    if flurstueck and flurstueck.strip():
+        conditions.append(Case.site_flurstueck == flurstueck.strip())
+    return conditions
+
+
+def _metadata_match(q: str) -> ColumnElement[bool]:
+    conditions = []
+    for term in q.casefold().split():
+        # a term shorter than a trigram cannot use the trigram index on PostgreSQL (0006)
+        # and would make it read the whole index: match it on an unindexed expression
+        haystack = Case.search_text if len(term) >= MIN_INDEXED_TERM else Case.search_text + ""
+        conditions.append(
+            or_(
+                haystack.like(f"%{_like_escape(term)}%", escape="\\"),
+                Case.site_flurstueck == term,
+                func.lower(Case.site_gemarkung) == term,
+            )
+        )
+    return and_(*conditions)
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -180,19 +208,26 @@ async def list_cases(
     state: str | None = None,
     procedure: str | None = None,
     q: str | None = None,
+    gemarkung: str | None = None,
+    flurstueck: str | None = None,
 ) -> tuple[list[Case], str | None]:
-    """One page of the principal's cases, newest first, with filters and full-text `q`."""
-    stmt = select(Case).where(visibility(principal))
+    """One page of the principal's cases, newest first, with filters and full-text `q`.
+
+    `q` finds a case by its metadata (every word) or by the text of its documents.
+    """
+    stmt = select(Case).where(
+        visibility(principal), *site_filters(gemarkung=gemarkung, flurstueck=flurstueck)
+    )
     if state:
         stmt = stmt.where(Case.state == state)
     if procedure:
         stmt = stmt.where(Case.procedure == procedure)
     if q and q.strip():
-        for term in q.casefold().split():
-            # a term shorter than a trigram cannot use the trigram index on PostgreSQL (0006)
-            # and would make it read the whole index: match it on an unindexed expression
-            haystack = Case.search_text if len(term) >= MIN_INDEXED_TERM else Case.search_text + ""
-            stmt = stmt.where(haystack.like(f"%{_like_escape(term)}%", escape="\\"))
+        if terms(q):
+            in_documents = matching_case_ids(session, q, principal.tenant)
+            stmt = stmt.where(or_(_metadata_match(q), Case.id.in_(in_documents)))
+        else:  # punctuation only: nothing for the text index to match
+            stmt = stmt.where(_metadata_match(q))
     if cursor:
         created, ident = decode_cursor(cursor)
         stmt = stmt.where(
@@ -242,6 +277,7 @@ async def update_case(
 ) -> Case:
     """Apply a partial change if the case is still at `expected_revision` (else 412)."""
     case = await get_case(session, principal, case_id)
+    await ensure_writable(session, case.id)
     if case.revision != expected_revision:
         raise PreconditionFailed(
             f"case is at revision {case.revision}, not {expected_revision}",

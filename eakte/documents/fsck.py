@@ -113,6 +113,8 @@ async def _rows(db: Database, tenant: str | None) -> list[VersionRow]:
     stmt = select(DocumentVersion, Document.case_id).join(
         Document, Document.id == DocumentVersion.document_id
     )
+    # versions handed to the archive or destroyed (eakte/records) have no object by design
+    stmt = stmt.where(DocumentVersion.status.in_([VERSION_OK, VERSION_BROKEN]))
     if tenant:
         stmt = stmt.where(DocumentVersion.tenant_id == tenant)
     async with db.session(write=False) as session:

@@ -12,6 +12,9 @@ from eakte.db import Base, UTCDateTime, utcnow
 
 VERSION_OK = "ok"
 VERSION_BROKEN = "broken"
+# Aussonderung (eakte/records): the object is being / has been deleted; the row is the proof
+VERSION_DESTROYING = "destroying"
+VERSION_DESTROYED = "destroyed"
 
 
 class Document(Base):
@@ -34,6 +37,8 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     deleted_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # a withdrawn document (Art. 33 BayDiG: nothing is deleted) is hidden; deleted_at says when
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class DocumentVersion(Base):

@@ -19,9 +19,11 @@ from eakte.documents.schemas import (
     DocumentList,
     DocumentRead,
     VersionRead,
+    Withdrawal,
 )
 from eakte.errors import Forbidden
 from eakte.openapi import problems
+from eakte.records.guard import refuse_delete
 from storage import ObjectStore
 
 router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"])
@@ -124,14 +126,50 @@ async def get_document(
         return await service.read_document(session, principal, case_id, document_id)
 
 
-@router.delete("/{document_id}", status_code=204, responses=problems(401, 403, 404, 422))
-async def delete_document(
-    case_id: uuid.UUID, document_id: uuid.UUID, request: Request, principal: Deleter
+@router.post(
+    "/{document_id}/withdrawal", status_code=204, responses=problems(401, 403, 404, 409, 422)
+)
+async def withdraw_document(
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    data: Withdrawal,
+    request: Request,
+    principal: Deleter,
 ) -> StarletteResponse:
-    """Soft-delete: the document disappears from lists; rows and bytes stay for the audit."""
+    """Withdraw with a reason: hidden from lists; rows and bytes stay part of the record."""
     async with get_db(request).session(write=True) as session:
-        await service.delete_document(session, principal, case_id, document_id)
+        await service.withdraw_document(
+            session, principal, case_id, document_id, reason=data.reason
+        )
     return StarletteResponse(status_code=204)
+
+
+@router.delete("/{document_id}", status_code=204, responses=problems(401, 403, 404, 409, 422))
+async def delete_document(
+    case_id: uuid.UUID, document_id: uuid.UUID, request: Request, principal: Reader
+) -> StarletteResponse:
+    """Always refused (409): withdraw the document instead; records are never deleted."""
+    async with get_db(request).session(write=False) as session:
+        document = await service.read_document(session, principal, case_id, document_id)
+    raise refuse_delete(f"Das Dokument {document.title!r}")
+
+
+@router.delete(
+    "/{document_id}/versions/{number}",
+    status_code=204,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def delete_version(
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    number: VersionNumber,
+    request: Request,
+    principal: Reader,
+) -> StarletteResponse:
+    """Always refused (409): a version is immutable and part of the record."""
+    async with get_db(request).session(write=False) as session:
+        await service.get_version(session, principal, case_id, document_id, number)
+    raise refuse_delete(f"Version {number}")
 
 
 @router.post(

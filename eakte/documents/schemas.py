@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from eakte.documents.kinds import DocumentKind
 from eakte.textinput import TextInput
@@ -58,6 +58,14 @@ class VersionRead(BaseModel):
     content_url: str
 
 
+class Withdrawal(BaseModel):
+    """Why a document is withdrawn (kept in the record and the audit trail)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
 class DocumentRead(BaseModel):
     """A document with its newest version (and all versions where asked for)."""
 
@@ -74,6 +82,7 @@ class DocumentRead(BaseModel):
     updated_at: datetime
     deleted_at: datetime | None = None
     deleted_by: str | None = None
+    withdrawn_reason: str | None = None
 
 
 class DocumentList(BaseModel):

@@ -20,6 +20,8 @@ from eakte.documents.models import VERSION_OK, Document, DocumentVersion
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
 from eakte.documents.streaming import FieldCheck, StoredFile, UploadPolicy
 from eakte.errors import ValidationFailed
+from eakte.records.guard import ensure_writable
+from eakte.search.queue import enqueue_text
 from eakte.tenants.service import get_tenant
 
 API = "/api/v1/cases"
@@ -122,6 +124,7 @@ def document_read(
         updated_at=document.updated_at,
         deleted_at=document.deleted_at,
         deleted_by=document.deleted_by,
+        withdrawn_reason=document.withdrawn_reason,
     )
 
 
@@ -202,6 +205,7 @@ def _new_version(
 async def _record_version(
     session: AsyncSession, principal: Principal, document: Document, version: DocumentVersion
 ) -> None:
+    await enqueue_text(session, document, version)
     await audit.record(
         session,
         tenant=document.tenant_id,
@@ -237,6 +241,7 @@ async def create_document(
 
     The caller has checked that the principal may add documents to `case`.
     """
+    await ensure_writable(session, case.id)
     now = utcnow()
     document = Document(
         id=document_id,
@@ -281,6 +286,7 @@ async def add_version(
 ) -> tuple[Document, DocumentVersion]:
     """Append version n+1 (the document row is locked, so concurrent uploads get n+1, n+2)."""
     case = await get_case(session, principal, case_id)
+    await ensure_writable(session, case.id)
     document = await get_document(session, principal, case, document_id, for_update=True)
     now = utcnow()
     number = await session.scalar(
@@ -370,17 +376,27 @@ async def get_version(
     return document, version
 
 
-async def delete_document(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, document_id: uuid.UUID
+async def withdraw_document(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    reason: str,
 ) -> None:
-    """Soft-delete: hide the document; rows and objects stay for the audit trail."""
+    """Withdraw (zurückziehen) a document with a reason: hidden from lists, rows and bytes kept.
+
+    Nothing of a case file is deleted (Art. 33 BayDiG); the withdrawn document stays part of
+    the record and goes with it to the archive (Aussonderung 0503).
+    """
     case = await get_case(session, principal, case_id)
+    await ensure_writable(session, case.id)
     document = await get_document(session, principal, case, document_id, for_update=True)
     now = utcnow()
     result = await session.execute(
         update(Document)
         .where(Document.id == document.id, Document.deleted_at.is_(None))
-        .values(deleted_at=now, deleted_by=principal.sub, updated_at=now)
+        .values(deleted_at=now, deleted_by=principal.sub, withdrawn_reason=reason, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -389,9 +405,10 @@ async def delete_document(
         session,
         tenant=case.tenant_id,
         actor=principal,
-        action="document.deleted",
+        action="document.withdrawn",
         case_id=case.id,
         payload={
+            "reason": reason,
             "document_id": str(document.id),
             "title": document.title,
             "kind": document.kind,

@@ -27,7 +27,7 @@ class ProcessInstance(Base):
     __tablename__ = "process_instances"
 
     case_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+        Uuid, ForeignKey("cases.id"), primary_key=True
     )
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
     definition_id: Mapped[str] = mapped_column(String(60))
@@ -48,7 +48,7 @@ class ProcessTransition(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)
     definition_id: Mapped[str] = mapped_column(String(60))
     action: Mapped[str] = mapped_column(String(80))
@@ -116,7 +116,7 @@ class ProcessDeadline(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(80))
     label_de: Mapped[str] = mapped_column(String(300))
     label_en: Mapped[str] = mapped_column(String(300))
@@ -145,7 +145,7 @@ class Participation(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"))
     kind: Mapped[str] = mapped_column(String(80))
     party: Mapped[str] = mapped_column(String(200))
     agency_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)

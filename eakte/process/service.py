@@ -31,6 +31,7 @@ from eakte.process.models import (
     ProcessInstance,
     ProcessTransition,
 )
+from eakte.records.guard import ensure_writable
 from eakte.xbau.events import on_transition as xbau_on_transition
 from workflows import bekanntgabe as wf_bekanntgabe
 
@@ -461,6 +462,7 @@ async def apply_action(
 ) -> ProcessInstance:
     """Apply `action` to a case the caller already may act on (access checked by the caller)."""
     now = now or utcnow()
+    await ensure_writable(session, case.id)
     row = await instance_for(session, case, lock=True)
     if row.state != expected_state:
         raise errors.ActionConflict(

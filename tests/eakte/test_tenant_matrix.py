@@ -25,7 +25,7 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/cases/{case_id}/documents"): UPLOAD
     | {"data": {"title": "Plan", "kind": "lageplan"}},
     ("GET", DOCUMENT): {},
-    ("DELETE", DOCUMENT): {},
+    ("DELETE", DOCUMENT): {"own": 409},
     ("POST", DOCUMENT + "/versions"): UPLOAD,
     ("GET", DOCUMENT + "/versions/{number}"): {},
     ("GET", DOCUMENT + "/versions/{number}/content"): {},
@@ -64,6 +64,20 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/cases/{case_id}/workspace/history/{entry_id}"): {},
     ("POST", "/api/v1/cases/{case_id}/workspace/history/{entry_id}/restore"): {},
     ("POST", "/api/v1/cases/{case_id}/workspace/versions/{version_id}/restore"): {},
+    # records (issue 15); "own" is the status the own tenant gets where it is not a success
+    ("DELETE", "/api/v1/cases/{case_id}"): {"own": 409},
+    ("DELETE", DOCUMENT + "/versions/{number}"): {"own": 409},
+    ("POST", DOCUMENT + "/withdrawal"): {"json": {"reason": "irrtümlich hochgeladen"}},
+    ("GET", "/api/v1/cases/{case_id}/record"): {},
+    ("POST", "/api/v1/cases/{case_id}/record/closing"): {"json": {}, "own": 409},
+    ("POST", "/api/v1/cases/{case_id}/record/reopening"): {
+        "json": {"reason": "Nachtrag"},
+        "own": 409,
+    },
+    ("POST", "/api/v1/cases/{case_id}/record/legal-hold"): {"json": {"reason": "Rechtsstreit"}},
+    ("POST", "/api/v1/cases/{case_id}/record/legal-hold/lifting"): {
+        "json": {"reason": "Rechtsstreit beendet"}
+    },
 }
 
 
@@ -155,6 +169,8 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
                 body = response.json()
                 assert body["type"] == "urn:eakte:problem:case-not-found"
                 assert str(target["id"]) in body["detail"]
+            elif "own" in spec:
+                assert response.status_code == spec["own"], (method, path, response.text)
             else:
                 assert response.status_code < 400, (method, path, response.text)
     after = (await client.get("/api/v1/audit/verify", headers=b_headers)).json()

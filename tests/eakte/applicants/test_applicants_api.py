@@ -530,8 +530,10 @@ async def test_status_follows_every_change_despite_caching(
     second = await client.get(url, headers=maria)
     assert second.headers["etag"] != first.headers["etag"]
     assert [d["id"] for d in second.json()["documents"]] == [permit.json()["id"]]
-    await client.delete(
-        f"/api/v1/cases/{receipt['case_id']}/documents/{permit.json()['id']}", headers=auth("clerk")
+    await client.post(
+        f"/api/v1/cases/{receipt['case_id']}/documents/{permit.json()['id']}/withdrawal",
+        json={"reason": "falscher Bescheid"},
+        headers=auth("clerk"),
     )
     third = await client.get(url, headers=maria)
     assert third.json()["documents"] == []

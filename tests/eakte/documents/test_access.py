@@ -94,10 +94,11 @@ async def test_agency_without_participation_sees_no_case(
 
 
 @pytest.mark.parametrize("role", ["approver", "auditor"])
-async def test_only_clerk_and_admin_delete(client: httpx.AsyncClient, auth, doc, role) -> None:  # type: ignore[no-untyped-def]
+async def test_only_clerk_and_admin_withdraw(client: httpx.AsyncClient, auth, doc, role) -> None:  # type: ignore[no-untyped-def]
     case, document = doc
     url = f"/api/v1/cases/{case['id']}/documents/{document['id']}"
-    assert (await client.delete(url, headers=auth(role))).status_code == 403
+    withdraw = await client.post(url + "/withdrawal", json=WITHDRAWAL, headers=auth(role))
+    assert withdraw.status_code == 403
     assert (await client.get(url, headers=auth("clerk"))).status_code == 200
 
 
@@ -148,13 +149,16 @@ async def test_foreign_tenant_document_id_under_own_case_is_404(
     assert response.json()["type"] == PROBLEM + "document-not-found"
 
 
-async def test_soft_delete_hides_but_keeps(
+WITHDRAWAL = {"reason": "falsche Datei hochgeladen"}
+
+
+async def test_withdrawal_hides_but_keeps(
     client: httpx.AsyncClient, auth, doc, upload, samples, store, db
 ) -> None:
     case, document = doc
     url = f"/api/v1/cases/{case['id']}/documents/{document['id']}"
     keys = raw_names(store)
-    response = await client.delete(url, headers=auth("clerk"))
+    response = await client.post(url + "/withdrawal", json=WITHDRAWAL, headers=auth("clerk"))
     assert response.status_code == 204
     listed = await client.get(f"/api/v1/cases/{case['id']}/documents", headers=auth("clerk"))
     assert listed.json()["items"] == []
@@ -162,7 +166,7 @@ async def test_soft_delete_hides_but_keeps(
         gone = await client.get(url + path, headers=auth("clerk", "approver"))
         assert gone.status_code == 404, path
         assert gone.json()["type"] == PROBLEM + "document-not-found"
-    again = await client.delete(url, headers=auth("clerk"))
+    again = await client.post(url + "/withdrawal", json=WITHDRAWAL, headers=auth("clerk"))
     assert again.status_code == 404
     new_version = await upload(case["id"], samples.pdf("2"), document_id=document["id"])
     assert new_version.status_code == 404
@@ -172,6 +176,7 @@ async def test_soft_delete_hides_but_keeps(
     assert audited.status_code == 200
     assert audited.json()["deleted_at"] is not None
     assert audited.json()["deleted_by"].startswith("clerk-")
+    assert audited.json()["withdrawn_reason"] == WITHDRAWAL["reason"]
     content = await client.get(url + "/content", headers=auth("auditor"))
     assert content.status_code == 200 and content.content.startswith(b"%PDF")
     with_deleted = await client.get(

@@ -227,8 +227,10 @@ async def test_every_version_is_an_audit_event(
     case = await new_case()
     doc = (await upload(case["id"], samples.pdf())).json()
     await upload(case["id"], samples.pdf("2"), document_id=doc["id"], comment="Nachtrag")
-    deleted = await client.delete(
-        f"/api/v1/cases/{case['id']}/documents/{doc['id']}", headers=auth("clerk")
+    deleted = await client.post(
+        f"/api/v1/cases/{case['id']}/documents/{doc['id']}/withdrawal",
+        json={"reason": "ersetzt durch Tektur"},
+        headers=auth("clerk"),
     )
     assert deleted.status_code == 204
     history = (
@@ -239,7 +241,7 @@ async def test_every_version_is_an_audit_event(
         "document.created",
         "document.version_added",
         "document.version_added",
-        "document.deleted",
+        "document.withdrawn",
     ]
     v2 = documents[2]["details"]
     assert v2["number"] == 2 and v2["comment"] == "Nachtrag" and len(v2["sha256"]) == 64
@@ -255,9 +257,12 @@ async def test_versions_cannot_be_edited_or_replaced(
     doc = (await upload(case["id"], samples.pdf())).json()
     base = f"/api/v1/cases/{case['id']}/documents/{doc['id']}/versions/1"
     headers = auth("clerk", "admin")
-    for method in ("PUT", "PATCH", "DELETE", "POST"):
+    for method in ("PUT", "PATCH", "POST"):
         response = await client.request(method, base, headers=headers, json={"comment": "x"})
         assert response.status_code == 405, method
+    refused = await client.delete(base, headers=headers)  # Aussonderung only (issue 15)
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "urn:eakte:problem:deletion-refused"
     response = await client.put(f"{base}/content", headers=headers, content=samples.pdf("evil"))
     assert response.status_code == 405
 

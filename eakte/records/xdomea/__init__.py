@@ -1,0 +1,1 @@
+"""xdomea 3.0.0 messages of the Aussonderung group: safe parsing, XSD validation, building."""
