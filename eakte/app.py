@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -32,9 +33,13 @@ from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
+from eakte.issuing.router import router as issuing_router
 from eakte.limits import BodyLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
 from eakte.openapi import install_generic_problems, problems
+from eakte.outbox.metrics import OutboxGauges
+from eakte.outbox.router import router as outbox_router
+from eakte.outbox.worker import Worker as OutboxWorker
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
 from eakte.tenants.service import TenantDirectory
@@ -59,7 +64,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collab_redact.install()
         await app.state.collab.start()
         try:
-            yield
+            async with anyio.create_task_group() as background:  # issue 13: outbox delivery
+                if settings.outbox_worker:
+                    background.start_soon(app.state.outbox_worker.run)
+                try:
+                    yield
+                finally:
+                    background.cancel_scope.cancel()
         finally:
             await app.state.collab.stop()
             if ticker is not None:
@@ -87,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.outbox_worker = OutboxWorker(db, settings)
+    outbox_gauges = OutboxGauges(metrics.registry)
 
     install_error_handlers(app)
     install_generic_problems(app)
@@ -126,6 +139,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics_endpoint() -> PlainTextResponse:
         """Prometheus text exposition."""
+        with contextlib.suppress(OperationalError, DBAPIError, OSError):
+            await outbox_gauges.refresh(db)
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(auth_router)
@@ -136,5 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
+    app.include_router(outbox_router)
+    app.include_router(issuing_router)
     app.include_router(build_webapp_router(settings))
     return app

@@ -313,6 +313,48 @@ def process_tick(
     asyncio.run(_run())
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="deliver what is due now, then exit")] = False,
+) -> None:
+    """Deliver the outbox (e-mail, webhooks) until stopped; several workers may run (issue 13)."""
+    import logging
+    import signal
+
+    import anyio
+
+    from eakte.db import Database
+    from eakte.outbox.worker import Worker
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+
+    async def _run() -> None:
+        db = Database(settings.resolved_database_url())
+        delivery = Worker(db, settings)
+        try:
+            if once:
+                total = 0
+                while (done := await delivery.run_once()) > 0:
+                    total += done
+                    err.print(f"{total} delivery attempts")
+                err.print(f"done: {total} delivery attempts")
+                return
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(delivery.run)
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    err.print("outbox worker running (SIGTERM to stop)")
+                    async for _ in signals:
+                        tg.cancel_scope.cancel()
+                        break
+        finally:
+            await db.dispose()
+
+    asyncio.run(_run())
+
+
 @procedures_app.command("docs")
 def procedures_docs(
     output: Annotated[str, typer.Option(help="file to write")] = "docs/procedures.md",

@@ -6,6 +6,8 @@ from eakte.cases.models import Case
 from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
+from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
+from eakte.outbox.models import OutboxMessage, WebhookEndpoint
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.tenants.models import FileNumberCounter, Tenant
 
@@ -21,9 +23,14 @@ __all__ = [
     "Document",
     "DocumentVersion",
     "FileNumberCounter",
+    "IssuedDocument",
+    "Letterhead",
+    "LetterTemplate",
+    "OutboxMessage",
     "Participation",
     "ProcessDeadline",
     "ProcessInstance",
     "ProcessTransition",
     "Tenant",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,5 @@
+"""Issuing routes (filled below)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["issuing"])
