@@ -18,6 +18,8 @@ process_app = typer.Typer(help="Procedures of running cases.", no_args_is_help=T
 app.add_typer(process_app, name="process")
 procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
 app.add_typer(procedures_app, name="procedures")
+seal_app = typer.Typer(help="Electronic seals of the tenants (issue 13).", no_args_is_help=True)
+app.add_typer(seal_app, name="seal")
 
 err = Console(stderr=True)
 
@@ -353,6 +355,46 @@ def worker(
             await db.dispose()
 
     asyncio.run(_run())
+
+
+@seal_app.command("dev-ca")
+def seal_dev_ca(
+    tenant: Annotated[
+        list[str] | None, typer.Option(help="tenant slug (default: every tenant in the database)")
+    ] = None,
+    days: Annotated[int, typer.Option(help="validity of the seal certificates")] = 730,
+) -> None:
+    """Create a development seal CA and a seal certificate per tenant (refused in production)."""
+    from sqlalchemy import select
+
+    from eakte.db import Database
+    from eakte.issuing.seal import create_dev_ca
+    from eakte.tenants.models import Tenant
+
+    settings = _settings()
+    if not settings.dev_mode:
+        err.print("[red]development seals are for EAKTE_ENV=dev only; configure a real seal[/red]")
+        raise typer.Exit(2)
+
+    async def _tenants() -> dict[str, str]:
+        db = Database(settings.resolved_database_url())
+        try:
+            async with db.session(write=False) as session:
+                rows = (await session.execute(select(Tenant.slug, Tenant.name))).all()
+        finally:
+            await db.dispose()
+        return {slug: name for slug, name in rows if not tenant or slug in tenant}
+
+    tenants = asyncio.run(_tenants())
+    for slug in tenant or []:
+        tenants.setdefault(slug, slug)
+    written = create_dev_ca(settings.resolved_seal_dir(), tenants, days=days)
+    for path in written:
+        print(path)
+    err.print(
+        f"development seal CA and {len(tenants)} seal certificate(s) in "
+        f"{settings.resolved_seal_dir()}"
+    )
 
 
 @procedures_app.command("docs")

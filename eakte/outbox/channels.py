@@ -116,7 +116,10 @@ class EmailChannel:
         # the same key gives the same Message-ID, so a re-sent mail is recognisable as one
         msg["Message-ID"] = f"<{delivery.idempotency_key}@{domain}>"
         msg["X-Eakte-Idempotency-Key"] = delivery.idempotency_key
-        msg.set_content(str(p["body"]))
+        text = str(p["body"])
+        if p.get("link_path"):
+            text += f"\nStand Ihres Verfahrens: {self.settings.public_base_url}{p['link_path']}\n"
+        msg.set_content(text)
         return msg
 
     def _send(self, msg: EmailMessage) -> None:

@@ -58,15 +58,14 @@ async def enqueue_email(
     subject: str,
     body: str,
     case_id: uuid.UUID | None = None,
+    link_path: str | None = None,
 ) -> OutboxMessage:
-    """Queue one e-mail."""
+    """Queue one e-mail; `link_path` is appended as a link on the public base URL when sent."""
+    payload = {"to": to, "subject": subject, "body": body}
+    if link_path:
+        payload["link_path"] = link_path
     return await enqueue(
-        session,
-        tenant=tenant,
-        kind=EMAIL,
-        event=event,
-        case_id=case_id,
-        payload={"to": to, "subject": subject, "body": body},
+        session, tenant=tenant, kind=EMAIL, event=event, case_id=case_id, payload=payload
     )
 
 

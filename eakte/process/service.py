@@ -18,6 +18,7 @@ from eakte.cases.models import Case
 from eakte.cases.schemas import CaseCreate
 from eakte.cases.service import create_case, get_case
 from eakte.db import utcnow
+from eakte.issuing import effects as issuing_effects
 from eakte.process import errors
 from eakte.process.context import build_context, running_deadlines, to_instance
 from eakte.process.definitions import calendar_for, get_definition
@@ -246,6 +247,10 @@ async def persist(
             "effects": [{"type": e.type, **e.params} for e in result.effects],
         },
         at=now,
+    )
+    # issue 13: documents and notifications of the effects, in this transaction (may block)
+    await issuing_effects.carry_out(
+        session, case=case, effects=result.effects, label_de=t.label.de, public=t.public
     )
     return row
 
