@@ -24,7 +24,8 @@ def _visible() -> list[Any]:
 
 def applicant_stamp(case_id: Any) -> tuple[Select[Any], Select[Any]]:
     """Correlatable (count, newest Bekanntgabe) selects for the status cache key."""
-    where = [IssuedDocument.case_id == case_id, *_visible()]
+    live = select(Document.id).where(Document.deleted_at.is_(None))
+    where = [IssuedDocument.case_id == case_id, IssuedDocument.document_id.in_(live), *_visible()]
     return (
         select(func.count(IssuedDocument.id)).where(*where),
         select(func.max(IssuedDocument.bekanntgegeben_at)).where(*where),

@@ -596,7 +596,9 @@ async def test_baybo60_refusal(client: httpx.AsyncClient, auth, new_case, clerk,
     assert response.json()["state"] == "abgelehnt" and response.json()["final"] is True
 
 
-async def test_baybo71_vorbescheid(client: httpx.AsyncClient, auth, new_case, clerk, approver) -> None:  # type: ignore[no-untyped-def]
+async def test_baybo71_vorbescheid(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, auth, new_case, clerk, approver
+) -> None:
     case = await new_case(
         procedure="baybo-71",
         procedure_input={"fragen": ["Ist eine Bebauung mit drei Vollgeschossen zulässig?"]},
