@@ -148,11 +148,17 @@ async def averify_pdf(pdf: bytes, trust_roots: list[x509.Certificate]) -> SealCh
     )
 
 
+def _cut(value: str, limit: int = 64) -> str:
+    while len(value.encode("utf-8")) > limit:  # X.520 upper bound, counted in bytes here
+        value = value[:-1]
+    return value
+
+
 def _name(common: str, org: str) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, common),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
+            x509.NameAttribute(NameOID.COMMON_NAME, _cut(common)),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, _cut(org)),
             x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
         ]
     )
@@ -206,7 +212,7 @@ def create_dev_ca(seal_dir: Path, tenants: dict[str, str], *, days: int = 730) -
         key = ec.generate_private_key(ec.SECP256R1())
         cert = (
             x509.CertificateBuilder()
-            .subject_name(_name(f"{name} – Behördensiegel (Entwicklung)", name))
+            .subject_name(_name(f"{name} – Siegel (Entwicklung)", name))
             .issuer_name(ca_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
