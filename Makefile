@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/collab/run.py
 	$(BIN)/python bench/status.py
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
+	$(BIN)/python bench/issuing.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info
