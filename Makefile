@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)
 	$(BIN)/python bench/xbau.py $(XBAU_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
+	$(BIN)/python bench/issuing.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build *.egg-info

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -38,9 +39,13 @@ from eakte.documents.store import build_store
 from eakte.documents.streaming import UploadPace
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.headers import SecurityHeadersMiddleware
+from eakte.issuing.router import router as issuing_router
 from eakte.limits import RequestLimitMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
 from eakte.openapi import install_generic_problems, problems
+from eakte.outbox.metrics import OutboxGauges
+from eakte.outbox.router import router as outbox_router
+from eakte.outbox.worker import Worker as OutboxWorker
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
 from eakte.records.offers_router import router as offers_router
@@ -87,8 +92,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         collab_redact.install()
         await app.state.collab.start()
         try:
-            async with search_worker.running(db, app.state.store, settings):
-                yield
+            async with (
+                search_worker.running(db, app.state.store, settings),
+                anyio.create_task_group() as background,  # issue 13: outbox delivery
+            ):
+                if settings.outbox_worker:
+                    background.start_soon(app.state.outbox_worker.run)
+                try:
+                    yield
+                finally:
+                    background.cancel_scope.cancel()
         finally:
             await app.state.collab.stop()
             for task in (ticker, checkpoints):
@@ -133,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.outbox_worker = OutboxWorker(db, settings)
+    outbox_gauges = OutboxGauges(metrics.registry)
 
     install_error_handlers(app)
     install_generic_problems(app)
@@ -180,6 +195,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def metrics_endpoint(request: Request) -> PlainTextResponse:
         """Prometheus text exposition (behind EAKTE_METRICS_TOKEN; off in production without)."""
         check_metrics_access(settings, request.headers.get("authorization"))
+        with contextlib.suppress(OperationalError, DBAPIError, OSError):
+            await outbox_gauges.refresh(db)
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.include_router(auth_router)
@@ -195,5 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records_router)
     app.include_router(offers_router)
     app.include_router(search_router)
+    app.include_router(outbox_router)
+    app.include_router(issuing_router)
     app.include_router(build_webapp_router(settings))
     return app

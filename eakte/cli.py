@@ -23,6 +23,8 @@ app.add_typer(procedures_app, name="procedures")
 app.add_typer(__import__("eakte.xbau.cli", fromlist=["app"]).app, name="xbau")  # issue 14
 app.add_typer(records_cli.archive_app, name="archive")  # issue 15
 app.add_typer(records_cli.search_app, name="search")  # issue 15
+seal_app = typer.Typer(help="Electronic seals of the tenants (issue 13).", no_args_is_help=True)
+app.add_typer(seal_app, name="seal")
 
 err = Console(stderr=True)
 
@@ -367,6 +369,88 @@ def process_tick(
             raise typer.Exit(1)
 
     asyncio.run(_run())
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="deliver what is due now, then exit")] = False,
+) -> None:
+    """Deliver the outbox (e-mail, webhooks) until stopped; several workers may run (issue 13)."""
+    import logging
+    import signal
+
+    import anyio
+
+    from eakte.db import Database
+    from eakte.outbox.worker import Worker
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s %(message)s"
+    )
+
+    async def _run() -> None:
+        db = Database(settings.resolved_database_url())
+        delivery = Worker(db, settings)
+        try:
+            if once:
+                total = 0
+                while (done := await delivery.run_once()) > 0:
+                    total += done
+                    err.print(f"{total} delivery attempts")
+                err.print(f"done: {total} delivery attempts")
+                return
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(delivery.run)
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+                    err.print("outbox worker running (SIGTERM to stop)")
+                    async for _ in signals:
+                        tg.cancel_scope.cancel()
+                        break
+        finally:
+            await db.dispose()
+
+    asyncio.run(_run())
+
+
+@seal_app.command("dev-ca")
+def seal_dev_ca(
+    tenant: Annotated[
+        list[str] | None, typer.Option(help="tenant slug (default: every tenant in the database)")
+    ] = None,
+    days: Annotated[int, typer.Option(help="validity of the seal certificates")] = 730,
+) -> None:
+    """Create a development seal CA and a seal certificate per tenant (refused in production)."""
+    from sqlalchemy import select
+
+    from eakte.db import Database
+    from eakte.issuing.seal import create_dev_ca
+    from eakte.tenants.models import Tenant
+
+    settings = _settings()
+    if not settings.dev_mode:
+        err.print("[red]development seals are for EAKTE_ENV=dev only; configure a real seal[/red]")
+        raise typer.Exit(2)
+
+    async def _tenants() -> dict[str, str]:
+        db = Database(settings.resolved_database_url())
+        try:
+            async with db.session(write=False) as session:
+                rows = (await session.execute(select(Tenant.slug, Tenant.name))).all()
+        finally:
+            await db.dispose()
+        return {slug: name for slug, name in rows if not tenant or slug in tenant}
+
+    tenants = asyncio.run(_tenants())
+    for slug in tenant or []:
+        tenants.setdefault(slug, slug)
+    written = create_dev_ca(settings.resolved_seal_dir(), tenants, days=days)
+    for path in written:
+        print(path)
+    err.print(
+        f"development seal CA and {len(tenants)} seal certificate(s) in "
+        f"{settings.resolved_seal_dir()}"
+    )
 
 
 @procedures_app.command("docs")

@@ -143,6 +143,24 @@ class Settings(BaseSettings):
     search_max_chars: int = Field(default=2_000_000, ge=1000)
     # issue 15: Aussonderung (eakte/records): where 0501/0503 packages are written
     records_export_dir: Path | None = None  # default: <data_dir>/aussonderung
+    # issue 13: outbox delivery (e-mail over SMTP, signed webhooks) and issued documents
+    outbox_worker: bool = True  # run the delivery worker inside `eakte serve`
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    outbox_lease_seconds: float = Field(default=60.0, gt=0)
+    outbox_batch_size: int = Field(default=20, ge=1, le=500)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_backoff_seconds: float = Field(default=30.0, ge=0)
+    outbox_backoff_max_seconds: float = Field(default=6 * 3600.0, ge=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "E-Akte Bau <noreply@eakte.invalid>"
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0)
+    public_base_url: str = "http://127.0.0.1:8000"
+    seal_dir: Path | None = None  # per tenant: <seal_dir>/<tenant>/seal.key.pem + seal.cert.pem
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
@@ -212,6 +230,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'eakte.sqlite3').resolve()}"
+
+    def resolved_seal_dir(self) -> Path:
+        """Where the tenants' seal keys and certificates live (issue 13)."""
+        return self.seal_dir or self.data_dir / "seals"
 
     def resolved_jwt_secret(self) -> str:
         """The HS256 secret; in dev mode a random one is kept under the data dir."""

@@ -6,6 +6,8 @@ from eakte.cases.models import Case
 from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
+from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
+from eakte.outbox.models import OutboxMessage, WebhookEndpoint
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
 from eakte.search.models import DocumentText
@@ -29,6 +31,10 @@ __all__ = [
     "FileNumberCounter",
     "FilePlanEntry",
     "Offer",
+    "IssuedDocument",
+    "Letterhead",
+    "LetterTemplate",
+    "OutboxMessage",
     "Participation",
     "ProcessDeadline",
     "ProcessInstance",
@@ -37,4 +43,5 @@ __all__ = [
     "XBauAuthority",
     "XBauInbound",
     "XBauOutgoing",
+    "WebhookEndpoint",
 ]

@@ -17,6 +17,7 @@ from eakte.app import create_app
 from eakte.auth.tokens import issue_token
 from eakte.config import Settings
 from eakte.db import Database, database_urls
+from eakte.issuing.seal import create_dev_ca
 from eakte.migrations import downgrade, upgrade
 from eakte.models import Base
 from eakte.tenants.service import ensure_tenant
@@ -88,8 +89,16 @@ def _truncate(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def seal_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A development seal CA with seal certificates for the test tenants (issue 13)."""
+    path = tmp_path_factory.mktemp("seals")
+    create_dev_ca(path, {TENANT_A: "Stadt Augsburg", TENANT_B: "Landeshauptstadt München"})
+    return path
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, seal_dir: Path) -> Settings:
     """Test settings: the migrated database, a temp data dir, a fixed secret."""
     _truncate(database_url)
     return Settings(
@@ -97,6 +106,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         data_dir=tmp_path / "var",
         jwt_secret=TEST_SECRET,
+        seal_dir=seal_dir,
     )
 
 

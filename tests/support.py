@@ -157,3 +157,50 @@ def text_pdf(*lines: str) -> bytes:
         xref,
     )
     return bytes(out)
+# Data a clerk fills in per letter type (issue 13), enough for the shipped default templates.
+LETTER_DATA: dict[str, dict[str, object]] = {
+    "baugenehmigung": {
+        "reasons": "Das Vorhaben entspricht dem Bebauungsplan Nr. 123.",
+        "conditions": ["Die Abstandsflächen sind einzuhalten."],
+    },
+    "ablehnungsbescheid": {"reasons": "Die Abstandsflächen nach Art. 6 BayBO sind unterschritten."},
+    "vorbescheid": {
+        "questions": ["Ist ein Dachgeschoss zulässig?"],
+        "answers": ["Ja."],
+        "reasons": "§ 34 BauGB.",
+    },
+    "fiktionsbescheinigung": {"fiction_date": "01.04.2026"},
+}
+
+
+async def issue_letter(  # type: ignore[no-untyped-def]
+    client,
+    auth,
+    case_id: str,
+    letter_type: str = "baugenehmigung",
+    *,
+    tenant: str = TENANT_A,
+    data: dict[str, object] | None = None,
+    make_known: bool = True,
+) -> dict[str, object]:
+    """Draft (clerk), sign (another person, approver) and optionally make known a letter."""
+    clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
+    approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")
+    drafted = await client.post(
+        f"/api/v1/cases/{case_id}/issued",
+        json={"letter_type": letter_type, "data": LETTER_DATA.get(letter_type, {}) | (data or {})},
+        headers=clerk,
+    )
+    assert drafted.status_code == 201, drafted.text
+    issued = drafted.json()
+    signed = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{issued['id']}/sign", headers=approver
+    )
+    assert signed.status_code == 200, signed.text
+    if not make_known:
+        return signed.json()  # type: ignore[no-any-return]
+    known = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{issued['id']}/bekanntgabe", json={}, headers=clerk
+    )
+    assert known.status_code == 200, known.text
+    return known.json()  # type: ignore[no-any-return]

@@ -27,12 +27,12 @@ from eakte.auth.principal import Principal, Role
 from eakte.deps import ReadSessionDep, SessionDep, bearer, get_db
 from eakte.documents import uploads
 from eakte.documents.download import content_response
-from eakte.documents.models import Document, DocumentVersion
 from eakte.documents.router import upload_body
 from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
+from eakte.issuing import queries as issuing_queries
 from eakte.openapi import problems
-from eakte.process.definitions import get_definition, issued_document_kinds
+from eakte.process.definitions import get_definition
 from eakte.process.models import ProcessInstance
 from eakte.tenants.models import Tenant
 
@@ -304,22 +304,8 @@ async def issued_document(
     """Download a document the authority issued to you (e.g. the permit)."""
     async with get_db(request).session(write=False) as session:
         found = await _resolve(request, session, tenant, file_number, principal, access_code)
-        document = await session.scalar(
-            select(Document).where(
-                Document.id == document_id,
-                Document.case_id == found.case.id,
-                Document.kind.in_(issued_document_kinds()),
-                Document.deleted_at.is_(None),
-            )
-        )
-        if document is None:
-            raise IssuedDocumentNotFound(f"no issued document {document_id}")
-        version = await session.scalar(
-            select(DocumentVersion).where(
-                DocumentVersion.document_id == document.id,
-                DocumentVersion.number == document.version_count,
-            )
-        )
+        # issue 13: the sealed version of a document bekanntgegeben to the applicant, nothing else
+        version = await issuing_queries.applicant_version(session, found.case.id, document_id)
         if version is None:
             raise IssuedDocumentNotFound(f"no issued document {document_id}")
     return await content_response(

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
@@ -42,8 +42,9 @@ from eakte.cases.models import Case
 from eakte.cases.schemas import Applicant, CaseCreate, Site
 from eakte.db import utcnow
 from eakte.documents.models import Document
+from eakte.issuing import queries as issuing_queries
 from eakte.process.context import running_deadlines, to_instance
-from eakte.process.definitions import definitions, get_definition, issued_document_kinds
+from eakte.process.definitions import definitions, get_definition
 from eakte.process.errors import UnknownProcedure
 from eakte.process.models import ProcessInstance, ProcessTransition
 from eakte.process.service import Actor, apply_action, local_today, open_case
@@ -193,15 +194,8 @@ async def resolve(
     file number, so a stranger's wrong codes do not lock out the owner's correct code from
     another device. The check and the count are one atomic step (`FailureLimiter.attempt`).
     """
-    issued = (
-        select(func.count(Document.id), func.max(Document.updated_at))
-        .where(
-            Document.case_id == ApplicationAccess.case_id,
-            Document.kind.in_(issued_document_kinds()),
-            Document.deleted_at.is_(None),
-        )
-        .correlate(ApplicationAccess)
-    )
+    # issue 13: only documents bekanntgegeben to the applicant (never drafts or mere tags)
+    issued_count, issued_newest = issuing_queries.applicant_stamp(ApplicationAccess.case_id)
     found = (
         await session.execute(
             select(
@@ -209,8 +203,8 @@ async def resolve(
                 Case,
                 ProcessInstance,
                 Tenant,
-                issued.with_only_columns(func.count(Document.id)).scalar_subquery(),
-                issued.with_only_columns(func.max(Document.updated_at)).scalar_subquery(),
+                issued_count.correlate(ApplicationAccess).scalar_subquery(),
+                issued_newest.correlate(ApplicationAccess).scalar_subquery(),
             )
             .join(Case, Case.id == ApplicationAccess.case_id)
             .join(ProcessInstance, ProcessInstance.case_id == ApplicationAccess.case_id)
@@ -296,16 +290,7 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
         )
         for t in transitions
     ]
-    issued = await session.scalars(
-        select(Document)
-        .where(
-            Document.case_id == case.id,
-            Document.kind.in_(definition.issued_documents),
-            Document.deleted_at.is_(None),
-            Document.version_count > 0,
-        )
-        .order_by(Document.created_at)
-    )
+    issued = await issuing_queries.applicant_documents(session, case.id)
     url = status_url(case.tenant_id, case.file_number)
     return ApplicationStatus(
         file_number=case.file_number,
@@ -326,11 +311,11 @@ async def status(session: AsyncSession, found: Access) -> ApplicationStatus:
         timeline=timeline,
         documents=[
             IssuedDocument(
-                id=d.id,
+                id=d.document_id,
                 title=d.title,
                 kind=d.kind,
-                issued_at=d.created_at,
-                download_url=f"{url}/documents/{d.id}/content",
+                issued_at=d.issued_at,
+                download_url=f"{url}/documents/{d.document_id}/content",
             )
             for d in issued
         ],

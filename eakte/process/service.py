@@ -19,6 +19,7 @@ from eakte.cases.models import Case
 from eakte.cases.schemas import CaseCreate
 from eakte.cases.service import create_case, get_case
 from eakte.db import utcnow
+from eakte.issuing import effects as issuing_effects
 from eakte.process import effects, errors
 from eakte.process.context import prepare
 from eakte.process.definitions import definition_for, get_definition
@@ -341,6 +342,11 @@ async def persist(
     )
     await _audit(session, case, definition, result, actor, now)
     await xbau_on_transition(session, case=case, result=result, revision=row.revision)
+    # issue 13: documents and notifications of the effects, in this transaction (may block)
+    await issuing_effects.carry_out(
+        session, case=case, effects=result.effects, label_de=result.transition.label.de,
+        public=result.transition.public,
+    )
     return row
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from support import TENANT_A, TENANT_B, TINY_PDF
+from support import TENANT_A, TENANT_B, TINY_PDF, issue_letter
 
 PDF = TINY_PDF
 APPS = "/api/v1/authorities/{tenant}/applications"
@@ -446,22 +446,25 @@ async def test_issued_documents_only(client: httpx.AsyncClient, submit, maria, a
             headers=clerk,
         )
     ).json()
-    permit = (
+    tagged = (  # merely tagged `bescheid`: never shown as issued (issue 13)
         await client.post(
             f"/api/v1/cases/{receipt['case_id']}/documents",
-            data={"title": "Baugenehmigung", "kind": "bescheid"},
-            files={"file": ("Baugenehmigung BA.pdf", PDF, "application/pdf")},
+            data={"title": "Entwurf Ablehnungsbescheid", "kind": "bescheid"},
+            files={"file": ("Bescheid.pdf", PDF, "application/pdf")},
             headers=clerk,
         )
     ).json()
+    issued = await issue_letter(client, auth, receipt["case_id"])
+    permit = {"id": issued["document_id"]}
     status = (await client.get(receipt["status_url"], headers=maria)).json()
     assert [d["id"] for d in status["documents"]] == [permit["id"]]
     url = status["documents"][0]["download_url"]
     download = await client.get(url, headers={"X-Access-Code": receipt["access_code"]})
-    assert download.status_code == 200 and download.content == PDF
+    assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert download.headers["content-disposition"].startswith("attachment")
-    hidden = await client.get(url.replace(permit["id"], internal["id"]), headers=maria)
-    assert hidden.status_code == 404
+    for other in (internal["id"], tagged["id"]):
+        hidden = await client.get(url.replace(permit["id"], other), headers=maria)
+        assert hidden.status_code == 404
     stranger = await client.get(url, headers=auth("applicant", sub="mallory@buergerkonto"))
     assert stranger.status_code == 404
 
@@ -521,17 +524,12 @@ async def test_status_follows_every_change_despite_caching(
     url = receipt["status_url"]
     first = await client.get(url, headers=maria)
     assert (await client.get(url, headers=maria)).headers["etag"] == first.headers["etag"]
-    permit = await client.post(
-        f"/api/v1/cases/{receipt['case_id']}/documents",
-        data={"title": "Bescheid", "kind": "bescheid"},
-        files={"file": ("b.pdf", PDF, "application/pdf")},
-        headers=auth("clerk"),
-    )
+    issued = await issue_letter(client, auth, receipt["case_id"])
     second = await client.get(url, headers=maria)
     assert second.headers["etag"] != first.headers["etag"]
-    assert [d["id"] for d in second.json()["documents"]] == [permit.json()["id"]]
+    assert [d["id"] for d in second.json()["documents"]] == [issued["document_id"]]
     await client.post(
-        f"/api/v1/cases/{receipt['case_id']}/documents/{permit.json()['id']}/withdrawal",
+        f"/api/v1/cases/{receipt['case_id']}/documents/{issued['document_id']}/withdrawal",
         json={"reason": "falscher Bescheid"},
         headers=auth("clerk"),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support import TEST_SECRET, TINY_PDF, free_port, wait_ready
+from support import LETTER_DATA, TEST_SECRET, TINY_PDF, free_port, wait_ready
 
 EAKTE = [sys.executable, "-m", "eakte.cli"]
 PDF = TINY_PDF
@@ -30,6 +30,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     )
     subprocess.run([*EAKTE, "migrate"], env=env, check=True, capture_output=True)
     subprocess.run([*EAKTE, "seed-demo"], env=env, check=True, capture_output=True)
+    subprocess.run([*EAKTE, "seal", "dev-ca"], env=env, check=True, capture_output=True)
     proc = subprocess.Popen(
         [*EAKTE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -129,14 +130,17 @@ def test_submit_nachforderung_answer_decision_download(server: tuple[str, dict[s
             "pruefung",
             vermerk="interner Vermerk: genehmigungsfähig",
         )
-        act(approver, "genehmigung_zeichnen", "zur_zeichnung")
-        permit = http.post(
-            f"/cases/{r['case_id']}/documents",
+        drafted = http.post(  # issue 13: draft, seal (four eyes), make known
+            f"/cases/{r['case_id']}/issued",
             headers=clerk,
-            data={"title": "Baugenehmigung", "kind": "bescheid"},
-            files={"file": ("Baugenehmigung.pdf", PDF, "application/pdf")},
+            json={"letter_type": "baugenehmigung", "data": LETTER_DATA["baugenehmigung"]},
         )
-        assert permit.status_code == 201
+        assert drafted.status_code == 201, drafted.text
+        issued_url = f"/cases/{r['case_id']}/issued/{drafted.json()['id']}"
+        assert http.post(issued_url + "/sign", headers=approver).status_code == 200
+        act(approver, "genehmigung_zeichnen", "zur_zeichnung")
+        known = http.post(issued_url + "/bekanntgabe", headers=clerk, json={})
+        assert known.status_code == 200, known.text
         act(clerk, "bekanntgabe_genehmigung_erfassen", "genehmigt", bekanntgabe_am="2026-12-01")
 
         first = http.get(status_url, headers=applicant)
@@ -157,7 +161,7 @@ def test_submit_nachforderung_answer_decision_download(server: tuple[str, dict[s
         download = http.get(
             body["documents"][0]["download_url"].removeprefix("/api/v1"), headers=code
         )
-        assert download.status_code == 200 and download.content == PDF
+        assert download.status_code == 200 and download.content.startswith(b"%PDF")
         mine = http.get("/applications", headers=applicant).json()["items"]
         assert [(a["authority"], a["state"]) for a in mine] == [
             ("nuernberg", "genehmigung_wirksam")

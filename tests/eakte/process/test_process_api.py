@@ -14,7 +14,7 @@ import workflows as wf
 from eakte.db import Database
 from eakte.process.service import local_today
 from eakte.process.ticker import tick
-from support import TENANT_B, TINY_PDF
+from support import TENANT_B, TINY_PDF, issue_letter
 
 PDF = TINY_PDF
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
@@ -202,6 +202,7 @@ async def test_baybo59_from_receipt_to_start_of_construction(
     assert (
         await act(client, clerk, case, "entscheidung_entwerfen", "pruefung", vermerk="zulässig")
     ).status_code == 200
+    await issue_letter(client, auth, case["id"], "baugenehmigung", make_known=False)  # issue 13
     signed = await act(client, approver, case, "genehmigung_zeichnen", "zur_zeichnung")
     assert signed.status_code == 200, signed.text
     notified = await act(
@@ -250,6 +251,7 @@ async def test_four_eyes_drafter_cannot_sign(
     view = await process(client, both, case)
     sign = next(a for a in view["available_actions"] if a["id"] == "genehmigung_zeichnen")
     assert sign["allowed"] is False
+    await issue_letter(client, auth, case["id"], "baugenehmigung", make_known=False)  # issue 13
     other = await act(
         client, auth("approver", sub="erik@augsburg"), case, "genehmigung_zeichnen", "zur_zeichnung"
     )
@@ -354,7 +356,7 @@ async def test_ticker_never_withdraws_because_of_a_typo_deadline(
 
 
 async def test_genehmigungsfiktion_fires_on_the_right_day(
-    client: httpx.AsyncClient, new_case, clerk, approver, settings
+    client: httpx.AsyncClient, auth, new_case, clerk, approver, settings
 ) -> None:  # type: ignore[no-untyped-def]
     # receipt 08.12.2026 + 3 weeks = 29.12.2026; + 3 months = 29.03.2027 = Easter Monday
     case = await new_case(received_on="2026-12-08", housing=True)
@@ -372,6 +374,7 @@ async def test_genehmigungsfiktion_fires_on_the_right_day(
     assert view["state"] == "genehmigt_fiktion"
     assert view["transitions"][-1]["actor"] == "system"
     assert view["transitions"][-1]["deadline"] == "genehmigungsfiktion"
+    await issue_letter(client, auth, case["id"], "fiktionsbescheinigung", make_known=False)
     issued = await act(
         client, approver, case, "fiktionsbescheinigung_ausstellen", "genehmigt_fiktion"
     )
@@ -679,8 +682,9 @@ async def test_baybo58_converts_to_permit_procedure(
     assert fetched["procedure"] == "baybo-59"
 
 
-async def test_baybo60_refusal(client: httpx.AsyncClient, new_case, clerk, approver) -> None:  # type: ignore[no-untyped-def]
+async def test_baybo60_refusal(client: httpx.AsyncClient, auth, new_case, clerk, approver) -> None:  # type: ignore[no-untyped-def]
     case = await new_case(procedure="baybo-60")
+    await issue_letter(client, auth, case["id"], "ablehnungsbescheid", make_known=False)
     await upload(client, clerk, case, *BAUVORLAGEN)
     blocked = await act(client, clerk, case, "vollstaendigkeit_feststellen", "eingegangen")
     assert blocked.status_code == 422  # special buildings also need the Standsicherheitsnachweis
@@ -703,11 +707,14 @@ async def test_baybo60_refusal(client: httpx.AsyncClient, new_case, clerk, appro
     assert response.json()["state"] == "abgelehnt" and response.json()["final"] is True
 
 
-async def test_baybo71_vorbescheid(client: httpx.AsyncClient, new_case, clerk, approver) -> None:  # type: ignore[no-untyped-def]
+async def test_baybo71_vorbescheid(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, auth, new_case, clerk, approver
+) -> None:
     case = await new_case(
         procedure="baybo-71",
         procedure_input={"fragen": ["Ist eine Bebauung mit drei Vollgeschossen zulässig?"]},
     )
+    await issue_letter(client, auth, case["id"], "vorbescheid", make_known=False)
     await upload(client, clerk, case, "lageplan")
     steps = [
         (clerk, "vollstaendigkeit_feststellen", "eingegangen", {}),

@@ -1,0 +1,95 @@
+"""Request and response shapes of issuing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, EmailStr, Field
+
+from eakte.issuing.letters import LetterType
+
+
+class TemplateWrite(BaseModel):
+    """A new version of a letter template (Jinja2; checked when saved)."""
+
+    subject: str = Field(min_length=1, max_length=500)
+    body: str = Field(min_length=1, max_length=50_000)
+
+
+class TemplateRead(BaseModel):
+    letter_type: LetterType
+    label_de: str
+    legal_basis: str
+    version: int  # 0 = the shipped default
+    subject: str
+    body: str
+    placeholders: list[str]
+
+
+class LetterheadWrite(BaseModel):
+    """A new version of the tenant's letterhead."""
+
+    authority_name: str = Field(min_length=1, max_length=300)
+    department: str = Field(default="", max_length=300)
+    address: str = Field(min_length=1, max_length=1000)
+    contact: str = Field(default="", max_length=1000)
+    signature: str = Field(default="", max_length=1000)
+    rechtsbehelfsbelehrung: str = Field(min_length=1, max_length=10_000)
+
+
+class LetterheadRead(LetterheadWrite):
+    version: int
+
+
+class Addressee(BaseModel):
+    """Who receives the letter; defaults to the applicant recorded on the case."""
+
+    kind: Literal["applicant", "neighbour", "agency", "gemeinde"] = "applicant"
+    name: str | None = Field(default=None, max_length=300)
+    address: str | None = Field(default=None, max_length=1000)
+    email: EmailStr | None = None
+
+
+class DraftCreate(BaseModel):
+    """Draft a letter: its type, addressee, channel and the clerk's data for the placeholders."""
+
+    letter_type: LetterType
+    addressee: Addressee = Field(default_factory=Addressee)
+    channel: Literal["electronic", "postal"] = "electronic"
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Bekanntgabe(BaseModel):
+    """Make a signed document known: electronic provision or posting (date of posting)."""
+
+    channel: Literal["electronic", "postal"] | None = None
+    posted_on: date | None = None
+
+
+class IssuedRead(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    document_id: uuid.UUID
+    letter_type: LetterType
+    label_de: str
+    state: str
+    addressee_kind: str
+    addressee_name: str
+    channel: str
+    verification_ref: str
+    template_version: int
+    letterhead_version: int
+    draft_version: int
+    signed_version: int | None
+    signed_sha256: str | None
+    drafted_by_name: str | None
+    signed_by_name: str | None
+    signed_at: datetime | None
+    posted_on: date | None
+    bekanntgabe_on: date | None
+    bekanntgabe_rule: str | None
+    bekanntgegeben_at: datetime | None
+    preview_url: str
+    content_url: str

@@ -1,0 +1,592 @@
+"""Draft → signed → bekanntgegeben: letters from templates, rendered, sealed, made known."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import anyio
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from eakte.audit import service as audit
+from eakte.auth.principal import Principal
+from eakte.cases.models import Case
+from eakte.cases.service import get_case
+from eakte.config import Settings
+from eakte.db import utcnow
+from eakte.documents import service as documents
+from eakte.documents.kinds import DocumentKind
+from eakte.documents.models import Document
+from eakte.documents.schemas import DocumentFields, VersionFields
+from eakte.documents.streaming import StoredFile, remove_object
+from eakte.issuing import bekanntgabe as rules
+from eakte.issuing import seal as seals
+from eakte.issuing import templates
+from eakte.issuing.errors import (
+    FourEyes,
+    IssuedDocumentNotFound,
+    IssuingBlocked,
+    WrongIssueState,
+)
+from eakte.issuing.letters import SPECS, LetterType
+from eakte.issuing.models import (
+    BEKANNTGEGEBEN,
+    DRAFT,
+    ELECTRONIC,
+    POSTAL,
+    SIGNED,
+    IssuedDocument,
+    Letterhead,
+    LetterTemplate,
+)
+from eakte.issuing.render import Letter, render_pdf
+from eakte.issuing.schemas import DraftCreate
+from eakte.outbox import service as outbox
+from eakte.tenants.models import Tenant
+from storage import ObjectStore
+
+PDF = "application/pdf"
+
+
+def local_date(value: date | datetime) -> str:
+    """German date (TT.MM.JJJJ)."""
+    return value.strftime("%d.%m.%Y")
+
+
+def status_path(tenant: str, file_number: str) -> str:
+    """The applicant's status route (same path as eakte.applicants)."""
+    return f"/api/v1/authorities/{tenant}/applications/{file_number}"
+
+
+@dataclass(frozen=True)
+class LetterheadData:
+    version: int
+    authority_name: str
+    department: str
+    address: str
+    contact: str
+    signature: str
+    rechtsbehelfsbelehrung: str
+
+
+async def letterhead_for(session: AsyncSession, tenant: str) -> LetterheadData:
+    """The tenant's newest letterhead, or the shipped default with the tenant's name."""
+    row = await session.scalar(
+        select(Letterhead)
+        .where(Letterhead.tenant_id == tenant)
+        .order_by(Letterhead.version.desc())
+        .limit(1)
+    )
+    if row is not None:
+        return LetterheadData(
+            row.version,
+            row.authority_name,
+            row.department,
+            row.address,
+            row.contact,
+            row.signature,
+            row.rechtsbehelfsbelehrung,
+        )
+    t = await session.get(Tenant, tenant)
+    d = templates.defaults()["letterhead"]
+    return LetterheadData(
+        0,
+        t.name if t else tenant,
+        d["department"],
+        d["address"],
+        d["contact"],
+        d["signature"],
+        d["rechtsbehelfsbelehrung"],
+    )
+
+
+async def template_for(
+    session: AsyncSession, tenant: str, letter_type: LetterType
+) -> tuple[int, str, str]:
+    """(version, subject, body) of the tenant's newest template, or the default (version 0)."""
+    row = await session.scalar(
+        select(LetterTemplate)
+        .where(LetterTemplate.tenant_id == tenant, LetterTemplate.letter_type == letter_type.value)
+        .order_by(LetterTemplate.version.desc())
+        .limit(1)
+    )
+    if row is not None:
+        return row.version, row.subject, row.body
+    return (0, *templates.default_template(letter_type))
+
+
+async def save_template(
+    session: AsyncSession, principal: Principal, letter_type: LetterType, subject: str, body: str
+) -> LetterTemplate:
+    """Validate and store a new template version (a bad one is refused now, not at issue time)."""
+    templates.validate(letter_type, subject, body)
+    current = await session.scalar(
+        select(func.max(LetterTemplate.version)).where(
+            LetterTemplate.tenant_id == principal.tenant,
+            LetterTemplate.letter_type == letter_type.value,
+        )
+    )
+    row = LetterTemplate(
+        tenant_id=principal.tenant,
+        letter_type=letter_type.value,
+        version=(current or 0) + 1,
+        subject=subject,
+        body=body,
+        created_by=principal.sub,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        tenant=principal.tenant,
+        actor=principal,
+        action="issuing.template_saved",
+        payload={"letter_type": letter_type.value, "version": row.version},
+    )
+    return row
+
+
+async def save_letterhead(
+    session: AsyncSession, principal: Principal, fields: dict[str, str]
+) -> Letterhead:
+    """Store a new letterhead version."""
+    current = await session.scalar(
+        select(func.max(Letterhead.version)).where(Letterhead.tenant_id == principal.tenant)
+    )
+    row = Letterhead(
+        tenant_id=principal.tenant,
+        version=(current or 0) + 1,
+        created_by=principal.sub,
+        created_at=utcnow(),
+        **fields,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        tenant=principal.tenant,
+        actor=principal,
+        action="issuing.letterhead_saved",
+        payload={"version": row.version},
+    )
+    return row
+
+
+def _context(
+    case: Case, record: IssuedDocument, head: LetterheadData, today: date
+) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "file_number": case.file_number,
+        "date": local_date(today),
+        "case_title": case.title,
+        "site_address": case.site_address,
+        "site_gemarkung": case.site_gemarkung,
+        "site_flurstueck": case.site_flurstueck,
+        "applicant_name": case.applicant_name,
+        "addressee_name": record.addressee_name,
+        "authority_name": head.authority_name,
+        "contact": head.contact,
+        "rechtsbehelfsbelehrung": head.rechtsbehelfsbelehrung,
+        "project": case.description or case.title,
+    }
+    for key, value in (record.data or {}).items():
+        context[key] = value
+    return context
+
+
+def build_letter(
+    case: Case,
+    record: IssuedDocument,
+    head: LetterheadData,
+    subject: str,
+    body: str,
+    *,
+    today: date,
+    draft: bool,
+) -> Letter:
+    """The letter as data (raises IssuingBlocked when a placeholder has no value)."""
+    context = _context(case, record, head, today)
+    address_lines = [head.authority_name, *head.address.splitlines()]
+    signer = record.signed_by_name if record.signed_by_name and not draft else None
+    return Letter(
+        subject=templates.render_text(subject, context).strip(),
+        blocks=templates.blocks(templates.render_text(body, context)),
+        authority_name=head.authority_name,
+        department=head.department,
+        sender_line=" · ".join(line.strip() for line in address_lines if line.strip()),
+        addressee_lines=[record.addressee_name, *record.addressee_address.splitlines()],
+        info=[
+            ("Aktenzeichen", case.file_number),
+            ("Datum", local_date(today)),
+            ("Ansprechpartner", head.contact),
+            ("Prüfnummer", record.verification_ref),
+        ],
+        signature_lines=[
+            *head.signature.splitlines(),
+            signer or "(Zeichnung ausstehend)",
+            "Dieses Schreiben trägt das elektronische Siegel der Behörde "
+            "(Art. 37 Abs. 3 BayVwVfG) und ist ohne Unterschrift gültig."
+            if not draft
+            else "Entwurf – nicht bekanntgegeben",
+        ],
+        file_number=case.file_number,
+        date=local_date(today),
+        official=record.drafted_by_name or record.drafted_by,
+        verification_ref=record.verification_ref,
+        draft=draft,
+    )
+
+
+async def _render(letter: Letter) -> bytes:
+    return await anyio.to_thread.run_sync(render_pdf, letter)
+
+
+async def _store(store: ObjectStore, key: str, body: bytes) -> Any:
+    return await anyio.to_thread.run_sync(lambda: store.put(key, io.BytesIO(body), len(body), PDF))
+
+
+def _verification_ref() -> str:
+    raw = secrets.token_hex(5).upper()
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+async def draft(
+    session: AsyncSession,
+    store: ObjectStore,
+    principal: Principal,
+    case_id: uuid.UUID,
+    body: DraftCreate,
+) -> IssuedDocument:
+    """Render a draft (marked ENTWURF) into a new document that only officials see."""
+    case = await get_case(session, principal, case_id)
+    letter_type = body.letter_type
+    spec = SPECS[letter_type]
+    head = await letterhead_for(session, case.tenant_id)
+    version, subject, text = await template_for(session, case.tenant_id, letter_type)
+    addressee = body.addressee
+    is_applicant = addressee.kind == "applicant"
+    name = addressee.name or (case.applicant_name if is_applicant else None)
+    if not name:
+        raise IssuingBlocked("Der Empfänger hat keinen Namen.", "the addressee has no name")
+    email = addressee.email or (case.applicant_email if is_applicant else None)
+    if body.channel == POSTAL and not (addressee.address or "").strip():
+        raise IssuingBlocked(
+            "Für den Postversand fehlt die Anschrift des Empfängers.",
+            "postal delivery needs the addressee's address",
+        )
+    if body.channel == ELECTRONIC and not is_applicant and not email:
+        raise IssuingBlocked(
+            "Ohne E-Mail-Adresse ist nur Postversand möglich.",
+            "without an e-mail address only postal delivery is possible",
+        )
+    now = utcnow()
+    record = IssuedDocument(
+        id=uuid.uuid4(),
+        tenant_id=case.tenant_id,
+        case_id=case.id,
+        document_id=uuid.uuid4(),
+        letter_type=letter_type.value,
+        state=DRAFT,
+        addressee_kind=addressee.kind,
+        addressee_name=name,
+        addressee_address=(addressee.address or "").strip(),
+        addressee_email=str(email) if email else None,
+        channel=body.channel,
+        data=body.data,
+        template_version=version,
+        letterhead_version=head.version,
+        verification_ref=_verification_ref(),
+        draft_version=1,
+        drafted_by=principal.sub,
+        drafted_by_name=principal.name,
+        created_at=now,
+        updated_at=now,
+    )
+    letter = build_letter(case, record, head, subject, text, today=now.date(), draft=True)
+    pdf = await _render(letter)  # before any row: a missing placeholder leaves nothing behind
+    version_id = uuid.uuid4()
+    key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
+    info = await _store(store, key, pdf)
+    try:
+        await documents.create_document(
+            session,
+            principal,
+            case,
+            document_id=record.document_id,
+            version_id=version_id,
+            data=DocumentFields(
+                title=f"{spec.label_de} {case.file_number} (Entwurf)"[:300],
+                kind=DocumentKind.bescheid if spec.decision else DocumentKind.sonstiges,
+                comment="Entwurf aus Vorlage",
+            ),
+            file=StoredFile(
+                key=key, info=info, filename=f"{letter_type.value}-entwurf.pdf", media_type=PDF
+            ),
+        )
+        session.add(record)
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=principal,
+            action="issuing.drafted",
+            case_id=case.id,
+            payload={
+                "issued_id": str(record.id),
+                "letter_type": letter_type.value,
+                "template_version": version,
+                "letterhead_version": head.version,
+                "verification_ref": record.verification_ref,
+                "sha256": info.sha256,
+            },
+        )
+    except BaseException:
+        await remove_object(store, key)
+        raise
+    return record
+
+
+async def get_issued(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+    *,
+    lock: bool = False,
+) -> tuple[Case, IssuedDocument]:
+    """The case's issued document (404 for other cases and tenants)."""
+    case = await get_case(session, principal, case_id)
+    stmt = select(IssuedDocument).where(
+        IssuedDocument.id == issued_id,
+        IssuedDocument.case_id == case.id,
+        IssuedDocument.tenant_id == case.tenant_id,
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    record = await session.scalar(stmt.execution_options(populate_existing=True))
+    if record is None:
+        raise IssuedDocumentNotFound(f"no issued document {issued_id} in case {case_id}")
+    return case, record
+
+
+async def list_issued(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID
+) -> list[IssuedDocument]:
+    """The case's letters and decisions, oldest first."""
+    case = await get_case(session, principal, case_id)
+    return list(
+        await session.scalars(
+            select(IssuedDocument)
+            .where(IssuedDocument.case_id == case.id)
+            .order_by(IssuedDocument.created_at, IssuedDocument.id)
+        )
+    )
+
+
+async def _final_letter(
+    session: AsyncSession, case: Case, record: IssuedDocument, *, today: date
+) -> Letter:
+    head = await letterhead_for(session, case.tenant_id)
+    _, subject, text = await _pinned_template(session, case.tenant_id, record)
+    return build_letter(case, record, head, subject, text, today=today, draft=False)
+
+
+async def _pinned_template(
+    session: AsyncSession, tenant: str, record: IssuedDocument
+) -> tuple[int, str, str]:
+    if record.template_version == 0:
+        return (0, *templates.default_template(LetterType(record.letter_type)))
+    row = await session.scalar(
+        select(LetterTemplate).where(
+            LetterTemplate.tenant_id == tenant,
+            LetterTemplate.letter_type == record.letter_type,
+            LetterTemplate.version == record.template_version,
+        )
+    )
+    if row is None:
+        raise IssuingBlocked("Die Vorlage des Entwurfs fehlt.", "the draft's template is missing")
+    return row.version, row.subject, row.body
+
+
+async def preview(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, issued_id: uuid.UUID
+) -> bytes:
+    """The PDF exactly as it will be sealed (without the seal)."""
+    case, record = await get_issued(session, principal, case_id, issued_id)
+    if record.state != DRAFT:
+        raise WrongIssueState(f"the document is {record.state}; download the signed version")
+    preview_record = _as_signed_by(record, principal)
+    return await _render(await _final_letter(session, case, preview_record, today=utcnow().date()))
+
+
+def _as_signed_by(record: IssuedDocument, principal: Principal) -> IssuedDocument:
+    copy = IssuedDocument(**{c: getattr(record, c) for c in record.__table__.columns.keys()})
+    copy.signed_by_name = principal.name
+    return copy
+
+
+async def sign(
+    session: AsyncSession,
+    store: ObjectStore,
+    settings: Settings,
+    principal: Principal,
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+) -> IssuedDocument:
+    """Zeichnung: render the final PDF, seal it, freeze it as a new immutable version."""
+    case, record = await get_issued(session, principal, case_id, issued_id, lock=True)
+    if record.state != DRAFT:
+        raise WrongIssueState(f"the document is already {record.state}")
+    if record.drafted_by == principal.sub:
+        raise FourEyes("the drafter may not sign the same document (four-eyes rule)")
+    now = utcnow()
+    seal = seals.load_seal(  # before rendering: no seal, nothing signed
+        settings.resolved_seal_dir(), case.tenant_id, production=not settings.dev_mode, now=now
+    )
+    record.signed_by, record.signed_by_name = principal.sub, principal.name
+    letter = await _final_letter(session, case, record, today=now.date())
+    spec = SPECS[LetterType(record.letter_type)]
+    pdf = await _render(letter)
+    sealed = await anyio.to_thread.run_sync(
+        lambda: seals.seal_pdf(
+            pdf, seal, reason=f"{spec.label_de} {case.file_number}", location=letter.authority_name
+        )
+    )
+    version_id = uuid.uuid4()
+    key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
+    info = await _store(store, key, sealed)
+    try:
+        _, version = await documents.add_version(
+            session,
+            principal,
+            case.id,
+            record.document_id,
+            version_id=version_id,
+            data=VersionFields(comment="gezeichnet und gesiegelt"),
+            file=StoredFile(
+                key=key, info=info, filename=f"{record.letter_type}.pdf", media_type=PDF
+            ),
+        )
+        document = await session.get(Document, record.document_id)
+        if document is not None:
+            document.title = f"{spec.label_de} {case.file_number}"[:300]
+        record.state = SIGNED
+        record.signed_version = version.number
+        record.signed_sha256 = info.sha256
+        record.signed_at = now
+        record.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=principal,
+            action="issuing.signed",
+            case_id=case.id,
+            payload={
+                "issued_id": str(record.id),
+                "letter_type": record.letter_type,
+                "version": version.number,
+                "sha256": info.sha256,
+                "seal_subject": seal.subject,
+                "verification_ref": record.verification_ref,
+            },
+            at=now,
+        )
+    except BaseException:
+        await remove_object(store, key)
+        raise
+    return record
+
+
+async def make_known(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+    *,
+    channel: str | None,
+    posted_on: date | None,
+) -> IssuedDocument:
+    """Bekanntgabe: visible to the addressee, date per the rule, notification via the outbox."""
+    case, record = await get_issued(session, principal, case_id, issued_id, lock=True)
+    if record.state != SIGNED:
+        raise WrongIssueState(f"only a signed document can be made known; it is {record.state}")
+    channel = channel or record.channel
+    now = utcnow()
+    if channel == POSTAL:
+        if posted_on is None:
+            raise IssuingBlocked(
+                "Für den Postversand fehlt der Tag der Aufgabe zur Post.",
+                "postal Bekanntgabe needs the posting date (posted_on)",
+            )
+        if not record.addressee_address:
+            raise IssuingBlocked(
+                "Für den Postversand fehlt die Anschrift.", "postal delivery needs an address"
+            )
+        result = rules.postal(posted_on)
+        record.posted_on, record.bekanntgabe_on = posted_on, result.on
+        record.bekanntgabe_rule = result.rule
+    else:
+        if record.addressee_kind != "applicant" and not record.addressee_email:
+            raise IssuingBlocked(
+                "Elektronische Bekanntgabe nur mit E-Mail-Adresse.", "electronic needs an e-mail"
+            )
+        record.bekanntgabe_rule = rules.ELECTRONIC_RULE  # the date follows on retrieval
+    record.channel = channel
+    record.state = BEKANNTGEGEBEN
+    record.bekanntgegeben_at = now
+    record.updated_at = now
+    await session.flush()
+    spec = SPECS[LetterType(record.letter_type)]
+    if record.addressee_email and channel == ELECTRONIC:
+        await outbox.enqueue_email(
+            session,
+            tenant=case.tenant_id,
+            event="document.bekanntgegeben",
+            case_id=case.id,
+            to=record.addressee_email,
+            subject=f"{spec.label_de} zu Ihrem Vorgang {case.file_number}",
+            body=(
+                f"Guten Tag {record.addressee_name},\n\n"
+                f"zu Ihrem Vorgang {case.file_number} („{case.title}“) liegt für Sie ein "
+                f"Schreiben bereit: {spec.label_de}.\n\n"
+                "Sie können es mit Ihrem Aktenzeichen und Zugangscode im Antragsportal abrufen.\n"
+            ),
+            link_path=status_path(case.tenant_id, case.file_number),
+        )
+    await outbox.enqueue_webhooks(
+        session,
+        tenant=case.tenant_id,
+        event="document.bekanntgegeben",
+        case_id=case.id,
+        data={
+            "file_number": case.file_number,
+            "letter_type": record.letter_type,
+            "issued_id": str(record.id),
+            "addressee_kind": record.addressee_kind,
+            "channel": channel,
+            "bekanntgabe_on": record.bekanntgabe_on.isoformat() if record.bekanntgabe_on else None,
+        },
+    )
+    await audit.record(
+        session,
+        tenant=case.tenant_id,
+        actor=principal,
+        action="issuing.bekanntgegeben",
+        case_id=case.id,
+        payload={
+            "issued_id": str(record.id),
+            "channel": channel,
+            "posted_on": posted_on.isoformat() if posted_on else None,
+            "bekanntgabe_on": record.bekanntgabe_on.isoformat() if record.bekanntgabe_on else None,
+            "rule": record.bekanntgabe_rule,
+        },
+        at=now,
+    )
+    return record

@@ -1,0 +1,150 @@
+"""Delivery channels: one per message kind. A new kind (e.g. XBau) is one more `Channel`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, ClassVar, Protocol
+
+import anyio
+import httpx
+
+from eakte.config import Settings
+
+EMAIL = "email"
+WEBHOOK = "webhook"
+
+
+class DeliveryFailed(Exception):
+    """The attempt failed; `permanent` ones go to the dead letter state at once."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel gets: the row's stable key, its payload and a resolved secret if any."""
+
+    idempotency_key: str
+    event: str
+    payload: dict[str, Any]
+    secret: str | None = None
+
+
+class Channel(Protocol):
+    """Delivers one message or raises `DeliveryFailed`; must be safe to repeat with one key."""
+
+    kind: ClassVar[str]
+
+    async def deliver(self, delivery: Delivery) -> None: ...
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over `timestamp.body`, hex; sent as `v1=<hex>`."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+class WebhookChannel:
+    """POST JSON to a tenant's endpoint with Webhook-Id/-Timestamp/-Signature headers."""
+
+    kind: ClassVar[str] = WEBHOOK
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout = settings.webhook_timeout_seconds
+
+    async def deliver(self, delivery: Delivery) -> None:
+        url = str(delivery.payload["url"])
+        if delivery.secret is None:
+            raise DeliveryFailed("the webhook endpoint was removed", permanent=True)
+        body = json.dumps(
+            {
+                "id": delivery.idempotency_key,
+                "event": delivery.event,
+                "data": delivery.payload.get("data", {}),
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "Webhook-Id": delivery.idempotency_key,
+            "Idempotency-Key": delivery.idempotency_key,
+            "Webhook-Timestamp": timestamp,
+            "Webhook-Signature": sign(delivery.secret, timestamp, body),
+            "User-Agent": "eakte-outbox",
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+                response = await client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 300:
+            # 4xx other than 408/429 will not get better by retrying
+            permanent = 400 <= response.status_code < 500 and response.status_code not in {408, 429}
+            raise DeliveryFailed(f"HTTP {response.status_code}", permanent=permanent)
+
+
+class EmailChannel:
+    """SMTP with optional STARTTLS and AUTH; Message-ID derived from the idempotency key."""
+
+    kind: ClassVar[str] = EMAIL
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def message(self, delivery: Delivery) -> EmailMessage:
+        """The e-mail for a delivery (also used by tests and the preview)."""
+        p = delivery.payload
+        msg = EmailMessage()
+        msg["From"] = self.settings.smtp_from
+        msg["To"] = str(p["to"])
+        msg["Subject"] = str(p["subject"])
+        msg["Date"] = formatdate(localtime=False)
+        domain = self.settings.smtp_from.rsplit("@", 1)[-1].strip("> ") or "eakte.invalid"
+        # the same key gives the same Message-ID, so a re-sent mail is recognisable as one
+        msg["Message-ID"] = f"<{delivery.idempotency_key}@{domain}>"
+        msg["X-Eakte-Idempotency-Key"] = delivery.idempotency_key
+        text = str(p["body"])
+        if p.get("link_path"):
+            text += f"\nStand Ihres Verfahrens: {self.settings.public_base_url}{p['link_path']}\n"
+        msg.set_content(text)
+        return msg
+
+    def _send(self, msg: EmailMessage) -> None:
+        s = self.settings
+        if not s.smtp_host:
+            raise DeliveryFailed("no SMTP server configured (EAKTE_SMTP_HOST)")
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+                smtp.ehlo()
+                if s.smtp_starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if s.smtp_username:
+                    smtp.login(s.smtp_username, s.smtp_password or "")
+                smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise DeliveryFailed(f"recipient refused: {exc.recipients}", permanent=True) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
+
+    async def deliver(self, delivery: Delivery) -> None:
+        msg = self.message(delivery)
+        await anyio.to_thread.run_sync(self._send, msg)
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    """The channels of this process, by message kind."""
+    return {EMAIL: EmailChannel(settings), WEBHOOK: WebhookChannel(settings)}
