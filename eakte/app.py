@@ -11,11 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from eakte import __version__
+from eakte import __version__, readiness
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
 from eakte.applicants.service import StatusCache
@@ -33,16 +32,16 @@ from eakte.documents.router import router as documents_router
 from eakte.documents.store import build_store
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.limits import BodyLimitMiddleware
+from eakte.logging import RequestIdMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware
 from eakte.openapi import install_generic_problems, problems
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
+from eakte.tenants.router import router as tenants_router
 from eakte.tenants.service import TenantDirectory
 from eakte.webapp.router import build_router as build_webapp_router
 
 log = logging.getLogger("eakte")
-
-READY_TIMEOUT_SECONDS = 3.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -79,8 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.verifier = TokenVerifier(settings)
-    app.state.tenants = TenantDirectory(db)
+    app.state.tenants = TenantDirectory(db, algorithms=tuple(settings.oidc_algorithms))
+    app.state.verifier = TokenVerifier(settings, tenant_issuers=app.state.tenants.issuer)
     app.state.applicant_limiter = build_limiter(settings)
     app.state.status_cache = StatusCache()
     app.state.store = build_store(settings)
@@ -106,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_json_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request has it
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -113,15 +113,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses=problems(503))
-    async def readyz() -> dict[str, str]:
-        """The database answers."""
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                async with db.session(write=False) as session:
-                    await session.execute(text("SELECT 1"))
-        except (TimeoutError, OSError, DBAPIError, PoolTimeoutError) as exc:
-            raise ServiceUnavailable("the database is not reachable") from exc
-        return {"status": "ready", "database": db.backend}
+    async def readyz() -> dict[str, object]:
+        """Database, schema at the migration head, object store and Redis (if configured)."""
+        checks = await readiness.check(db=db, store=app.state.store, redis_url=settings.redis_url)
+        failed = {k: v for k, v in checks.items() if v != "ok"}
+        if failed:
+            raise ServiceUnavailable(
+                "not ready: " + "; ".join(f"{k} {v}" for k, v in failed.items()), checks=checks
+            )
+        return {"status": "ready", "database": db.backend, "checks": checks}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics_endpoint() -> PlainTextResponse:
@@ -136,5 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents_router)
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
+    app.include_router(tenants_router)
     app.include_router(build_webapp_router(settings))
     return app

@@ -10,16 +10,44 @@ import typer
 from rich.console import Console
 
 from eakte.config import ConfigError, Settings, get_settings
+from eakte.tenants import cli as tenant_cli
 
-app = typer.Typer(help="E-Akte Bau: case files for building permits.", no_args_is_help=True)
+app = typer.Typer(
+    help="E-Akte Bau: case files for building permits.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # issue 19: start-up errors are one line, see main()
+)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 process_app = typer.Typer(help="Procedures of running cases.", no_args_is_help=True)
 app.add_typer(process_app, name="process")
 procedures_app = typer.Typer(help="Procedure definitions.", no_args_is_help=True)
 app.add_typer(procedures_app, name="procedures")
+app.add_typer(tenant_cli.app, name="tenant")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line (issue 19)
+_debug = False
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks of start-up errors")
+    ] = False,
+) -> None:
+    """E-Akte Bau: case files for building permits."""
+    global _debug
+    _debug = debug
+    import logging
+
+    from eakte.logging import configure
+
+    settings = _settings()
+    configure(settings, force_level=logging.DEBUG if debug else None)
+
+
+def _announce_data_dir(settings: Settings) -> None:
+    err.print(f"data directory: {settings.data_dir} (from {settings.data_dir_source()})")
 
 
 def _settings() -> Settings:
@@ -39,6 +67,7 @@ def migrate() -> None:
     from eakte.migrations import upgrade
 
     settings = _settings()
+    _announce_data_dir(settings)
     upgrade(settings.resolved_database_url())
     err.print("[green]database is at the newest schema[/green]")
 
@@ -59,6 +88,7 @@ def seed_demo(
     if not settings.dev_mode:
         err.print("[red]seed-demo is only available in dev mode (EAKTE_ENV=dev)[/red]")
         raise typer.Exit(2)
+    _announce_data_dir(settings)
 
     async def _run() -> list[str]:
         db = Database(settings.resolved_database_url())
@@ -109,6 +139,8 @@ def token(
     from eakte.auth.tokens import issue_token
 
     settings = _settings()
+    if not settings.jwt_secret:
+        _announce_data_dir(settings)  # the dev secret lives there
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
     try:
         print(
@@ -130,11 +162,16 @@ def serve(
     import uvicorn
 
     from eakte.app import create_app
+    from eakte.startup import check_database, check_port_free, check_redis
 
     settings = _settings()
     try:
         if not settings.dev_mode:
             settings.check_production()
+        _announce_data_dir(settings)
+        check_port_free(host or settings.host, port or settings.port)
+        check_database(settings)
+        check_redis(settings)
         settings.resolved_jwt_secret() if not settings.oidc_enabled else None
         application = create_app(settings)  # builds the object store: S3 must answer
     except ConfigError as exc:
@@ -145,6 +182,7 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
+        log_config=None,  # eakte.logging configured the handlers (timestamps, JSON option)
         proxy_headers=True,
         # co-editing frames are small: compression costs more CPU than it saves bytes
         ws_per_message_deflate=False,
@@ -339,8 +377,31 @@ def procedures_docs(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: known start-up failures are one line and exit 1."""
+    from eakte.startup import describe
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        try:
+            settings = get_settings()
+        except Exception:
+            settings = None
+        line = describe(exc, settings)
+        if line is None or _debug:
+            raise
+        err.print(f"[red]error:[/red] {line}", soft_wrap=True)
+        err.print("(run with --debug for the traceback)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import httpx
 import jwt
 from jwt import PyJWK
 
+from eakte.auth.claims import FLAT, ClaimMapping, IssuerRegistry, TenantIssuers, configured_issuers
 from eakte.auth.principal import Principal, Role
 from eakte.config import Settings
 from eakte.errors import Unauthenticated
@@ -102,9 +103,12 @@ class JWKSCache:
 class TokenVerifier:
     """Turns a bearer token into a Principal or raises Unauthenticated."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tenant_issuers: TenantIssuers | None = None) -> None:
         self.settings = settings
         self.jwks = JWKSCache(settings.oidc_jwks_url) if settings.oidc_jwks_url else None
+        # issue 19: several issuers (installation-wide and per tenant), one key cache each
+        self.issuers = IssuerRegistry(configured_issuers(settings), tenant_issuers)
+        self._key_sets: dict[str, JWKSCache] = {}
         self.hs_secret = (
             settings.resolved_jwt_secret()
             if settings.jwt_secret or (settings.dev_mode and not self.jwks)
@@ -129,17 +133,23 @@ class TokenVerifier:
                     leeway=LEEWAY_SECONDS,
                     options={"require": ["exp", "sub", "iss", "aud"]},
                 )
-            elif self.jwks and alg in self.settings.oidc_algorithms:
-                key = await self.jwks.key(header.get("kid"))
+            elif alg in self.settings.oidc_algorithms and self.issuers:
+                unverified = jwt.decode(token, options={"verify_signature": False})
+                issuer = await self.issuers.find(unverified.get("iss"))
+                if issuer is None or alg not in issuer.algorithms:
+                    raise Unauthenticated("token of an unknown issuer")
+                keys = self._key_sets.setdefault(issuer.jwks_url, JWKSCache(issuer.jwks_url))
+                key = await keys.key(header.get("kid"))
                 claims = jwt.decode(
                     token,
                     key,
-                    algorithms=self.settings.oidc_algorithms,
-                    audience=self.settings.oidc_audience,
-                    issuer=self.settings.oidc_issuer,
+                    algorithms=list(issuer.algorithms),
+                    audience=issuer.audience,
+                    issuer=issuer.issuer,
                     leeway=LEEWAY_SECONDS,
                     options={"require": ["exp", "sub", "iss", "aud"]},
                 )
+                return principal_from_claims(claims, issuer.mapping)
             else:
                 raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
         except jwt.ExpiredSignatureError as exc:
@@ -149,18 +159,13 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    """Validate and map the `sub`, `tenant`, `roles`, `name` claims."""
+def principal_from_claims(claims: dict[str, Any], mapping: ClaimMapping = FLAT) -> Principal:
+    """Validate `sub` and `name`; roles and tenant as the issuer's `mapping` says."""
     sub = claims.get("sub")
-    tenant = claims.get("tenant")
-    roles = claims.get("roles", [])
     if not isinstance(sub, str) or not sub or len(sub) > 200:
         raise Unauthenticated("token has no valid 'sub' claim")
-    if not isinstance(tenant, str) or not tenant:
-        raise Unauthenticated("token has no valid 'tenant' claim")
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise Unauthenticated("token 'roles' claim must be a list of strings")
-    known = frozenset(Role(r) for r in roles if r in Role.__members__)
+    tenant = mapping.tenant_of(claims)
+    known = mapping.roles(claims)
     name = claims.get("name")
     return Principal(
         sub=sub,
