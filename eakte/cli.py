@@ -47,18 +47,33 @@ def _root(
 
 
 def _announce_data_dir(settings: Settings) -> None:
-    err.print(f"data directory: {settings.data_dir} (from {settings.data_dir_source()})")
+    from rich.markup import escape
+
+    err.print(escape(f"data directory: {settings.data_dir} (from {settings.data_dir_source()})"))
 
 
 def _settings() -> Settings:
     try:
         return get_settings()
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
     except ValueError as exc:  # pydantic validation of EAKTE_* values
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
+
+
+def _config_error(exc: Exception) -> None:
+    from pydantic import ValidationError
+    from rich.markup import escape
+
+    if isinstance(exc, ValidationError):
+        text = "; ".join(
+            f"EAKTE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    else:
+        text = " ".join(str(exc).split())
+    err.print(f"[red]configuration error:[/red] {escape(text)}")
 
 
 @app.command()
@@ -162,22 +177,22 @@ def serve(
     import uvicorn
 
     from eakte.app import create_app
-    from eakte.startup import check_database, check_port_free, check_redis
+    from eakte.startup import bind_listener, check_database, check_redis
 
     settings = _settings()
     try:
         if not settings.dev_mode:
             settings.check_production()
         _announce_data_dir(settings)
-        check_port_free(host or settings.host, port or settings.port)
+        listener = bind_listener(host or settings.host, port or settings.port)
         check_database(settings)
         check_redis(settings)
         settings.resolved_jwt_secret() if not settings.oidc_enabled else None
         application = create_app(settings)  # builds the object store: S3 must answer
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=host or settings.host,
         port=port or settings.port,
@@ -188,6 +203,10 @@ def serve(
         ws_per_message_deflate=False,
         ws_max_size=settings.collab_max_message_bytes,
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    if not server.started:  # the application's start-up failed (logged above)
+        raise typer.Exit(1)
 
 
 @app.command("seed-load")
@@ -398,8 +417,9 @@ def main() -> None:
         line = describe(exc, settings)
         if line is None or _debug:
             raise
-        err.print(f"[red]error:[/red] {line}", soft_wrap=True)
-        err.print("(run with --debug for the traceback)")
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(line)} (eakte --debug … shows the traceback)")
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 

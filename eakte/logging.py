@@ -94,7 +94,14 @@ def configure(settings: Any, *, force_level: int | None = None) -> None:
         logger.handlers.clear()
         logger.propagate = True
     # the SQL echo and HTTP client chatter stay at WARNING even with --debug
-    for noisy in ("sqlalchemy.engine", "httpx", "httpcore", "aiosqlite", "asyncio"):
+    for noisy in (
+        "sqlalchemy.engine",
+        "httpx",
+        "httpcore",
+        "aiosqlite",
+        "asyncio",
+        "alembic.runtime.plugins",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 

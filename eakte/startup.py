@@ -41,8 +41,16 @@ def describe(exc: BaseException, settings: Settings | None = None) -> str | None
         )
     if isinstance(exc, SQLAlchemyError):
         return f"database error on {db}: {exc.__class__.__name__}: {exc}"
-    if isinstance(exc, PermissionError | IsADirectoryError | NotADirectoryError) or (
-        isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.ENOSPC, errno.EACCES)
+    from storage.errors import StorageError
+
+    if isinstance(exc, StorageError) and settings is not None:
+        where = settings.s3_endpoint if settings.storage == "s3" else settings.data_dir / "objects"
+        return (
+            f"cannot use the object store ({settings.storage}, {where}): {exc}; check "
+            "EAKTE_STORAGE, EAKTE_S3_* and that the server answers"
+        )
+    if isinstance(exc, OSError) and (
+        exc.filename is not None or exc.errno in (errno.EROFS, errno.ENOSPC, errno.EACCES)
     ):
         path = exc.filename or (settings.data_dir if settings else "?")
         where = f" (data directory {settings.data_dir})" if settings else ""
@@ -95,19 +103,28 @@ def check_redis(settings: Settings) -> None:
         client.close()
 
 
-def check_port_free(host: str, port: int) -> None:
-    """StartupError if the HTTP address is taken (before anything else starts)."""
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The listening socket for the HTTP server, bound before anything else starts.
+
+    uvicorn binds only after the application started (Redis listener, ticker), and on
+    uvloop a failed bind then never exits; binding first makes a taken port one line
+    and exit 1 in every configuration.
+    """
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise StartupError(f"cannot resolve EAKTE_HOST {host!r}: {exc}") from exc
     family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as exc:
-            raise StartupError(
-                f"cannot listen on {host}:{port}: {exc.strerror}; another process uses the "
-                "port: stop it or set EAKTE_PORT / --port"
-            ) from exc
+    listener = socket.socket(family, kind, proto)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+        listener.listen(2048)
+    except OSError as exc:
+        listener.close()
+        raise StartupError(
+            f"cannot listen on {host}:{port}: {exc.strerror}; another process uses the "
+            "port: stop it or set EAKTE_PORT / --port"
+        ) from exc
+    listener.set_inheritable(True)
+    return listener
