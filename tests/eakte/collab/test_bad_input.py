@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 
 import pytest
 import websockets
@@ -109,7 +108,6 @@ async def test_fuzz_ten_thousand_messages_then_the_room_still_syncs(
     url = f"{live.ws}/api/v1/collab/{case_id}?token={token('clerk')}"
     sent = 0
     closes: dict[int, int] = {}
-    started = time.monotonic()
 
     async def fuzzer(seed: int, count: int) -> None:
         nonlocal sent
@@ -149,7 +147,6 @@ async def test_fuzz_ten_thousand_messages_then_the_room_still_syncs(
     )
     assert sent >= FUZZ_MESSAGES * 0.95, sent
     assert set(closes) <= {1007, 1008, 1009, 1003}, closes
-    assert time.monotonic() - started < 60
     expected = "".join(f"[{i}]" for i in reversed(range(50)))
     fresh = YClient(live.ws, case_id, token("auditor"))
     await fresh.connect()
