@@ -44,6 +44,22 @@ from eakte.webapp.router import build_router as build_webapp_router
 log = logging.getLogger("eakte")
 
 
+def _watch_state(metrics: Metrics, db: Database, collab: CollabHub) -> None:
+    """Gauges read at scrape time (issue 19)."""
+    pool = db.engine.pool
+    metrics.watch(
+        "eakte_db_pool_checked_out",
+        "Database connections in use",
+        lambda: float(getattr(pool, "checkedout", lambda: 0)()),
+    )
+    metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
+    metrics.watch(
+        "eakte_collab_connections",
+        "Open co-editing WebSocket connections",
+        lambda: sum(len(room.connections) for room in collab.rooms.values()),
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service for `settings` (default: from the environment)."""
     settings = settings or get_settings()
@@ -86,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.collab = CollabHub(db, settings)
     metrics = Metrics()
     app.state.metrics = metrics
+    _watch_state(metrics, db, app.state.collab)
 
     install_error_handlers(app)
     install_generic_problems(app)

@@ -111,3 +111,18 @@ def test_text_format_has_a_utc_timestamp() -> None:
     line = TextFormatter().format(record)
     assert line.split(" ")[0].endswith("Z") and " INFO    eakte.process tick" in line
     assert json.loads(JsonFormatter().format(record))["logger"] == "eakte.process"
+
+
+async def test_metrics_include_process_python_pool_and_collab_gauges(
+    client: httpx.AsyncClient,
+) -> None:
+    body = (await client.get("/metrics")).text
+    for name in (
+        "process_resident_memory_bytes",
+        "python_info",
+        "python_gc_collections_total",
+        "eakte_db_pool_checked_out",
+        "eakte_collab_rooms 0.0",
+        "eakte_collab_connections 0.0",
+    ):
+        assert name in body, name
