@@ -17,8 +17,11 @@ if [ ! -x "$ROOT/usr/bin/radosgw" ]; then
 fi
 mountpoint -q "$ROOT/proc" || mount --bind /proc "$ROOT/proc"
 mountpoint -q "$ROOT/dev" || mount --bind /dev "$ROOT/dev"
-cleanup() {
-  chroot "$ROOT" bash -c 'pkill -x radosgw; pkill -x ceph-osd; pkill -x ceph-mon' 2>/dev/null || true
+cleanup() {  # stop exactly the daemons this step started (their pid files), then unmount
+  for pid_file in "$ROOT"/run/ceph/*.pid; do
+    [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null || true
+  done
+  sleep 2
   umount "$ROOT/dev" "$ROOT/proc" 2>/dev/null || true
 }
 trap cleanup EXIT
