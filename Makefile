@@ -3,13 +3,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean venv fuzz web
+.PHONY: run test lint bench clean venv fuzz web lock
 
-$(STAMP): pyproject.toml
+# Dependencies come from the hashed lock (same versions on every machine, CI and the image);
+# the project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve the lock (newest versions allowed by pyproject.toml); run the tests afterwards.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --generate-hashes --python-version 3.11 \
+		--universal --custom-compile-command "make lock" $(LOCK_ARGS) -o requirements.lock
 
 venv: $(STAMP)
 

@@ -12,11 +12,10 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from eakte import __version__
+from eakte import __version__, readiness
 from eakte.apidocs import install_docs
 from eakte.applicants.ratelimit import build_limiter
 from eakte.applicants.router import router as applicants_router
@@ -41,6 +40,7 @@ from eakte.errors import ServiceUnavailable, error_response, install_error_handl
 from eakte.headers import SecurityHeadersMiddleware
 from eakte.issuing.router import router as issuing_router
 from eakte.limits import RequestLimitMiddleware
+from eakte.logging import RequestIdMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
 from eakte.openapi import install_generic_problems, problems
 from eakte.outbox.metrics import OutboxGauges
@@ -52,6 +52,7 @@ from eakte.records.offers_router import router as offers_router
 from eakte.records.router import router as records_router
 from eakte.search import worker as search_worker
 from eakte.search.router import router as search_router
+from eakte.tenants.router import router as tenants_router
 from eakte.tenants.service import TenantDirectory
 from eakte.webapp.router import build_router as build_webapp_router
 from eakte.xbau.router import case_router as xbau_case_router
@@ -64,6 +65,21 @@ DEV_MODE_BANNER = (
     "DEVELOPMENT MODE (EAKTE_ENV=dev): generated secrets, demo seeding and demo sign-in are "
     "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
 )
+
+def _watch_state(metrics: Metrics, db: Database, collab: CollabHub) -> None:
+    """Gauges read at scrape time (issue 19)."""
+    pool = db.engine.pool
+    metrics.watch(
+        "eakte_db_pool_checked_out",
+        "Database connections in use",
+        lambda: float(getattr(pool, "checkedout", lambda: 0)()),
+    )
+    metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
+    metrics.watch(
+        "eakte_collab_connections",
+        "Open co-editing WebSocket connections",
+        lambda: sum(len(room.connections) for room in collab.rooms.values()),
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -127,8 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         install_docs(app)
     app.state.settings = settings
     app.state.db = db
-    app.state.verifier = TokenVerifier(settings)
-    app.state.tenants = TenantDirectory(db)
+    app.state.tenants = TenantDirectory(db, algorithms=tuple(settings.oidc_algorithms))
+    app.state.verifier = TokenVerifier(settings, tenant_issuers=app.state.tenants.issuer)
     app.state.applicant_limiter = build_limiter(settings)
     app.state.submission_limiter = build_limiter(settings, window_seconds=3600)
     app.state.status_cache = StatusCache()
@@ -148,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.outbox_worker = OutboxWorker(db, settings)
     outbox_gauges = OutboxGauges(metrics.registry)
+    _watch_state(metrics, db, app.state.collab)
 
     install_error_handlers(app)
     install_generic_problems(app)
@@ -172,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts_seconds=settings.hsts_seconds)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line of the request has it
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -179,17 +197,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["operations"], responses=problems(503))
-    async def readyz() -> dict[str, str]:
-        """The database answers and the upload pool has room."""
+    async def readyz() -> dict[str, object]:
+        """Database, schema at the migration head, object store, Redis (if configured) and
+        room in the upload pool."""
         if app.state.upload_capacity.saturated:
             raise ServiceUnavailable("every upload worker is busy (upload pool saturated)")
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                async with db.session(write=False) as session:
-                    await session.execute(text("SELECT 1"))
-        except (TimeoutError, OSError, DBAPIError, PoolTimeoutError) as exc:
-            raise ServiceUnavailable("the database is not reachable") from exc
-        return {"status": "ready", "database": db.backend}
+        checks = await readiness.check(db=db, store=app.state.store, redis_url=settings.redis_url)
+        failed = {k: v for k, v in checks.items() if v != "ok"}
+        if failed:
+            raise ServiceUnavailable(
+                "not ready: " + "; ".join(f"{k} {v}" for k, v in failed.items()), checks=checks
+            )
+        return {"status": "ready", "database": db.backend, "checks": checks}
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def metrics_endpoint(request: Request) -> PlainTextResponse:
@@ -214,5 +233,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(search_router)
     app.include_router(outbox_router)
     app.include_router(issuing_router)
+    app.include_router(tenants_router)
     app.include_router(build_webapp_router(settings))
     return app

@@ -12,8 +12,13 @@ from rich.console import Console
 
 from eakte.config import ConfigError, Settings, get_settings
 from eakte.records import cli as records_cli
+from eakte.tenants import cli as tenant_cli
 
-app = typer.Typer(help="E-Akte Bau: case files for building permits.", no_args_is_help=True)
+app = typer.Typer(
+    help="E-Akte Bau: case files for building permits.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # issue 19: start-up errors are one line, see main()
+)
 audit_app = typer.Typer(help="Audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 process_app = typer.Typer(help="Procedures of running cases.", no_args_is_help=True)
@@ -25,19 +30,57 @@ app.add_typer(records_cli.archive_app, name="archive")  # issue 15
 app.add_typer(records_cli.search_app, name="search")  # issue 15
 seal_app = typer.Typer(help="Electronic seals of the tenants (issue 13).", no_args_is_help=True)
 app.add_typer(seal_app, name="seal")
+app.add_typer(tenant_cli.app, name="tenant")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # one error, one line (issue 19)
+_debug = False
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks of start-up errors")
+    ] = False,
+) -> None:
+    """E-Akte Bau: case files for building permits."""
+    global _debug
+    _debug = debug
+    import logging
+
+    from eakte.logging import configure
+
+    settings = _settings()
+    configure(settings, force_level=logging.DEBUG if debug else None)
+
+
+def _announce_data_dir(settings: Settings) -> None:
+    from rich.markup import escape
+
+    err.print(escape(f"data directory: {settings.data_dir} (from {settings.data_dir_source()})"))
 
 
 def _settings() -> Settings:
     try:
         return get_settings()
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
     except ValueError as exc:  # pydantic validation of EAKTE_* values
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
+
+
+def _config_error(exc: Exception) -> None:
+    from pydantic import ValidationError
+    from rich.markup import escape
+
+    if isinstance(exc, ValidationError):
+        text = "; ".join(
+            f"EAKTE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+        )
+    else:
+        text = " ".join(str(exc).split())
+    err.print(f"[red]configuration error:[/red] {escape(text)}")
 
 
 @app.command()
@@ -46,6 +89,7 @@ def migrate() -> None:
     from eakte.migrations import upgrade
 
     settings = _settings()
+    _announce_data_dir(settings)
     upgrade(settings.resolved_database_url())
     err.print("[green]database is at the newest schema[/green]")
 
@@ -66,6 +110,7 @@ def seed_demo(
     if not settings.dev_mode:
         err.print("[red]seed-demo is only available in dev mode (EAKTE_ENV=dev)[/red]")
         raise typer.Exit(2)
+    _announce_data_dir(settings)
 
     async def _run() -> list[str]:
         db = Database(settings.resolved_database_url())
@@ -117,6 +162,8 @@ def token(
     from eakte.auth.tokens import issue_token
 
     settings = _settings()
+    if not settings.jwt_secret:
+        _announce_data_dir(settings)  # the dev secret lives there
     role_list = [r.strip() for r in roles.split(",") if r.strip()]
     try:
         print(
@@ -138,21 +185,26 @@ def serve(
     import uvicorn
 
     from eakte.app import create_app
+    from eakte.startup import bind_listener, check_database, check_redis
 
     settings = _settings()
     try:
         if not settings.dev_mode:
             settings.check_production()
+        _announce_data_dir(settings)
+        listener = bind_listener(host or settings.host, port or settings.port)
+        check_database(settings)
+        check_redis(settings)
         settings.resolved_jwt_secret() if not settings.oidc_enabled else None
         application = create_app(settings)  # builds the object store: S3 must answer
     except ConfigError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        _config_error(exc)
         raise typer.Exit(2) from exc
     if settings.dev_mode:
         from eakte.app import DEV_MODE_BANNER
 
         err.print(f"[bold red]{DEV_MODE_BANNER}[/bold red]")
-    uvicorn.run(
+    config = uvicorn.Config(
         application,
         host=host or settings.host,
         port=port or settings.port,
@@ -164,10 +216,15 @@ def serve(
         # h11 bounds the request line and headers (httptools accepts a 64 MB header line)
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
+        log_config=None,  # eakte.logging configured the handlers (timestamps, JSON option)
         # co-editing frames are small: compression costs more CPU than it saves bytes
         ws_per_message_deflate=False,
         ws_max_size=settings.collab_max_message_bytes,
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listener])
+    if not server.started:  # the application's start-up failed (logged above)
+        raise typer.Exit(1)
 
 
 @app.command("seed-load")
@@ -479,10 +536,35 @@ def procedures_docs(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: known start-up failures are one line and exit 1."""
+    from eakte.startup import describe
+
     # data files (SQLite and its journal, objects, secrets) are never world-readable
     os.umask(os.umask(0) | 0o027)
-    app()
+
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(1)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        try:
+            settings = get_settings()
+        except Exception:
+            settings = None
+        line = describe(exc, settings)
+        if line is None or _debug:
+            raise
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(line)} (eakte --debug … shows the traceback)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +20,29 @@ class ConfigError(RuntimeError):
     """The configuration cannot be used; the message says what to change."""
 
 
+# issue 19: the data directory never depends on the working directory of a source checkout
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _project_data_dir() -> Path | None:
+    """`[tool.eakte] data-dir` (default `var`) of the checkout this package runs from."""
+    import tomllib
+
+    pyproject = PROJECT_ROOT / "pyproject.toml"
+    try:
+        config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if config.get("project", {}).get("name") != "eakte-bau":
+        return None
+    return PROJECT_ROOT / config.get("tool", {}).get("eakte", {}).get("data-dir", "var")
+
+
+def default_data_dir() -> Path:
+    """The project's data dir for a source checkout, else ./var."""
+    return _project_data_dir() or Path("var").resolve()
+
+
 class Settings(BaseSettings):
     """All configuration of one E-Akte process."""
 
@@ -27,7 +50,7 @@ class Settings(BaseSettings):
 
     # fail closed (issue 18): production unless development mode is asked for explicitly
     env: Literal["dev", "production"] = "production"
-    data_dir: Path = Path("./var")
+    data_dir: Path = Field(default_factory=default_data_dir)
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -161,9 +184,25 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=20.0, gt=0)
     public_base_url: str = "http://127.0.0.1:8000"
     seal_dir: Path | None = None  # per tenant: <seal_dir>/<tenant>/seal.key.pem + seal.cert.pem
+    # issue 19: claim mapping of the installation-wide issuer (EAKTE_OIDC_*), further issuers
+    # as a JSON list (each: issuer, jwks_url, audience, roles_claims, role_map, tenant_claim,
+    # tenant), the tenant whose admins manage all tenants, logging
+    oidc_roles_claims: list[str] = ["roles"]
+    oidc_role_map: dict[str, str] = {}
+    oidc_tenant_claim: str | None = "tenant"
+    oidc_tenant: str | None = None
+    oidc_providers: list[dict[str, Any]] = []
+    operator_tenant: str | None = None
+    log_format: Literal["text", "json"] = "text"
 
     @model_validator(mode="after")
     def _check_production(self) -> Settings:
+        try:  # issue 19: a bad claim mapping is a start-up error, not a 401 on every request
+            from eakte.auth.claims import configured_issuers
+
+            configured_issuers(self)
+        except ValueError as exc:
+            raise ConfigError(f"OIDC claim mapping: {exc}") from exc
         if self.storage == "s3" and not self.s3_endpoint:
             raise ConfigError("EAKTE_STORAGE=s3 needs EAKTE_S3_ENDPOINT, e.g. http://minio:9000")
         if self.env == "production":
@@ -224,6 +263,14 @@ class Settings(BaseSettings):
                 f"EAKTE_JWT_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
+
+    def data_dir_source(self) -> str:
+        """Where `data_dir` came from, for the operator (issue 19)."""
+        if "data_dir" in self.model_fields_set:
+            return "EAKTE_DATA_DIR"
+        if _project_data_dir() is not None:
+            return f"[tool.eakte] data-dir of {PROJECT_ROOT / 'pyproject.toml'}"
+        return "default ./var of the current directory; set EAKTE_DATA_DIR"
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or a SQLite file under the data dir."""

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eakte.config import Settings
@@ -30,6 +39,13 @@ class Metrics:
             registry=self.registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
+        # issue 19: process (RSS, CPU, fds), Python (GC, version) collectors
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
+
+    def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:
+        """A gauge read at scrape time (rooms, connections, pool use: no hook in the hot path)."""
+        Gauge(name, documentation, registry=self.registry).set_function(read)
 
 
 class MetricsMiddleware:

@@ -17,6 +17,7 @@ import httpx
 import jwt
 from jwt import PyJWK
 
+from eakte.auth.claims import FLAT, ClaimMapping, IssuerRegistry, TenantIssuers, configured_issuers
 from eakte.auth.principal import Principal, Role
 from eakte.config import Settings
 from eakte.errors import ServiceUnavailable, Unauthenticated
@@ -157,7 +158,7 @@ class JWKSCache:
 class TokenVerifier:
     """Turns a bearer token into a Principal or raises Unauthenticated."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, tenant_issuers: TenantIssuers | None = None) -> None:
         self.settings = settings
         self.jwks = (
             JWKSCache(
@@ -168,6 +169,11 @@ class TokenVerifier:
             if settings.oidc_jwks_url
             else None
         )
+        # issue 19: several issuers (installation-wide and per tenant), one key cache each
+        self.issuers = IssuerRegistry(configured_issuers(settings), tenant_issuers)
+        self._key_sets: dict[str, JWKSCache] = {}
+        if self.jwks is not None:  # the installation-wide issuer shares its cache
+            self._key_sets[self.jwks.url] = self.jwks
         self.hs_secret = (
             settings.resolved_jwt_secret()
             if settings.jwt_secret or (settings.dev_mode and not self.jwks)
@@ -192,17 +198,23 @@ class TokenVerifier:
                     leeway=LEEWAY_SECONDS,
                     options={"require": ["exp", "sub", "iss", "aud"]},
                 )
-            elif self.jwks and alg in self.settings.oidc_algorithms:
-                key = await self.jwks.key(header.get("kid"))
+                mapping = FLAT
+            elif alg in self.settings.oidc_algorithms and self.issuers:
+                unverified = jwt.decode(token, options={"verify_signature": False})
+                issuer = await self.issuers.find(unverified.get("iss"))
+                if issuer is None or alg not in issuer.algorithms:
+                    raise Unauthenticated("token of an unknown issuer")
+                key = await self._keys_of(issuer.jwks_url).key(header.get("kid"))
                 claims = jwt.decode(
                     token,
                     key,
-                    algorithms=self.settings.oidc_algorithms,
-                    audience=self.settings.oidc_audience,
-                    issuer=self.settings.oidc_issuer,
+                    algorithms=list(issuer.algorithms),
+                    audience=issuer.audience,
+                    issuer=issuer.issuer,
                     leeway=LEEWAY_SECONDS,
                     options={"require": ["exp", "sub", "iss", "aud"]},
                 )
+                mapping = issuer.mapping
             else:
                 raise Unauthenticated(f"token algorithm {alg!r} is not accepted")
         except jwt.ExpiredSignatureError as exc:
@@ -210,7 +222,19 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         check_lifetime(claims, self.settings.max_token_lifetime_seconds)
-        return principal_from_claims(claims, max_name_chars=self.settings.max_claim_chars)
+        return principal_from_claims(
+            claims, mapping, max_name_chars=self.settings.max_claim_chars
+        )
+
+    def _keys_of(self, jwks_url: str) -> JWKSCache:
+        """One key cache per JWKS URL, with the configured refetch policy."""
+        if jwks_url not in self._key_sets:
+            self._key_sets[jwks_url] = JWKSCache(
+                jwks_url,
+                refresh_seconds=self.settings.jwks_refresh_seconds,
+                min_refetch_seconds=self.settings.jwks_min_refetch_seconds,
+            )
+        return self._key_sets[jwks_url]
 
 
 def check_lifetime(claims: dict[str, Any], max_seconds: int) -> None:
@@ -234,15 +258,15 @@ def _clean(text: str, limit: int) -> str:
     return text[:limit].rstrip()
 
 
-def principal_from_claims(claims: dict[str, Any], *, max_name_chars: int = 200) -> Principal:
-    """Validate and map the `sub`, `tenant`, `roles`, `name` claims.
+def principal_from_claims(
+    claims: dict[str, Any], mapping: ClaimMapping = FLAT, *, max_name_chars: int = 200
+) -> Principal:
+    """Validate `sub` and `name`; roles and tenant as the issuer's `mapping` says.
 
     The single place where claims become a Principal. `sub` and `tenant` are identifiers and
     are refused when malformed; `name` is display text and is cleaned and cut to fit.
     """
     sub = claims.get("sub")
-    tenant = claims.get("tenant")
-    roles = claims.get("roles", [])
     if (
         not isinstance(sub, str)
         or not sub
@@ -253,15 +277,10 @@ def principal_from_claims(claims: dict[str, Any], *, max_name_chars: int = 200) 
     lowered = sub.lower()
     if lowered == RESERVED_SUBJECT or lowered.startswith(RESERVED_SUBJECT + ":"):
         raise Unauthenticated(f"the subject {sub!r} is reserved for the service itself")
-    if not isinstance(tenant, str) or not tenant or len(tenant) > MAX_TENANT_CHARS:
+    tenant = mapping.tenant_of(claims)
+    if len(tenant) > MAX_TENANT_CHARS:
         raise Unauthenticated("token has no valid 'tenant' claim")
-    if (
-        not isinstance(roles, list)
-        or len(roles) > MAX_ROLES
-        or not all(isinstance(r, str) for r in roles)
-    ):
-        raise Unauthenticated("token 'roles' claim must be a list of strings")
-    known = frozenset(Role(r) for r in roles if r in Role.__members__)
+    known = mapping.roles(claims)
     name = claims.get("name")
     cleaned = _clean(name, min(max_name_chars, 200)) if isinstance(name, str) else ""
     return Principal(

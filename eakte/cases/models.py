@@ -21,6 +21,13 @@ class Case(Base):
         Index("ix_cases_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_cases_tenant_state", "tenant_id", "state"),
         Index("ix_cases_tenant_procedure", "tenant_id", "procedure"),
+        # migration 0006: trigram index for `q` (PostgreSQL only; SQLite scans)
+        Index(
+            "ix_cases_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

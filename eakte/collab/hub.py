@@ -232,6 +232,11 @@ class CollabHub:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                current = asyncio.current_task()
+                if self.stopping or (current is not None and current.cancelling()):
+                    # redis-py turns our cancellation into a ConnectionError: without this the
+                    # loop reconnects forever and shutdown (and SIGTERM) hangs (issue 19)
+                    raise asyncio.CancelledError from exc
                 log.warning("collab: Redis subscription lost (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

@@ -28,3 +28,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def downgrade(database_url: str, revision: str) -> None:
     """Revert migrations down to `revision`."""
     command.downgrade(alembic_config(database_url), revision)
+
+
+def check(database_url: str) -> None:
+    """`alembic check`: raise if the models and the migrated schema differ."""
+    command.check(alembic_config(database_url))

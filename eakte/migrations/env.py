@@ -11,6 +11,14 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    """Objects declared for another dialect only (`ddl_if`) are not compared (issue 19)."""
+    ddl_if = getattr(obj, "_ddl_if", None)
+    if type_ == "index" and not reflected and ddl_if is not None and ddl_if.dialect:
+        return context.get_context().dialect.name == ddl_if.dialect
+    return True
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -32,6 +40,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
@@ -110,9 +111,34 @@ async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime
             payload={"deadline": deadline.kind, "due": deadline.due.isoformat()},
             at=now,
         )
+        log.info(
+            "deadline expired without effect: %s %s",
+            case.file_number,
+            deadline.kind,
+            extra={
+                "file_number": case.file_number,
+                "rule": deadline.kind,
+                "tenant": case.tenant_id,
+            },
+        )
         return ""
     await persist(
         session, case=case, row=row, definition=definition, result=result, actor=SYSTEM, now=now
+    )
+    rule = definition.deadline(deadline.kind)
+    log.info(
+        "deadline fired: %s %s -> %s (%s)",
+        case.file_number,
+        deadline.kind,
+        result.transition.action,
+        rule.legal_basis if rule else "",
+        extra={
+            "file_number": case.file_number,
+            "rule": deadline.kind,
+            "legal_basis": rule.legal_basis if rule else "",
+            "action": result.transition.action,
+            "tenant": case.tenant_id,
+        },
     )
     return result.transition.action
 
@@ -140,6 +166,21 @@ async def _deem_one(session: AsyncSession, participation_id: uuid.UUID, now: dat
             "means": participation.on_silence,
         },
         at=now,
+    )
+    file_number = await session.scalar(
+        select(Case.file_number).where(Case.id == participation.case_id)
+    )
+    log.info(
+        "participation deemed: %s %s (%s)",
+        file_number,
+        participation.kind,
+        participation.on_silence,
+        extra={
+            "file_number": file_number,
+            "rule": participation.kind,
+            "means": participation.on_silence,
+            "tenant": participation.tenant_id,
+        },
     )
     return True
 
@@ -198,6 +239,8 @@ async def run_periodically(db: Database, interval_seconds: float) -> None:
                 )
         except asyncio.CancelledError:
             raise
+        except (OSError, DBAPIError, PoolTimeoutError) as exc:  # one line, not a traceback
+            log.warning("deadline tick skipped: database unavailable (%s)", exc.__class__.__name__)
         except Exception:  # keep ticking; the next run retries
             log.exception("deadline tick failed")
         await asyncio.sleep(interval_seconds)

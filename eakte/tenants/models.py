@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eakte.db import Base, UTCDateTime, utcnow
@@ -31,6 +31,7 @@ class Tenant(Base):
     """A city (Bauaufsichtsbehörde) served by this installation."""
 
     __tablename__ = "tenants"
+    __table_args__ = (UniqueConstraint("idp_issuer", name="uq_tenants_idp_issuer"),)
 
     slug: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -43,6 +44,12 @@ class Tenant(Base):
     max_upload_bytes: Mapped[int] = mapped_column(BigInteger, default=DEFAULT_MAX_UPLOAD_BYTES)
     holiday_calendar: Mapped[str] = mapped_column(String(60), default="bavaria")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # issue 19: the authority's letterhead and its identity provider (see tenants/schemas.py)
+    authority_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    identity_provider: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    idp_issuer: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

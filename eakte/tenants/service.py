@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -9,10 +10,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.audit.models import GENESIS_HASH, AuditChainHead
+from eakte.auth.claims import Issuer, issuer_from_config
 from eakte.db import Database
 from eakte.errors import TenantNotFound
 from eakte.tenants.models import DEFAULT_FILE_NUMBER_PATTERN, FileNumberCounter, Tenant
 from workflows.calendar import validate_calendar_name
+
+log = logging.getLogger("eakte.tenants")
 
 
 @dataclass(frozen=True)
@@ -45,9 +49,11 @@ def validate_file_number_pattern(pattern: str) -> None:
     if "{seq" not in pattern:
         raise ValueError("file-number pattern must contain {seq…}")
     try:
-        pattern.format(year=2024, seq=1)
-    except (KeyError, IndexError, ValueError) as exc:
+        sample = pattern.format(year=2024, seq=1)
+    except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
         raise ValueError(f"invalid file-number pattern {pattern!r}: {exc}") from exc
+    if len(pattern.format(year=9999, seq=99_999_999)) > 60 or not sample.strip():
+        raise ValueError(f"file-number pattern {pattern!r} gives numbers longer than 60 characters")
 
 
 async def get_tenant(session: AsyncSession, slug: str) -> Tenant:
@@ -135,18 +141,45 @@ async def _create_counter(session: AsyncSession, tenant: str, year: int) -> None
 
 
 class TenantDirectory:
-    """Caches the set of tenant slugs for token checks; reloads on a miss or when stale."""
+    """Caches tenant slugs and identity providers for token checks; reloads on a miss or
+    when stale."""
 
-    def __init__(self, db: Database, ttl_seconds: float = 30.0) -> None:
+    def __init__(
+        self, db: Database, ttl_seconds: float = 30.0, algorithms: tuple[str, ...] = ("RS256",)
+    ) -> None:
         self.db = db
         self.ttl = ttl_seconds
+        self.algorithms = algorithms
         self._slugs: frozenset[str] = frozenset()
+        self._issuers: dict[str, Issuer] = {}
         self._loaded_at = float("-inf")
 
     async def _load(self) -> None:
         async with self.db.session(write=False) as session:
-            self._slugs = frozenset((await session.scalars(select(Tenant.slug))).all())
+            rows = (await session.execute(select(Tenant.slug, Tenant.identity_provider))).all()
+        issuers = {}
+        for slug, idp in rows:
+            if not idp:
+                continue
+            try:
+                issuers[idp["issuer"]] = issuer_from_config(
+                    idp, algorithms=self.algorithms, tenant=slug
+                )
+            except (ValueError, KeyError, TypeError):
+                log.error("tenant %s: unusable identity_provider setting, ignored", slug)
+        self._slugs = frozenset(slug for slug, _ in rows)
+        self._issuers = issuers
         self._loaded_at = time.monotonic()
+
+    def forget(self) -> None:
+        """Reload on the next lookup (after this process changed a tenant)."""
+        self._loaded_at = float("-inf")
+
+    async def issuer(self, iss: str) -> Issuer | None:
+        """The identity provider of the tenant whose issuer is `iss` (tenant from issuer)."""
+        if iss not in self._issuers or time.monotonic() - self._loaded_at > self.ttl:
+            await self._load()
+        return self._issuers.get(iss)
 
     async def contains(self, slug: str) -> bool:
         """True if the tenant exists (a signed token is needed to get here)."""
