@@ -16,6 +16,10 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     ddl_if = getattr(obj, "_ddl_if", None)
     if type_ == "index" and not reflected and ddl_if is not None and ddl_if.dialect:
         return context.get_context().dialect.name == ddl_if.dialect
+    # the SQLite FTS5 index of document text (issue 15) is a virtual table with shadow tables
+    # that migration 0011 creates by raw SQL; the models do not describe it
+    if type_ == "table" and reflected and name.startswith("document_texts_fts"):
+        return False
     return True
 
 

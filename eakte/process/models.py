@@ -26,9 +26,7 @@ class ProcessInstance(Base):
 
     __tablename__ = "process_instances"
 
-    case_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("cases.id"), primary_key=True
-    )
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
     definition_id: Mapped[str] = mapped_column(String(60))
     definition_version: Mapped[int] = mapped_column(Integer)
@@ -78,7 +76,7 @@ class ProcessEffect(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"))
     seq: Mapped[int] = mapped_column(Integer)  # the transition's seq
     type: Mapped[str] = mapped_column(String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -93,7 +91,7 @@ class Bekanntgabe(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"))
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"))
     action: Mapped[str] = mapped_column(String(80))
     method: Mapped[str] = mapped_column(String(40))
     sent_on: Mapped[date] = mapped_column(Date)

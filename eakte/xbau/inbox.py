@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import workflows as wf
 from eakte.audit import service as audit
 from eakte.auth.principal import Principal, Role
 from eakte.cases.models import Case
@@ -35,6 +36,7 @@ from eakte.documents.media import SNIFF_BYTES, check_type, detect
 from eakte.documents.schemas import DocumentFields
 from eakte.documents.streaming import StoredFile, UploadPolicy, remove_object
 from eakte.errors import DomainError
+from eakte.process.context import running_deadlines, to_instance
 from eakte.process.definitions import get_definition
 from eakte.process.participations import answer_participation
 from eakte.process.schemas import ParticipationAnswer
@@ -339,6 +341,29 @@ async def _resume(session: AsyncSession, case: Case, head: mapping.Header, day: 
 
     row = await instance_for(session, case, lock=True)
     definition = get_definition(row.definition_id, row.definition_version)
+    principal = _sender(case.tenant_id, head)
+    # Art. 65 Abs. 1 BayBO / issue 12 rule 2: the requested items are recorded one by one with
+    # their arrival day; a 0202 answering a Nachforderung brings all that are still outstanding
+    view = wf.applicant_view(
+        definition, to_instance(row, await running_deadlines(session, case.id))
+    )
+    if (
+        view.nachforderung is not None
+        and view.record_items_action is not None
+        and view.nachforderung.outstanding
+    ):
+        await apply_action(
+            session,
+            case,
+            Actor.of(principal),
+            action=view.record_items_action.id,
+            expected_state=row.state,
+            input={
+                "unterlagen": list(view.nachforderung.outstanding),
+                "eingegangen_am": day.isoformat(),
+            },
+        )
+        row = await instance_for(session, case, lock=True)
     action = next(
         (
             a
@@ -346,13 +371,14 @@ async def _resume(session: AsyncSession, case: Case, head: mapping.Header, day: 
             if a.xbau == DOCUMENTS_RECEIVED
             and row.state in a.from_states
             and "applicant" in a.roles
+            and (view.record_items_action is None or a.id != view.record_items_action.id)
         ),
         None,
     )
     if action is None:
         return None
-    inputs = {f.name: day.isoformat() for f in action.inputs if f.type == "date"}
-    principal = _sender(case.tenant_id, head)
+    # the items' arrival days are recorded above; a date input of the answer is the same day
+    inputs = {f.name: day.isoformat() for f in action.inputs if f.type == "date" and f.required}
     await apply_action(
         session, case, Actor.of(principal), action=action.id, expected_state=row.state, input=inputs
     )

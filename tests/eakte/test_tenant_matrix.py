@@ -5,12 +5,13 @@ from __future__ import annotations
 import httpx
 
 from eakte.xbau.inbox import register_authority
-from support import TENANT_A, TENANT_B, TINY_PDF
+from support import LETTER_DATA, TENANT_A, TENANT_B, TINY_PDF
 
 ALL_ROLES = ("clerk", "approver", "auditor", "admin", "agency")
 PDF = TINY_PDF
 DOCUMENT = "/api/v1/cases/{case_id}/documents/{document_id}"
 PARTICIPATION = "/api/v1/cases/{case_id}/participations/{participation_id}"
+ISSUED = "/api/v1/cases/{case_id}/issued/{issued_id}"
 UPLOAD = {"files": {"file": ("plan.pdf", PDF, "application/pdf")}}
 
 # Bodies/headers for routes that need them; a new route with a path id must be added here.
@@ -58,6 +59,15 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
         "json": {"agency_kennung": "wwa:097610042", "agency_name": "WWA", "reason": "Versickerung"}
     },
     ("GET", "/api/v1/cases/{case_id}/workspace"): {},
+    # issuing (issue 13): each route gets a fresh draft of its own
+    ("GET", "/api/v1/cases/{case_id}/issued"): {},
+    ("POST", "/api/v1/cases/{case_id}/issued"): {
+        "json": {"letter_type": "baugenehmigung", "data": LETTER_DATA["baugenehmigung"]}
+    },
+    ("GET", ISSUED): {},
+    ("GET", ISSUED + "/preview"): {},
+    ("POST", ISSUED + "/sign"): {},
+    ("POST", ISSUED + "/bekanntgabe"): {"json": {}, "own": 409},  # a draft is not signed yet
     ("GET", "/api/v1/cases/{case_id}/workspace/versions"): {},
     ("POST", "/api/v1/cases/{case_id}/workspace/versions"): {"json": {"name": "Entwurf"}},
     ("GET", "/api/v1/cases/{case_id}/workspace/history"): {},
@@ -110,6 +120,16 @@ async def _workspace_ids(client: httpx.AsyncClient, auth, case: dict) -> tuple[s
     return str(entries.json()["items"][0]["id"]), str(version.json()["id"])
 
 
+async def _draft(client: httpx.AsyncClient, auth, case: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
+    response = await client.post(
+        f"/api/v1/cases/{case['id']}/issued",
+        **REQUESTS[("POST", "/api/v1/cases/{case_id}/issued")],  # type: ignore[arg-type]
+        headers=auth("clerk", tenant=case["tenant"], sub=f"clara@{case['tenant']}"),
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 async def _participation(client: httpx.AsyncClient, auth, case: dict) -> str:  # type: ignore[no-untyped-def,type-arg]
     response = await client.post(
         f"/api/v1/cases/{case['id']}/participations",
@@ -141,6 +161,12 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
     participations = {
         case["id"]: await _participation(client, auth, case) for case in (foreign, own)
     }
+    drafts = {  # issue 13: a fresh draft per route and case (signing changes it)
+        (route, case["id"]): await _draft(client, auth, case)
+        for route in _id_routes(app)
+        if "{issued_id}" in route[1]
+        for case in (foreign, own)
+    }
     workspace_ids = {  # issue 17: a history entry and a named version per case
         case["id"]: await _workspace_ids(client, auth, case) for case in (foreign, own)
     }
@@ -154,6 +180,8 @@ async def test_foreign_tenant_ids_answer_404_and_change_nothing(
             if "{document_id}" in path:
                 url = url.replace("{document_id}", documents[(method, path), target["id"]])
             url = url.replace("{participation_id}", participations[target["id"]])
+            if "{issued_id}" in path:
+                url = url.replace("{issued_id}", drafts[(method, path), target["id"]])
             entry_id, version_id = workspace_ids[target["id"]]
             url = url.replace("{entry_id}", entry_id).replace("{version_id}", version_id)
             response = await client.request(

@@ -65,9 +65,7 @@ def upgrade() -> None:
         "process_effects",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("tenant_id", sa.String(40), sa.ForeignKey("tenants.slug"), nullable=False),
-        sa.Column(
-            "case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("case_id", sa.Uuid(), sa.ForeignKey("cases.id"), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("type", sa.String(60), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
@@ -78,9 +76,7 @@ def upgrade() -> None:
         "process_bekanntgaben",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("tenant_id", sa.String(40), sa.ForeignKey("tenants.slug"), nullable=False),
-        sa.Column(
-            "case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("case_id", sa.Uuid(), sa.ForeignKey("cases.id"), nullable=False),
         sa.Column("action", sa.String(80), nullable=False),
         sa.Column("method", sa.String(40), nullable=False),
         sa.Column("sent_on", sa.Date(), nullable=False),
@@ -96,9 +92,7 @@ def upgrade() -> None:
         "case_grants",
         sa.Column("id", sa.Uuid(), primary_key=True),
         sa.Column("tenant_id", sa.String(40), sa.ForeignKey("tenants.slug"), nullable=False),
-        sa.Column(
-            "case_id", sa.Uuid(), sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("case_id", sa.Uuid(), sa.ForeignKey("cases.id"), nullable=False),
         sa.Column("subject", sa.String(200), nullable=False),
         sa.Column("reason", sa.String(80), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -136,9 +130,7 @@ def _grant_asked_agencies() -> None:
             sa.func.min(participations.c.created_at),
         )
         .where(participations.c.agency_sub.is_not(None))
-        .group_by(
-            participations.c.tenant_id, participations.c.case_id, participations.c.agency_sub
-        )
+        .group_by(participations.c.tenant_id, participations.c.case_id, participations.c.agency_sub)
     ).all()
     for tenant_id, case_id, subject, created_at in rows:
         bind.execute(

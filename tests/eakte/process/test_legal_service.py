@@ -11,7 +11,7 @@ import workflows as wf
 from eakte.process import errors
 from eakte.process.service import map_workflow_error
 from eakte.tenants.service import ensure_tenant
-from support import TINY_PDF
+from support import TINY_PDF, issue_letter
 
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 
@@ -48,6 +48,8 @@ async def to_refusal_signed(client: httpx.AsyncClient, auth, case: dict) -> None
     ):
         response = await act(client, clerk, case, action, state)
         assert response.status_code == 200, response.text
+    # the refusal is signed only once its sealed Bescheid exists (issue 13)
+    await issue_letter(client, auth, case["id"], "ablehnungsbescheid", make_known=False)
     signed = await act(
         client, approver, case, "ablehnung_zeichnen", "zur_zeichnung", begruendung="§ 34 BauGB"
     )

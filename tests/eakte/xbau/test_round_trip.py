@@ -7,7 +7,7 @@ import httpx
 from lxml import etree
 
 from eakte.xbau import parsing
-from support import TENANT_B, minimal_pdf
+from support import TENANT_B, issue_letter, minimal_pdf
 
 PLAN = ("lageplan.pdf", "application/pdf", "lageplan", "Lageplan M 1:1000")
 ZEICHNUNG = (
@@ -145,13 +145,8 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
 
     await act(client, clerk, case_id, "beteiligung_abschliessen", "beteiligung")
     await act(client, clerk, case_id, "entscheidung_entwerfen", "pruefung", vermerk="zulässig")
-    uploaded = await client.post(
-        f"/api/v1/cases/{case_id}/documents",
-        data={"title": "Baugenehmigung", "kind": "bescheid"},
-        files={"file": ("baugenehmigung.pdf", minimal_pdf("Baugenehmigung"), "application/pdf")},
-        headers=clerk,
-    )
-    assert uploaded.status_code == 201, uploaded.text
+    # the sealed Baugenehmigung from issuing (issue 13) is what the 0205 carries
+    issued = await issue_letter(client, auth, case_id, "baugenehmigung", make_known=False)
     await act(client, approver, case_id, "genehmigung_zeichnen", "zur_zeichnung")
     [decision] = await queued(client, xbau)
     assert decision["message_type"] == "baugenehmigung.bescheid.0205"
