@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, model_validator
 
-# C0 controls except tab, line feed and carriage return; plus DEL
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls except tab, line feed and carriage return; DEL; the C1 controls
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_DEPTH = 32
 
 

@@ -41,3 +41,11 @@ class SealUnavailable(DomainError):
 
     def __init__(self, de: str, en: str) -> None:
         super().__init__(en, reasons=[{"de": de, "en": en}])
+
+
+class TextNotPrintable(DomainError):
+    """The clerk's text holds characters the letter font cannot show (PDF/A needs every glyph
+    embedded): 422 instead of a half-rendered letter."""
+
+    slug, status = "text-not-printable", 422
+    title = "The text contains characters the letter cannot show"

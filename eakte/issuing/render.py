@@ -79,4 +79,11 @@ def render_pdf(letter: Letter) -> bytes:
             )
         )
     except Exception as exc:  # typst raises its own TypstError types
+        if "could not be displayed with font" in str(exc):
+            from eakte.issuing.errors import TextNotPrintable
+
+            raise TextNotPrintable(
+                "Der Text enthält Zeichen, die die Briefschrift nicht darstellen kann / the text "
+                f"contains characters the letter font cannot show: {exc}"
+            ) from exc
         raise RenderFailed(str(exc)) from exc

@@ -9,9 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 from eakte.issuing.letters import LetterType
+from eakte.textinput import TextInput
 
 
-class TemplateWrite(BaseModel):
+class TemplateWrite(TextInput):
     """A new version of a letter template (Jinja2; checked when saved)."""
 
     subject: str = Field(min_length=1, max_length=500)
@@ -28,7 +29,7 @@ class TemplateRead(BaseModel):
     placeholders: list[str]
 
 
-class LetterheadWrite(BaseModel):
+class LetterheadWrite(TextInput):
     """A new version of the tenant's letterhead."""
 
     authority_name: str = Field(min_length=1, max_length=300)
@@ -43,7 +44,7 @@ class LetterheadRead(LetterheadWrite):
     version: int
 
 
-class Addressee(BaseModel):
+class Addressee(TextInput):
     """Who receives the letter; defaults to the applicant recorded on the case."""
 
     kind: Literal["applicant", "neighbour", "agency", "gemeinde"] = "applicant"
@@ -52,7 +53,7 @@ class Addressee(BaseModel):
     email: EmailStr | None = None
 
 
-class DraftCreate(BaseModel):
+class DraftCreate(TextInput):
     """Draft a letter: its type, addressee, channel and the clerk's data for the placeholders."""
 
     letter_type: LetterType
@@ -61,7 +62,7 @@ class DraftCreate(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
-class Bekanntgabe(BaseModel):
+class Bekanntgabe(TextInput):
     """Make a signed document known: electronic provision or posting (date of posting)."""
 
     channel: Literal["electronic", "postal"] | None = None

@@ -36,7 +36,7 @@ def _read(m: OutboxMessage) -> MessageRead:
     return MessageRead.model_validate(m, from_attributes=True)
 
 
-@router.get("", response_model=OutboxOverview, responses=problems(401, 403))
+@router.get("", response_model=OutboxOverview, responses=problems(401, 403, 422))
 async def overview(session: ReadSessionDep, principal: Operator) -> OutboxOverview:
     """Queue figures of the caller's tenant, dead letters and pending messages (oldest first)."""
     figures = await service.stats(session, tenant=principal.tenant, now=utcnow())
@@ -55,7 +55,7 @@ async def overview(session: ReadSessionDep, principal: Operator) -> OutboxOvervi
 
 
 @router.post(
-    "/{message_id}/requeue", response_model=MessageRead, responses=problems(401, 403, 404, 409)
+    "/{message_id}/requeue", response_model=MessageRead, responses=problems(401, 403, 404, 409, 422)
 )
 async def requeue(message_id: uuid.UUID, session: SessionDep, principal: Admin) -> MessageRead:
     """Put a dead letter back into the queue (same idempotency key)."""
@@ -119,7 +119,7 @@ async def create_webhook(body: WebhookCreate, session: SessionDep, principal: Ad
     return _webhook(endpoint, secret)
 
 
-@router.delete("/webhooks/{endpoint_id}", status_code=204, responses=problems(401, 403, 404))
+@router.delete("/webhooks/{endpoint_id}", status_code=204, responses=problems(401, 403, 404, 422))
 async def delete_webhook(endpoint_id: uuid.UUID, session: SessionDep, principal: Admin) -> None:
     """Deactivate an endpoint (queued messages for it become dead letters)."""
     endpoint = await session.get(WebhookEndpoint, endpoint_id)

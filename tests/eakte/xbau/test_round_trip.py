@@ -146,7 +146,7 @@ async def test_round_trip(client, auth, deliver, message, pdf) -> None:  # type:
     await act(client, clerk, case_id, "beteiligung_abschliessen", "beteiligung")
     await act(client, clerk, case_id, "entscheidung_entwerfen", "pruefung", vermerk="zulässig")
     # the sealed Baugenehmigung from issuing (issue 13) is what the 0205 carries
-    issued = await issue_letter(client, auth, case_id, "baugenehmigung", make_known=False)
+    await issue_letter(client, auth, case_id, "baugenehmigung", make_known=False)
     await act(client, approver, case_id, "genehmigung_zeichnen", "zur_zeichnung")
     [decision] = await queued(client, xbau)
     assert decision["message_type"] == "baugenehmigung.bescheid.0205"
