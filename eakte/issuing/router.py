@@ -80,7 +80,9 @@ def _template_read(letter_type: LetterType, version: int, subject: str, body: st
     )
 
 
-@router.get("/issuing/templates", response_model=list[TemplateRead], responses=problems(401, 403))
+@router.get(
+    "/issuing/templates", response_model=list[TemplateRead], responses=problems(401, 403, 422)
+)
 async def list_templates(session: ReadSessionDep, principal: Official) -> list[TemplateRead]:
     """Every letter type with the tenant's current template (version 0 = shipped default)."""
     out = []
@@ -103,7 +105,7 @@ async def save_template(
     return _template_read(letter_type, row.version, row.subject, row.body)
 
 
-@router.get("/issuing/letterhead", response_model=LetterheadRead, responses=problems(401, 403))
+@router.get("/issuing/letterhead", response_model=LetterheadRead, responses=problems(401, 403, 422))
 async def get_letterhead(session: ReadSessionDep, principal: Official) -> LetterheadRead:
     """The tenant's current letterhead (version 0 = default with the tenant's name)."""
     head = await service.letterhead_for(session, principal.tenant)
@@ -134,7 +136,9 @@ async def draft(
 
 
 @router.get(
-    "/cases/{case_id}/issued", response_model=list[IssuedRead], responses=problems(401, 403, 404)
+    "/cases/{case_id}/issued",
+    response_model=list[IssuedRead],
+    responses=problems(401, 403, 404, 422),
 )
 async def list_issued(
     case_id: uuid.UUID, session: ReadSessionDep, principal: Reader

@@ -81,7 +81,7 @@ def _webhook(e: WebhookEndpoint, secret: str | None = None) -> WebhookRead:
     )
 
 
-@router.get("/webhooks", response_model=list[WebhookRead], responses=problems(401, 403))
+@router.get("/webhooks", response_model=list[WebhookRead], responses=problems(401, 403, 422))
 async def list_webhooks(session: ReadSessionDep, principal: Admin) -> list[WebhookRead]:
     """The tenant's webhook endpoints."""
     rows = await session.scalars(
