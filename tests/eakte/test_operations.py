@@ -34,12 +34,13 @@ async def test_readyz_lists_every_check(client: httpx.AsyncClient) -> None:
 async def test_readyz_503_when_schema_is_behind_the_code(settings: Settings, db) -> None:  # type: ignore[no-untyped-def]
     engine = create_engine(database_urls(settings.resolved_database_url()).sync_url)
     with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = '0011'"))
     try:
         response = await _get(settings, "/readyz")
     finally:
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = '0012'"))
+        with engine.begin() as conn:  # back to the head it was at, whatever that is
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
         engine.dispose()
     assert response.status_code == 503
     body = response.json()
