@@ -188,6 +188,10 @@ def serve(
     from eakte.startup import bind_listener, check_database, check_redis
 
     settings = _settings()
+    if settings.dev_mode:  # said first, before anything at start-up can fail
+        from eakte.app import DEV_MODE_BANNER
+
+        err.print(f"[bold red]{DEV_MODE_BANNER}[/bold red]")
     try:
         if not settings.dev_mode:
             settings.check_production()
@@ -200,10 +204,6 @@ def serve(
     except ConfigError as exc:
         _config_error(exc)
         raise typer.Exit(2) from exc
-    if settings.dev_mode:
-        from eakte.app import DEV_MODE_BANNER
-
-        err.print(f"[bold red]{DEV_MODE_BANNER}[/bold red]")
     config = uvicorn.Config(
         application,
         host=host or settings.host,

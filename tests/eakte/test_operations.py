@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import httpx
 import pytest
@@ -85,9 +86,9 @@ async def test_request_id_is_echoed_or_made(client: httpx.AsyncClient) -> None:
 
 
 async def test_log_lines_carry_timestamp_level_logger_and_request_id(
-    capfd: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    configure(Settings(log_format="json", log_level="info"))
+    configure(Settings(env="dev", data_dir=tmp_path, log_format="json", log_level="info"))
     logger = logging.getLogger("eakte.test")
 
     async def app(scope, receive, send):  # type: ignore[no-untyped-def]

@@ -116,6 +116,7 @@ def test_unreachable_redis_is_one_line(tmp_path: Path, database_url: str) -> Non
 
 def test_data_directory_does_not_depend_on_the_working_directory(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
+    env["EAKTE_ENV"] = "dev"  # production would refuse to start without a secret
     probe = (
         "from eakte.config import Settings; s = Settings(); "
         "print(s.data_dir); print(s.data_dir_source())"
@@ -134,7 +135,7 @@ def test_data_directory_does_not_depend_on_the_working_directory(tmp_path: Path)
 
 
 def test_commands_say_which_data_directory_they_use(tmp_path: Path) -> None:
-    env = _env(tmp_path)
+    env = _env(tmp_path, EAKTE_ENV="dev")
     del env["EAKTE_JWT_SECRET"]  # the dev secret is read from the data dir
     result = _run(
         ["token", "--tenant", "augsburg", "--user", "u", "--roles", "clerk"], env, cwd=tmp_path

@@ -155,6 +155,14 @@ def _fuzz_operation(
     run()
 
 
+def _describe(exc: BaseException) -> str:
+    """The failure with the exceptions it groups (hypothesis' "unreliable" report hides them)."""
+    text = f"{type(exc).__name__}: {exc}"
+    for inner in getattr(exc, "exceptions", ()):
+        text += "\n  caused by " + _describe(inner).replace("\n", "\n  ")
+    return text
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_operation_survives_generated_input(
     fuzz_app: Any, settings: Settings, mode: GenerationMode
@@ -171,7 +179,7 @@ def test_every_operation_survives_generated_input(
             except hypothesis.errors.Unsatisfiable:
                 continue  # nothing to make invalid (no parameters, no body)
             except (Exception, BaseExceptionGroup) as exc:  # collect all, report together
-                failures.append(f"{operation.label}: {str(exc)[:1500]}")
+                failures.append(f"{operation.label}: {_describe(exc)[:3000]}")
     assert not failures, "\n\n".join(failures)
 
 

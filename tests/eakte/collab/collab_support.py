@@ -129,7 +129,7 @@ class YClient:
         return list(self.doc.get(name, type=Array).to_py() or [])
 
 
-async def until(predicate: Callable[[], bool], timeout: float = 10, what: str = "") -> None:
+async def until(predicate: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
     """Poll until `predicate()` holds."""
     deadline = time.monotonic() + timeout
     while not predicate():
