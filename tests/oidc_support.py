@@ -33,15 +33,20 @@ class RunningProvider:
 
 
 @contextmanager
-def oidc_provider(layout: str, alg: str) -> Iterator[RunningProvider]:
-    """Start tests/oidc/provider.mjs (after `npm ci` there); stop it afterwards."""
+def oidc_provider(
+    layout: str, alg: str, app_origin: str = "http://127.0.0.1:9", access_ttl: int = 300
+) -> Iterator[RunningProvider]:
+    """Start tests/oidc/provider.mjs (after `npm ci` there); stop it afterwards.
+
+    `app_origin` is the E-Akte web app allowed as redirect target (browser sign-in and
+    logout); `access_ttl` the lifetime of access tokens in seconds."""
     if shutil.which("node") is None:
         pytest.fail("node is required for the OIDC provider tests (see .ci/run)")
     if not (HERE / "node_modules" / "oidc-provider").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True)
     port = free_port()
     process = subprocess.Popen(
-        ["node", "provider.mjs", str(port), layout, alg],
+        ["node", "provider.mjs", str(port), layout, alg, app_origin, str(access_ttl)],
         cwd=HERE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -1,11 +1,12 @@
 // A real OpenID Connect provider for the tests: node oidc-provider with PKCE, JWT access
 // tokens for the E-Akte API (audience "eakte-api"), refresh tokens, end_session.
-// usage: node provider.mjs <port> <layout: keycloak|flat> <alg: RS256|ES256>
+// usage: node provider.mjs <port> <layout: keycloak|flat> <alg: RS256|ES256> [app origin]
+//        [access token lifetime in seconds, default 300]
 // Prints "ready <issuer>" on stdout when it listens.
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 
-const [port, layout = 'flat', alg = 'RS256'] = process.argv.slice(2);
+const [port, layout = 'flat', alg = 'RS256', app = 'http://127.0.0.1:9', ttl = '300'] = process.argv.slice(2);
 const issuer = `http://127.0.0.1:${port}`;
 const CLIENT = 'eakte-web';
 const API = 'urn:eakte:api';
@@ -43,8 +44,8 @@ const provider = new Provider(issuer, {
     client_id: CLIENT,
     token_endpoint_auth_method: 'none',
     application_type: 'web',
-    redirect_uris: ['http://127.0.0.1:9/app/callback'],
-    post_logout_redirect_uris: ['http://127.0.0.1:9/app/'],
+    redirect_uris: ['http://127.0.0.1:9/app/callback', `${app}/app/`],
+    post_logout_redirect_uris: ['http://127.0.0.1:9/app/', `${app}/app/`],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     id_token_signed_response_alg: alg,
@@ -64,7 +65,7 @@ const provider = new Provider(issuer, {
         scope: 'openid profile',
         audience: 'eakte-api',
         accessTokenFormat: 'jwt',
-        accessTokenTTL: 300,
+        accessTokenTTL: Number(ttl),
         jwt: { sign: { alg } },
       }),
     },

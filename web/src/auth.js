@@ -1,8 +1,8 @@
 // Sign-in: demo users in dev mode, OIDC authorization code + PKCE in production.
+import { UserManager, WebStorageStateStore } from 'oidc-client-ts'
 import { h, clear, notice } from './dom.js'
 
 const KEY = 'eakte.session'
-const PKCE_KEY = 'eakte.pkce'
 let current = null
 let onChange = () => {}
 
@@ -28,8 +28,9 @@ function store (value, { quiet = false } = {}) {
 
 // A fresh token for the same user without leaving the page (the co-editing socket closes
 // with 4401 when its token expires and reconnects with this one; the Y.Doc keeps local edits).
-// Dev mode signs in again as the same demo user; OIDC uses the refresh token if the provider
-// issued one. Returns null when that is not possible (then the user has to sign in again).
+// Dev mode signs in again as the same demo user; OIDC renews with the refresh token through
+// oidc-client-ts (which also renews on its own before the token expires). Returns null when
+// that is not possible (then the user has to sign in again).
 export async function renewToken () {
   let saved = current
   if (!saved) {
@@ -42,25 +43,9 @@ export async function renewToken () {
       store({ ...saved, token: body.token, expires_at: Date.now() + body.expires_in * 1000 }, { quiet: true })
       return body.token
     }
-    if (saved.oidc && saved.refresh_token) {
-      const r = await fetch(saved.oidc.token_endpoint, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({
-          grant_type: 'refresh_token',
-          refresh_token: saved.refresh_token,
-          client_id: saved.oidc.client_id
-        })
-      })
-      if (!r.ok) return null
-      const tokens = await r.json()
-      store({
-        ...saved,
-        token: tokens.access_token,
-        refresh_token: tokens.refresh_token || saved.refresh_token,
-        expires_at: Date.now() + (tokens.expires_in || 300) * 1000
-      }, { quiet: true })
-      return tokens.access_token
+    if (saved.oidc && manager) {
+      const user = await manager.signinSilent()
+      return user ? user.access_token : null
     }
   } catch {
     return null
@@ -68,9 +53,22 @@ export async function renewToken () {
   return null
 }
 
-export function signOut (message) {
+// Ends the session here; for OIDC also at the identity provider (end_session_endpoint), so
+// that on a shared office PC the next person is not signed straight back in.
+export async function signOut (message) {
   if (message) sessionStorage.setItem('eakte.message', message)
-  store(null)
+  const wasOidc = !!(current && current.oidc)
+  store(null, { quiet: wasOidc && !message })
+  if (wasOidc && manager && !message) {
+    try {
+      await manager.signoutRedirect()
+      return
+    } catch (err) {
+      sessionStorage.setItem('eakte.message', `Abmelden beim Identitätsanbieter fehlgeschlagen: ${err.message}`)
+      onChange(null)
+    }
+  }
+  if (manager) await manager.removeUser().catch(() => {})
 }
 
 export function hasRole (...roles) {
@@ -111,78 +109,84 @@ async function devLogin (tenant, user) {
   })
 }
 
-// ---- OIDC (authorization code flow with PKCE, RFC 7636) -------------------
+// ---- OIDC (authorization code flow with PKCE, via oidc-client-ts) --------
 
-function b64url (bytes) {
-  return btoa(String.fromCharCode(...new Uint8Array(bytes)))
-    .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+let manager = null
+
+function oidcManager (oidc) {
+  if (manager) return manager
+  manager = new UserManager({
+    authority: oidc.issuer,
+    client_id: oidc.client_id,
+    redirect_uri: `${location.origin}/app/`,
+    post_logout_redirect_uri: `${location.origin}/app/`,
+    response_type: 'code',
+    scope: oidc.scope,
+    userStore: new WebStorageStateStore({ store: sessionStorage }),
+    stateStore: new WebStorageStateStore({ store: sessionStorage }),
+    automaticSilentRenew: true, // with a refresh token: a token grant, no iframe
+    loadUserInfo: false,
+    monitorSession: false
+  })
+  manager.events.addUserLoaded((user) => {
+    // renewed in the background: the next request and the next socket use the new token
+    if (current && current.oidc) {
+      store({ ...current, token: user.access_token, expires_at: user.expires_at * 1000 }, { quiet: true })
+    }
+  })
+  manager.events.addSilentRenewError(() => {
+    if (current && current.oidc) signOut('Die Anmeldung konnte nicht verlängert werden. Bitte neu anmelden.')
+  })
+  return manager
 }
 
-function randomString () {
-  return b64url(crypto.getRandomValues(new Uint8Array(32)))
+function claimsOf (jwt) {
+  const part = (jwt || '').split('.')[1] || ''
+  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'))
+  return JSON.parse(decodeURIComponent(escape(json)))
 }
-
-async function discovery (issuer) {
-  const r = await fetch(issuer.replace(/\/$/, '') + '/.well-known/openid-configuration')
-  if (!r.ok) throw new Error(`OIDC-Discovery fehlgeschlagen (HTTP ${r.status})`)
-  return r.json()
-}
-
-const redirectUri = () => `${location.origin}/app/`
 
 async function oidcStart (oidc) {
-  const meta = await discovery(oidc.issuer)
-  const verifier = randomString()
-  const state = randomString()
-  const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)))
-  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, back: location.pathname }))
-  const url = new URL(meta.authorization_endpoint)
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: oidc.client_id,
-    redirect_uri: redirectUri(),
-    scope: oidc.scope,
-    state,
-    code_challenge: challenge,
-    code_challenge_method: 'S256'
-  })
-  location.assign(url)
+  await oidcManager(oidc).signinRedirect({ url_state: location.pathname })
 }
 
-// Completes the flow when the provider redirected back with ?code=…&state=…
+// Completes the flow when the provider redirected back with ?code=…&state=… (or after the
+// logout at the provider with ?state=…). Checks the issuer of the response (RFC 9207 `iss`,
+// a defence against mix-up attacks) and of the ID token: oidc-client-ts checks neither.
 export async function oidcCallback (config) {
   const params = new URLSearchParams(location.search)
-  if (!config.oidc || !params.has('state')) return null
-  const saved = JSON.parse(sessionStorage.getItem(PKCE_KEY) || 'null')
-  sessionStorage.removeItem(PKCE_KEY)
-  history.replaceState(null, '', (saved && saved.back) || '/app/')
-  if (params.has('error')) throw new Error(`Anmeldung abgelehnt: ${params.get('error_description') || params.get('error')}`)
-  if (!saved || saved.state !== params.get('state')) throw new Error('Anmeldung ungültig (state stimmt nicht überein)')
-  const meta = await discovery(config.oidc.issuer)
-  const r = await fetch(meta.token_endpoint, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'authorization_code',
-      code: params.get('code'),
-      redirect_uri: redirectUri(),
-      client_id: config.oidc.client_id,
-      code_verifier: saved.verifier
-    })
-  })
-  if (!r.ok) throw new Error(`Token-Abruf fehlgeschlagen (HTTP ${r.status})`)
-  const tokens = await r.json()
-  const who = await me(tokens.access_token)
+  if (!config.oidc) return null
+  const users = oidcManager(config.oidc)
+  if (!params.has('state')) return null // a page load in a running session
+  const url = location.href
+  history.replaceState(null, '', '/app/')
+  if (!params.has('code') && !params.has('error')) {
+    await users.signoutCallback(url).catch(() => {})
+    return null
+  }
+  const meta = await users.metadataService.getMetadata()
+  const expected = config.oidc.issuer
+  if (params.has('iss') ? params.get('iss') !== expected : meta.authorization_response_iss_parameter_supported) {
+    throw new Error(`Anmeldung ungültig: die Antwort kommt nicht vom Identitätsanbieter ${expected}`)
+  }
+  const user = await users.signinCallback(url)
+  const idToken = claimsOf(user.id_token)
+  if (idToken.iss !== expected || ![].concat(idToken.aud).includes(config.oidc.client_id)) {
+    await users.removeUser()
+    throw new Error('Anmeldung ungültig: das ID-Token stammt von einem anderen Aussteller')
+  }
+  const who = await me(user.access_token)
   store({
-    token: tokens.access_token,
+    token: user.access_token,
     name: who.name,
     tenant: who.tenant,
     sub: who.sub,
     roles: who.roles,
-    refresh_token: tokens.refresh_token || null,
-    oidc: { token_endpoint: meta.token_endpoint, client_id: config.oidc.client_id },
-    expires_at: Date.now() + (tokens.expires_in || 300) * 1000
+    oidc: { client_id: config.oidc.client_id },
+    expires_at: user.expires_at * 1000
   })
+  const back = user.url_state
+  if (back && back.startsWith('/app/')) history.replaceState(null, '', back)
   return true
 }
 
