@@ -34,7 +34,7 @@ from eakte.db import Database
 from eakte.documents.capacity import UploadCapacity
 from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
-from eakte.documents.store import build_store
+from eakte.documents.store import CountingStore, build_store
 from eakte.documents.streaming import UploadPace
 from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
 from eakte.headers import SecurityHeadersMiddleware
@@ -66,13 +66,18 @@ DEV_MODE_BANNER = (
     "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
 )
 
-def _watch_state(metrics: Metrics, db: Database, collab: CollabHub) -> None:
+def _watch_state(
+    metrics: Metrics, db: Database, collab: CollabHub, uploads: UploadCapacity
+) -> None:
     """Gauges read at scrape time (issue 19)."""
     pool = db.engine.pool
     metrics.watch(
         "eakte_db_pool_checked_out",
         "Database connections in use",
         lambda: float(getattr(pool, "checkedout", lambda: 0)()),
+    )
+    metrics.watch(
+        "eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running
     )
     metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
     metrics.watch(
@@ -94,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning(DEV_MODE_BANNER)
         ticker = None
         if settings.tick_interval_seconds > 0:
-            ticker = asyncio.create_task(run_periodically(db, settings.tick_interval_seconds))
+            ticker = asyncio.create_task(
+                run_periodically(db, settings.tick_interval_seconds, app.state.metrics.ticked)
+            )
         checkpoints = None
         if settings.audit_checkpoint_interval_seconds > 0:
             checkpoints = asyncio.create_task(
@@ -148,7 +155,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.applicant_limiter = build_limiter(settings)
     app.state.submission_limiter = build_limiter(settings, window_seconds=3600)
     app.state.status_cache = StatusCache()
-    app.state.store = build_store(settings)
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.state.store = CountingStore(
+        build_store(settings),
+        on_error=lambda operation, error: metrics.store_errors.labels(operation, error).inc(),
+        on_written=metrics.store_bytes_written.inc,
+    )
     app.state.upload_capacity = UploadCapacity(
         workers=settings.upload_workers,
         per_principal=settings.uploads_per_principal,
@@ -160,11 +173,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         grace_seconds=settings.upload_rate_grace_seconds,
     )
     app.state.collab = CollabHub(db, settings)
-    metrics = Metrics()
-    app.state.metrics = metrics
+    app.state.collab.on_commit = metrics.committed
     app.state.outbox_worker = OutboxWorker(db, settings)
     outbox_gauges = OutboxGauges(metrics.registry)
-    _watch_state(metrics, db, app.state.collab)
+    _watch_state(metrics, db, app.state.collab, app.state.upload_capacity)
 
     install_error_handlers(app)
     install_generic_problems(app)

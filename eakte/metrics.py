@@ -39,13 +39,71 @@ class Metrics:
             registry=self.registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
         )
-        # issue 19: process (RSS, CPU, fds), Python (GC, version) collectors
+        # issue 19: the background work an operator must see
+        self.ticker_runs = Counter(
+            "eakte_ticker_runs",
+            "Runs of the deadline ticker by outcome (ok, skipped: database down, failed)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.ticker_events = Counter(
+            "eakte_ticker_events",
+            "What the ticker did: fired deadlines, expired fictions, deemed consents, failures",
+            ["kind"],
+            registry=self.registry,
+        )
+        self.collab_commits = Counter(
+            "eakte_collab_commits",
+            "Co-editing commits (one database transaction each)",
+            registry=self.registry,
+        )
+        self.collab_updates = Counter(
+            "eakte_collab_updates_committed",
+            "Co-editing updates from clients committed",
+            registry=self.registry,
+        )
+        self.collab_commit_latency = Histogram(
+            "eakte_collab_commit_duration_seconds",
+            "Time to commit a batch of co-editing updates (database append incl. retries)",
+            registry=self.registry,
+            buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.store_errors = Counter(
+            "eakte_object_store_errors",
+            "Object store calls that failed, by operation and error class",
+            ["operation", "error"],
+            registry=self.registry,
+        )
+        self.store_bytes_written = Counter(
+            "eakte_object_store_bytes_written",
+            "Bytes written to the object store (uploads, issued documents, XBau messages)",
+            registry=self.registry,
+        )
+        # process (RSS, CPU, fds), Python (GC, version) collectors
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             self.registry.register(collector)
 
     def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read at scrape time (rooms, connections, pool use: no hook in the hot path)."""
         Gauge(name, documentation, registry=self.registry).set_function(read)
+
+
+    def ticked(self, report: object | None) -> None:
+        """Count one ticker run (`report` None: skipped, the database was unavailable)."""
+        if report is None:
+            self.ticker_runs.labels("skipped").inc()
+            return
+        kinds = {k: len(getattr(report, k)) for k in ("fired", "expired", "deemed", "failed")}
+        self.ticker_runs.labels("failed" if kinds["failed"] else "ok").inc()
+        for kind, count in kinds.items():
+            if count:
+                self.ticker_events.labels(kind).inc(count)
+
+    def committed(self, updates: int, seconds: float) -> None:
+        """Count one co-editing commit of `updates` client updates."""
+        self.collab_commits.inc()
+        self.collab_updates.inc(updates)
+        self.collab_commit_latency.observe(seconds)
 
 
 class MetricsMiddleware:

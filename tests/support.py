@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 TEST_SECRET = "test-secret-" + "x7Gq2LmP9vR4tY8wZ1cK5nB3hJ6dF0sA"
 TENANT_A = "augsburg"
 TENANT_B = "muenchen"
@@ -204,3 +206,9 @@ async def issue_letter(  # type: ignore[no-untyped-def]
     )
     assert known.status_code == 200, known.text
     return known.json()  # type: ignore[no-any-return]
+
+
+def metric_value(body: str, sample: str) -> float:
+    """The value of one Prometheus sample line (`name{labels}`) in `body`, 0 when absent."""
+    match = re.search(rf"^{re.escape(sample)} (\S+)$", body, re.M)
+    return float(match.group(1)) if match else 0.0

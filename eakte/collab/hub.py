@@ -8,7 +8,7 @@ import logging
 import struct
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from eakte.auth.principal import Principal
@@ -67,6 +67,8 @@ class CollabHub:
         self._redis: Any = None
         self.stopping = False
         self.projector.spawn = self.spawn
+        # (updates, seconds) of every room's commits: the app points it at its metrics
+        self.on_commit: Callable[[int, float], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -132,6 +134,7 @@ class CollabHub:
             on_fields=self._fields_changed,
             max_workspace_bytes=s.collab_max_workspace_bytes,
             max_awareness_bytes=s.collab_max_awareness_bytes,
+            on_commit=self.on_commit,
         )
 
     async def room(self, case: Case) -> Room:

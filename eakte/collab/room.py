@@ -72,6 +72,7 @@ class Room:
         max_awareness_bytes: int = 8 * 1024,
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]] | None = None,
         history_window: int = 300,
+        on_commit: Callable[[int, float], None] | None = None,
     ) -> None:
         self.case_id = case_id
         self.tenant = tenant
@@ -81,6 +82,7 @@ class Room:
         self.compact_bytes = compact_bytes
         self._publish = publish
         self._on_fields = on_fields
+        self._on_commit = on_commit  # (updates, seconds) of every commit, for the metrics
         self.max_workspace_bytes = max_workspace_bytes
         self.max_awareness_bytes = max_awareness_bytes
         self._spawn = spawn or asyncio.create_task
@@ -454,9 +456,12 @@ class Room:
         merged = rows[0][0] if len(rows) == 1 else crdt.merge([r[0] for r in rows])
         async with self.lock:
             claims = self._take_claims()
+            started = time.perf_counter()
             first = await self._append(rows, batch, claims)
             if first is None:
                 return
+            if self._on_commit is not None:
+                self._on_commit(len(batch), time.perf_counter() - started)
             last = first + len(rows) - 1
             self.last_seq = last
             self.tail.append(merged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -224,9 +225,15 @@ async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) 
     return report
 
 
-async def run_periodically(db: Database, interval_seconds: float) -> None:
-    """The service's background ticker (cancelled on shutdown)."""
+async def run_periodically(
+    db: Database,
+    interval_seconds: float,
+    on_report: Callable[[TickReport | None], None] | None = None,
+) -> None:
+    """The service's background ticker (cancelled on shutdown); `on_report` sees every run's
+    report (None when the run was skipped because the database was unavailable)."""
     while True:
+        report: TickReport | None = None
         try:
             report = await tick(db)
             if report.total or report.failed:
@@ -243,4 +250,7 @@ async def run_periodically(db: Database, interval_seconds: float) -> None:
             log.warning("deadline tick skipped: database unavailable (%s)", exc.__class__.__name__)
         except Exception:  # keep ticking; the next run retries
             log.exception("deadline tick failed")
+            report = TickReport(failed=["tick"])
+        if on_report is not None:
+            on_report(report)
         await asyncio.sleep(interval_seconds)
