@@ -45,6 +45,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/upload.py $(BENCH_ARGS)
+	$(BIN)/python bench/downloads.py $(DOWNLOAD_ARGS)
 	$(BIN)/python bench/collab/run.py
 	$(BIN)/python bench/status.py
 	$(BIN)/python bench/scale.py $(SCALE_ARGS)

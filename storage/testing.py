@@ -129,6 +129,7 @@ def _block(seed: int, index: int) -> bytes:
 
 def raw_names(store: ObjectStore) -> list[str]:
     """Every name a backend holds, temp files and sidecars included (to find leftovers)."""
+    store = getattr(store, "inner", store)  # the backend under eakte's CountingStore
     if isinstance(store, FilesystemStore):
         files = (p for p in store.root.rglob("*") if not p.is_dir())
         return sorted(p.relative_to(store.root).as_posix() for p in files)

@@ -134,6 +134,35 @@ def _open(store: ObjectStore, version: DocumentVersion, byte_range: tuple[int, i
         raise ContentUnavailable("the object store cannot deliver this content now") from exc
 
 
+SMALL_OBJECT_BYTES = 512 * 1024  # read whole into memory: bounded by workers × this
+
+
+def _check_length(reader: ObjectReader, version: DocumentVersion, length: int) -> None:
+    if reader.length != length:
+        reader.close()
+        log.error(
+            "object %s has %d bytes, its row says %d", version.object_key, reader.length, length
+        )
+        raise ContentUnavailable("the stored content does not match its record (run eakte fsck)")
+
+
+def _read_small(
+    store: ObjectStore, version: DocumentVersion, byte_range: tuple[int, int] | None, length: int
+) -> bytes:
+    reader = _open(store, version, byte_range)
+    _check_length(reader, version, length)
+    try:
+        with reader:
+            body = reader.read_all()
+    except StorageError as exc:
+        log.error("reading %s failed: %s", version.object_key, exc)
+        raise ContentUnavailable("the object store cannot deliver this content now") from exc
+    if len(body) != length:
+        log.error("object %s ended after %d of %d bytes", version.object_key, len(body), length)
+        raise ContentUnavailable("the stored content does not match its record (run eakte fsck)")
+    return body
+
+
 async def content_response(
     store: ObjectStore,
     version: DocumentVersion,
@@ -170,13 +199,13 @@ async def content_response(
     common["Content-Length"] = str(length)
     if method == "HEAD":
         return Response(status_code=status, headers=common, media_type=version.media_type)
+    if length <= SMALL_OBJECT_BYTES:
+        # one trip to a worker thread for open and read (most plans and letters are small):
+        # per-chunk streaming costs more thread hops than the bytes take to send
+        body = await anyio.to_thread.run_sync(_read_small, store, version, byte_range, length)
+        return Response(body, status_code=status, headers=common, media_type=version.media_type)
     reader = await anyio.to_thread.run_sync(_open, store, version, byte_range)
-    if reader.length != length:
-        reader.close()
-        log.error(
-            "object %s has %d bytes, its row says %d", version.object_key, reader.length, size
-        )
-        raise ContentUnavailable("the stored content does not match its record (run eakte fsck)")
+    _check_length(reader, version, length)
     return StreamingResponse(
         _stream(reader, version.object_key),
         status_code=status,

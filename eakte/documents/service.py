@@ -6,13 +6,13 @@ import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.audit import service as audit
 from eakte.auth.principal import AUDIT_ROLES, Principal
 from eakte.cases.models import Case
-from eakte.cases.service import get_case
+from eakte.cases.service import get_case, visibility
 from eakte.db import utcnow
 from eakte.documents.errors import DocumentNotFound, VersionNotFound
 from eakte.documents.kinds import kind_label
@@ -360,7 +360,29 @@ async def get_version(
     document_id: uuid.UUID,
     number: int | None = None,
 ) -> tuple[Document, DocumentVersion]:
-    """Version `number` of the document (its newest if None), or 404."""
+    """Version `number` of the document (its newest if None), or 404.
+
+    One query when everything exists (downloads are the hottest route); when it finds
+    nothing, the step-by-step lookup below says what is missing (case, document or version).
+    """
+    wanted_number = Document.version_count if number is None else number
+    found = (
+        await session.execute(
+            select(Document, DocumentVersion)
+            .join(Case, Case.id == Document.case_id)
+            .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+            .where(
+                Case.id == case_id,
+                visibility(principal),
+                Document.id == document_id,
+                Document.tenant_id == Case.tenant_id,
+                DocumentVersion.number == wanted_number,
+                true() if sees_deleted(principal) else Document.deleted_at.is_(None),
+            )
+        )
+    ).first()
+    if found is not None:
+        return found[0], found[1]
     case = await get_case(session, principal, case_id)
     document = await get_document(
         session, principal, case, document_id, include_deleted=sees_deleted(principal)

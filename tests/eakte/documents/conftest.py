@@ -42,6 +42,7 @@ def s3_updates(endpoint: str) -> dict[str, Any]:
 
 def drop_bucket(store: ObjectStore) -> None:
     """Empty and remove a test bucket."""
+    store = getattr(store, "inner", store)  # the backend under the app's CountingStore
     if isinstance(store, S3Store):
         for obj in store.client.list_objects(store.bucket, recursive=True):
             store.client.remove_object(store.bucket, obj.object_name or "")
@@ -87,8 +88,8 @@ def app(app):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def store(app) -> ObjectStore:  # type: ignore[no-untyped-def]
-    """The app's object store."""
-    return app.state.store  # type: ignore[no-any-return]
+    """The app's object store (the backend itself, under the app's CountingStore)."""
+    return app.state.store.inner  # type: ignore[no-any-return]
 
 
 @pytest.fixture
