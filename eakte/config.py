@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     search_max_seconds: float = Field(default=60.0, gt=0)
     search_max_memory_mib: int = Field(default=768, ge=64)
     search_max_chars: int = Field(default=2_000_000, ge=1000)
+    # OCR of scanned PDFs and images (tesseract + pdftoppm; off unless the city installs them)
+    search_ocr: bool = False
+    search_ocr_languages: str = Field(default="deu", pattern=r"^[a-z_]{3,20}(\+[a-z_]{3,20}){0,4}$")
     # issue 15: Aussonderung (eakte/records): where 0501/0503 packages are written
     records_export_dir: Path | None = None  # default: <data_dir>/aussonderung
     # issue 13: outbox delivery (e-mail over SMTP, signed webhooks) and issued documents

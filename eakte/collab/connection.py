@@ -93,6 +93,7 @@ class Connection:
         self.principal = principal
         self.limits = limits
         self.writable = principal.has_any(WRITE_ROLES)
+        self.read_only_reason = "read-only role: changes are not accepted"
         self.may_edit_fields = principal.has_any(FIELD_ROLES)
         self.role = display_role(principal)
         self.awareness_id: int | None = None  # the one awareness state this client may own
@@ -109,6 +110,12 @@ class Connection:
         self._close: tuple[int, str] | None = None
         self._stopped = False
         self.closed = False
+
+    def make_read_only(self, reason: str) -> None:
+        """Receive only, whatever the role (e.g. the case is closed); a write closes 4403."""
+        self.writable = False
+        self.may_edit_fields = False
+        self.read_only_reason = reason
 
     # -- limits ----------------------------------------------------------------------
 

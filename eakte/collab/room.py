@@ -235,7 +235,7 @@ class Room:
             if shape.adds or not all(
                 ydecode.covered(deleted, c, k, k + n) for c, k, n in shape.deletes
             ):
-                raise CloseConnection(CLOSE_FORBIDDEN, "read-only role: changes are not accepted")
+                raise CloseConnection(CLOSE_FORBIDDEN, conn.read_only_reason)
             return None
         sub = conn.principal.sub
         after = dict(clocks)

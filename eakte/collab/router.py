@@ -48,6 +48,8 @@ from eakte.config import Settings
 from eakte.deps import ReadSessionDep, require_roles
 from eakte.errors import CaseNotFound, Forbidden, Unauthenticated
 from eakte.openapi import problems
+from eakte.records.errors import CaseClosed
+from eakte.records.guard import ensure_writable
 
 log = logging.getLogger("eakte.collab")
 
@@ -60,10 +62,11 @@ def _hub(app: object) -> CollabHub:
     return app.state.collab  # type: ignore[attr-defined,no-any-return]
 
 
-async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Case, bool]:
+async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Case, bool, bool]:
     """Token, tenant and case check; raises CloseConnection with the code to close with.
 
-    Returns the principal, the case and whether the token came as a subprotocol.
+    Returns the principal, the case, whether the token came as a subprotocol and whether
+    the case is closed (abgeschlossen: read-only for every role, Art. 33 BayDiG).
     """
     app = websocket.app
     token, as_subprotocol = websocket_token(websocket.query_params, websocket.headers)
@@ -81,9 +84,14 @@ async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Cas
         ident = uuid.UUID(case_id)
         async with app.state.db.session(write=False) as session:
             case = await get_case(session, principal, ident)
+            try:
+                await ensure_writable(session, case.id)
+                closed = False
+            except CaseClosed:
+                closed = True
     except (ValueError, CaseNotFound) as exc:
         raise CloseConnection(CLOSE_NOT_FOUND, "case not found") from exc
-    return principal, case, as_subprotocol
+    return principal, case, as_subprotocol, closed
 
 
 def limits(settings: Settings) -> Limits:
@@ -104,7 +112,7 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
     hub = _hub(websocket.app)
     settings = websocket.app.state.settings
     try:
-        principal, case, as_subprotocol = await _authorize(websocket, case_id)
+        principal, case, as_subprotocol, closed = await _authorize(websocket, case_id)
     except CloseConnection as refusal:
         # checked before accepting; accepted only to deliver the close code to the client
         offered = websocket.headers.get("sec-websocket-protocol", "")
@@ -119,6 +127,8 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
         return
     await websocket.accept(subprotocol)
     conn = Connection(websocket, principal, limits(settings))
+    if closed:
+        conn.make_read_only("case closed (abgeschlossen): read-only, changes are not accepted")
     until = valid_until(principal)
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(conn.run())

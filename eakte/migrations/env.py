@@ -20,10 +20,10 @@ def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-
     # that migration 0011 creates by raw SQL; the models do not describe it
     if type_ == "table" and reflected and name.startswith("document_texts_fts"):
         return False
-    # likewise the PostgreSQL German tsvector column and its GIN index (0011, raw SQL)
+    # likewise the PostgreSQL German tsvector column and its GIN index (0011, 0015, raw SQL)
     if reflected and (
         (type_ == "column" and name == "tsv" and obj.table.name == "document_texts")
-        or (type_ == "index" and name == "ix_document_texts_tsv")
+        or (type_ == "index" and name in ("ix_document_texts_tsv", "ix_document_texts_tenant_tsv"))
     ):
         return False
     return True

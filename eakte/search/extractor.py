@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
+import signal
 import sys
 from dataclasses import dataclass
 
@@ -20,6 +22,8 @@ class Limits:
     max_seconds: float
     max_memory_mib: int
     max_chars: int
+    # tesseract languages (e.g. "deu") when OCR is switched on (EAKTE_SEARCH_OCR), else None
+    ocr_languages: str | None = None
 
 
 @dataclass(frozen=True)
@@ -38,32 +42,40 @@ def _limit_child(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 async def run(data: bytes, media_type: str, limits: Limits) -> Outcome:
     """Extract the text of `data` in a limited child process; never raises for bad content."""
     if len(data) > limits.max_bytes:
         return Outcome(error=f"larger than the extraction limit of {limits.max_bytes} bytes")
     memory = limits.max_memory_mib * 1024 * 1024
     cpu = max(1, int(limits.max_seconds) + 1)
+    ocr = ["--ocr", limits.ocr_languages] if limits.ocr_languages else []
     process = await asyncio.create_subprocess_exec(
         *EXTRACT_ARGV,
         media_type,
         str(limits.max_chars),
+        *ocr,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         preexec_fn=lambda: _limit_child(memory, cpu),
+        # its own process group: OCR runs pdftoppm and tesseract as children of the child,
+        # and a timeout must stop them too (they inherit the memory and CPU limits)
+        start_new_session=True,
     )
     try:
         async with asyncio.timeout(limits.max_seconds):
             out, err = await process.communicate(data)
     except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+        _kill(process)
         await process.wait()
         return Outcome(error=f"extraction took longer than {limits.max_seconds:g} s; stopped")
     except BaseException:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+        _kill(process)
         await process.wait()
         raise
     if process.returncode != 0:

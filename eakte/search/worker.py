@@ -31,6 +31,7 @@ def limits(settings: Settings) -> extractor.Limits:
         max_seconds=settings.search_max_seconds,
         max_memory_mib=settings.search_max_memory_mib,
         max_chars=settings.search_max_chars,
+        ocr_languages=settings.search_ocr_languages if settings.search_ocr else None,
     )
 
 

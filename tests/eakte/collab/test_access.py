@@ -85,3 +85,40 @@ async def test_read_only_roles_receive_but_a_write_closes_4403(
     await writer.edit(lambda d: d.get("notes", type=Text).insert(2, "!"))
     fresh = await yclient(live, case_id, "auditor")
     await until(lambda: fresh.text() == "ok!" and writer.text() == "ok!")
+
+
+async def test_a_closed_case_is_read_only_for_every_role(
+    live, client, new_case, yclient, token, auth
+) -> None:
+    """A closed case (abgeschlossen) is the record (Art. 33 BayDiG): a clerk may read, not write."""
+    case = await new_case()
+    case_id = str(case["id"])
+    writer = await yclient(live, case_id, "clerk")
+    await writer.edit(lambda d: d.get("notes", type=Text).insert(0, "final"))
+    fresh = await yclient(live, case_id, "auditor")
+    await until(lambda: fresh.text() == "final")
+    await writer.close()
+    withdrawn = await client.post(
+        f"/api/v1/cases/{case_id}/process/actions",
+        json={
+            "action": "ruecknahme_erklaeren",
+            "expected_state": "eingegangen",
+            "input": {"erklaert_am": "2026-11-02"},
+        },
+        headers=auth("clerk"),
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    closed = await client.post(
+        f"/api/v1/cases/{case_id}/record/closing", json={}, headers=auth("clerk")
+    )
+    assert closed.status_code == 200, closed.text
+    for role in ("clerk", "admin"):
+        member = await yclient(live, case_id, role)
+        assert member.text() == "final"  # reading still works
+        await member.edit(lambda d: d.get("notes", type=Text).insert(0, "changed "))
+        assert await member.wait_closed() == 4403
+        assert "case closed" in member.close_reason
+    reader = await yclient(live, case_id, "auditor")
+    assert reader.text() == "final"
+    workspace = await client.get(f"/api/v1/cases/{case_id}/workspace", headers=auth("clerk"))
+    assert "changed" not in str(workspace.json())

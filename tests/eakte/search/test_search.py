@@ -201,3 +201,25 @@ async def test_bad_search_input_is_a_problem(client: httpx.AsyncClient, auth) ->
         assert response.status_code == 422, params
         assert response.json()["type"] == PROBLEM + "validation-failed"
     assert (await client.get("/api/v1/search", params={"q": "x"})).status_code == 401
+
+
+async def test_a_common_word_ranks_the_newest_visible_hits_only(
+    client: httpx.AsyncClient, auth, new_case, add_document, index_all, monkeypatch
+) -> None:
+    """Ranking is capped at the newest RANK_CANDIDATES hits the caller may see (issue 15)."""
+    from eakte.search import service
+
+    monkeypatch.setattr(service, "RANK_CANDIDATES", 3)
+    own, foreign = await new_case(), await new_case(tenant=TENANT_B)
+    for n in range(6):
+        await add_document(own, text_pdf(f"Stellplatznachweis Nummer {n}"), title=f"S{n}")
+        # newer texts of another tenant with the same word must not take the places
+        await add_document(
+            foreign, text_pdf("Stellplatznachweis fremd"), title=f"F{n}", tenant=TENANT_B
+        )
+    await index_all()
+    hits = await _search(client, auth("clerk"), q="Stellplatznachweis")
+    assert sorted(h["document_title"] for h in hits) == ["S3", "S4", "S5"]
+    assert {h["case_id"] for h in hits} == {own["id"]}
+    rare = await _search(client, auth("clerk"), q="Stellplatznachweis Nummer 0")
+    assert [h["document_title"] for h in rare] == ["S0"]  # fewer hits than the cap: all ranked
