@@ -336,6 +336,37 @@ def _nachforderung_before_fiction_start(call: GuardCall) -> Reason | None:
 
 
 @register_guard(
+    "no_timely_nachforderung_open",
+    de="Keine vor Beginn der Fiktionsfrist versandte Nachforderung ist offen; sonst beginnt die "
+    "Frist erst drei Wochen nach Eingang der letzten nachgeforderten Unterlage "
+    "(Art. 68 Abs. 2 S. 1 BayBO).",
+    en="No request for documents sent before the approval-by-silence period began is open; "
+    "otherwise the period begins three weeks after the last requested item arrives.",
+)
+def _no_timely_nachforderung_open(call: GuardCall) -> Reason | None:
+    is_open = _variable(call, "nachforderung_offen")
+    if is_open is None:  # instances recorded before the variable existed
+        is_open = call.instance.state == "nachforderung"
+    if not is_open:
+        return None
+    sent = _as_date(_variable(call, "nachforderung_versandt_am")) or _as_date(
+        _variable(call, "nachforderung_erfasst_am")
+    )
+    begins = fiction_clock_begins(call.instance)
+    if sent is None or begins is None or sent > begins:
+        return None  # a late Nachforderung does not hold the clock back
+    return Reason(
+        "timely_nachforderung_open",
+        f"Die Nachforderung vom {sent:%d.%m.%Y} ging vor Beginn der Fiktionsfrist "
+        f"({begins:%d.%m.%Y}) hinaus und ist offen: die Frist beginnt erst drei Wochen nach "
+        "Eingang der letzten nachgeforderten Unterlage (Art. 68 Abs. 2 S. 1 BayBO).",
+        f"The request of {sent.isoformat()} was sent before the period began "
+        f"({begins.isoformat()}) and is open: the period begins three weeks after the last "
+        "requested item arrives.",
+    )
+
+
+@register_guard(
     "genehmigungsfiktion_not_running",
     de="Die Fiktionsfrist läuft nicht (schon) weiter.",
     en="The approval-by-silence period is not (still) running.",

@@ -136,6 +136,29 @@ def nachfordern(
     )
 
 
+def housing_found(day: str, housing: bool) -> Do:
+    """Art. 68 Abs. 2 S. 1 BayBO: the authority's finding whether the Fiktion applies."""
+    return Do(
+        "wohnnutzung_feststellen",
+        "clerk",
+        day,
+        {"wohnnutzung": housing, "begruendung": "Anteil Wohnfläche an der Hauptnutzfläche"},
+    )
+
+
+def all_items_arrived(arrived: str, *, recorded: str) -> list[Step]:
+    """Every requested item arrived on `arrived`; the answer is recorded on `recorded`."""
+    return [
+        Do(
+            "nachgeforderte_unterlagen_erfassen",
+            "clerk",
+            recorded,
+            {"unterlagen": ITEMS, "eingegangen_am": arrived},
+        ),
+        Do("unterlagen_nachreichen", "clerk", recorded),
+    ]
+
+
 def to_signing(day: str) -> list[Step]:
     """Complete, participation closed, decision drafted by the clerk (awaits signature)."""
     return [
@@ -425,6 +448,80 @@ RULES: dict[str, Rule] = {
         ],
         deadlines={"genehmigungsfiktion": None},
         check=lambda w: w.instance.variables["wohnnutzung"] is False,
+    ),
+    # Rule 5 edge — a finding made while a Nachforderung sent before the clock began
+    # (05.02.2026) is open starts nothing; the clock starts three weeks after the last
+    # requested item arrived (10.02.2026): 03.03.2026 + 3 months = 03.06.2026.
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a timely Nachforderung (clock waits)": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", True),
+        ],
+        state="nachforderung",
+        deadlines={"genehmigungsfiktion": None},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a timely Nachforderung, then answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", True),
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        state="eingegangen",
+        deadlines={"genehmigungsfiktion": "2026-06-03"},
+        check=lambda w: w.instance.variables["fristbeginn"]["genehmigungsfiktion"] == "2026-03-03",
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing confirmed during a timely Nachforderung, answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),  # stops the running clock
+            housing_found("2026-01-25", True),  # not restarted from the receipt (05.05.2026)
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        deadlines={"genehmigungsfiktion": "2026-06-03"},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing denied during a timely Nachforderung, answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", False),
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        deadlines={"genehmigungsfiktion": None},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a late Nachforderung (from receipt)": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-02-20", "2026-03-31"),  # after 05.02.2026: does not hold it back
+            housing_found("2026-02-25", True),
+        ],
+        state="nachforderung",
+        deadlines={"genehmigungsfiktion": "2026-05-05"},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: a new deadline keeps the Nachforderung timely": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO; Art. 65 Abs. 1 S. 2 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-02-27"),
+            Do(
+                "nachfrist_setzen",
+                "clerk",
+                "2026-02-20",
+                {"maengel": ITEMS, "frist_bis": "2026-03-31", "hinweis_ruecknahmefiktion": False},
+            ),
+            housing_found("2026-02-25", True),
+        ],
+        deadlines={"genehmigungsfiktion": None},
     ),
     # Rule 6 — waiver in Textform.
     "Art. 68 Abs. 2 S. 2 BayBO: the applicant waives the Fiktion": Rule(
