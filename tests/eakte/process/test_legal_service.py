@@ -11,7 +11,7 @@ import workflows as wf
 from eakte.process import errors
 from eakte.process.service import map_workflow_error
 from eakte.tenants.service import ensure_tenant
-from support import TINY_PDF, issue_letter
+from support import LETTER_DATA, TINY_PDF, issue_letter
 
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 
@@ -31,8 +31,9 @@ async def act(
     )
 
 
-async def to_refusal_signed(client: httpx.AsyncClient, auth, case: dict) -> None:  # type: ignore[no-untyped-def]
-    clerk, approver = auth("clerk", sub="clara@augsburg"), auth("approver", sub="anton@augsburg")
+async def to_signing(client: httpx.AsyncClient, auth, case: dict) -> None:  # type: ignore[no-untyped-def]
+    """Bauvorlagen uploaded, complete, participation closed, decision drafted (by Clara)."""
+    clerk = auth("clerk", sub="clara@augsburg")
     for kind in BAUVORLAGEN:
         uploaded = await client.post(
             f"/api/v1/cases/{case['id']}/documents",
@@ -48,6 +49,11 @@ async def to_refusal_signed(client: httpx.AsyncClient, auth, case: dict) -> None
     ):
         response = await act(client, clerk, case, action, state)
         assert response.status_code == 200, response.text
+
+
+async def to_refusal_signed(client: httpx.AsyncClient, auth, case: dict) -> None:  # type: ignore[no-untyped-def]
+    approver = auth("approver", sub="anton@augsburg")
+    await to_signing(client, auth, case)
     # the refusal is signed only once its sealed Bescheid exists (issue 13)
     await issue_letter(client, auth, case["id"], "ablehnungsbescheid", make_known=False)
     signed = await act(
@@ -83,6 +89,132 @@ async def test_bekanntgabe_by_post_is_computed_not_the_posting_day(
     assert result["process"]["variables"]["bekanntgabe_am"] == "2026-05-11"
     again = await client.post(url, json=body, headers=clerk)
     assert again.status_code == 409
+
+
+async def posted_letter(client: httpx.AsyncClient, auth, case_id: str, letter_type: str) -> dict:  # type: ignore[no-untyped-def]
+    """A postal letter drafted by Clara and signed by Anton (issuing, issue 13)."""
+    drafted = await client.post(
+        f"/api/v1/cases/{case_id}/issued",
+        json={
+            "letter_type": letter_type,
+            "channel": "postal",
+            "addressee": {"name": "Jörg Müller", "address": "Hauptstraße 5\n86150 Augsburg"},
+            "data": LETTER_DATA[letter_type],
+        },
+        headers=auth("clerk", sub="clara@augsburg"),
+    )
+    assert drafted.status_code == 201, drafted.text
+    signed = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{drafted.json()['id']}/sign",
+        headers=auth("approver", sub="anton@augsburg"),
+    )
+    assert signed.status_code == 200, signed.text
+    return signed.json()  # type: ignore[no-any-return]
+
+
+async def process_view(client: httpx.AsyncClient, auth, case: dict) -> dict:  # type: ignore[no-untyped-def]
+    response = await client.get(f"/api/v1/cases/{case['id']}/process", headers=auth("clerk"))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def running(view: dict) -> dict[str, str]:
+    return {d["kind"]: d["due"] for d in view["deadlines"] if d["status"] == "running"}
+
+
+@pytest.mark.parametrize(
+    ("letter_type", "sign", "signed_state", "final_state"),
+    [
+        ("baugenehmigung", "genehmigung_zeichnen", "genehmigt", "genehmigung_wirksam"),
+        ("ablehnungsbescheid", "ablehnung_zeichnen", "ablehnung_gezeichnet", "abgelehnt"),
+    ],
+)
+async def test_posting_the_decision_letter_is_the_procedures_bekanntgabe(
+    client: httpx.AsyncClient,
+    auth,
+    new_case,
+    letter_type: str,
+    sign: str,
+    signed_state: str,
+    final_state: str,
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 42a Abs. 1 BayVwVfG: the Bekanntgabe of the decision, recorded by posting its
+    letter (issuing route), stops the Fiktion clock; Art. 41 Abs. 2 BayVwVfG: on the fourth
+    day after posting (from 01.01.2025, [nv] for Bavaria) — the same rule as the process
+    route; Art. 69 Abs. 1 BayBO: the Geltungsdauer of a permit starts from that day."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    assert running(await process_view(client, auth, case))["genehmigungsfiktion"] == "2026-06-23"
+    await to_signing(client, auth, case)
+    letter = await posted_letter(client, auth, case["id"], letter_type)
+    signed = await act(
+        client,
+        auth("approver", sub="anton@augsburg"),
+        case,
+        sign,
+        "zur_zeichnung",
+        **({"begruendung": "§ 34 BauGB"} if sign == "ablehnung_zeichnen" else {}),
+    )
+    assert signed.status_code == 200, signed.text
+    assert "genehmigungsfiktion" in running(signed.json())  # signing does not stop it
+    known = await client.post(
+        f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe",
+        json={"posted_on": "2026-05-04"},
+        headers=auth("clerk", sub="clara@augsburg"),
+    )
+    assert known.status_code == 200, known.text
+    assert known.json()["bekanntgabe_on"] == "2026-05-08"
+    view = await process_view(client, auth, case)
+    assert view["state"] == final_state
+    assert view["variables"]["bekanntgabe_am"] == "2026-05-08"
+    assert "genehmigungsfiktion" not in running(view)
+    assert view["transitions"][-1]["from_state"] == signed_state
+    if final_state == "genehmigung_wirksam":
+        assert running(view)["geltungsdauer"] == "2030-05-08"
+
+
+async def test_a_letter_the_procedure_does_not_await_leaves_it_alone(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 42a Abs. 1 BayVwVfG: only the Bekanntgabe of the decision the procedure signed
+    counts; a letter posted before the signing step changes nothing in the procedure."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    letter = await posted_letter(client, auth, case["id"], "baugenehmigung")
+    known = await client.post(
+        f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe",
+        json={"posted_on": "2026-05-04"},
+        headers=auth("clerk", sub="clara@augsburg"),
+    )
+    assert known.status_code == 200, known.text
+    view = await process_view(client, auth, case)
+    assert view["state"] == "eingegangen"
+    assert "bekanntgabe_am" not in view["variables"]
+    assert running(view)["genehmigungsfiktion"] == "2026-06-23"
+
+
+async def test_a_provided_decision_waits_for_its_retrieval(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 41 Abs. 2a BayVwVfG: provided for retrieval, the decision has no Bekanntgabe day
+    until it is retrieved, so the procedure (and the Fiktion clock) is not changed yet."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    await to_refusal_signed(client, auth, case)
+    letter = next(
+        item
+        for item in (
+            await client.get(f"/api/v1/cases/{case['id']}/issued", headers=auth("clerk"))
+        ).json()
+        if item["letter_type"] == "ablehnungsbescheid"
+    )
+    known = await client.post(
+        f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe",
+        json={},
+        headers=auth("clerk", sub="clara@augsburg"),
+    )
+    assert known.status_code == 200, known.text
+    assert known.json()["bekanntgabe_on"] is None
+    view = await process_view(client, auth, case)
+    assert view["state"] == "ablehnung_gezeichnet"
+    assert "genehmigungsfiktion" in running(view)
 
 
 @pytest.mark.parametrize(
