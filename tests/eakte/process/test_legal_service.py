@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 
 import workflows as wf
+from eakte.db import Database
 from eakte.process import errors
 from eakte.process.service import map_workflow_error
+from eakte.process.ticker import tick
 from eakte.tenants.service import ensure_tenant
 from support import LETTER_DATA, TINY_PDF, issue_letter
 
@@ -170,6 +172,154 @@ async def test_posting_the_decision_letter_is_the_procedures_bekanntgabe(
     assert view["transitions"][-1]["from_state"] == signed_state
     if final_state == "genehmigung_wirksam":
         assert running(view)["geltungsdauer"] == "2030-05-08"
+
+
+async def test_a_refusal_posted_too_late_is_refused_and_stays_signed(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 42a Abs. 1 BayVwVfG, Art. 68 Abs. 2 BayBO: a refusal made known after the Fiktion
+    took effect (23.06.2026) cannot stop it: posted 25.06., known 29.06.: 422, nothing
+    changes; the procedure's role rule applies to the issuing route too (approver: 403)."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    await to_signing(client, auth, case)
+    letter = await posted_letter(client, auth, case["id"], "ablehnungsbescheid")
+    signed = await act(
+        client,
+        auth("approver", sub="anton@augsburg"),
+        case,
+        "ablehnung_zeichnen",
+        "zur_zeichnung",
+        begruendung="§ 34 BauGB",
+    )
+    assert signed.status_code == 200, signed.text
+    url = f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe"
+    late = await client.post(
+        url, json={"posted_on": "2026-06-25"}, headers=auth("clerk", sub="clara@augsburg")
+    )
+    assert late.status_code == 422, late.text
+    assert late.json()["type"] == "urn:eakte:problem:action-blocked"
+    assert late.json()["reasons"][0]["code"] == "fiction_occurred"
+    approver = await client.post(
+        url, json={"posted_on": "2026-05-04"}, headers=auth("approver", sub="anton@augsburg")
+    )
+    assert approver.status_code == 403, approver.text
+    listed = await client.get(f"/api/v1/cases/{case['id']}/issued", headers=auth("clerk"))
+    assert next(i for i in listed.json() if i["id"] == letter["id"])["state"] == "signed"
+    assert (await process_view(client, auth, case))["state"] == "ablehnung_gezeichnet"
+
+
+async def test_a_legal_challenge_suspends_the_validity_audited_and_the_ticker_waits(
+    client: httpx.AsyncClient, auth, new_case, settings
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 69 Abs. 1 Hs. 2 BayBO: while a Widerspruch runs the permit does not lapse, even
+    long after its old end; afterwards the validity ends later by the suspended days
+    (01.06.–30.11.2026 = 183 days, § 209 BGB): 08.05.2030 → 07.11.2030. Both steps are
+    audited with their dates and reasons."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    await to_signing(client, auth, case)
+    letter = await posted_letter(client, auth, case["id"], "baugenehmigung")
+    clerk = auth("clerk", sub="clara@augsburg")
+    signed = await act(
+        client,
+        auth("approver", sub="anton@augsburg"),
+        case,
+        "genehmigung_zeichnen",
+        "zur_zeichnung",
+    )
+    assert signed.status_code == 200, signed.text
+    known = await client.post(
+        f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe",
+        json={"posted_on": "2026-05-04"},
+        headers=clerk,
+    )
+    assert known.status_code == 200, known.text
+    lodged = await act(
+        client,
+        clerk,
+        case,
+        "rechtsbehelf_erfassen",
+        "genehmigung_wirksam",
+        art="Widerspruch Nachbar Fl.Nr. 7/3",
+        eingelegt_am="2026-06-01",
+        begruendung="Widerspruchsschreiben vom 01.06.2026",
+    )
+    assert lodged.status_code == 200, lodged.text
+    assert lodged.json()["state"] == "rechtsbehelf_anhaengig"
+    assert "geltungsdauer" not in running(lodged.json())
+    db = Database(settings.resolved_database_url())
+    try:
+        # without the suspension the permit would have lapsed on 09.05.2030
+        await tick(db, now=datetime(2031, 1, 10, 9, tzinfo=UTC))
+    finally:
+        await db.dispose()
+    after_tick = await process_view(client, auth, case)
+    assert after_tick["state"] == "rechtsbehelf_anhaengig"
+    assert after_tick["transitions"][-1]["action"] == "rechtsbehelf_erfassen"
+    ended = await act(
+        client,
+        clerk,
+        case,
+        "rechtsbehelf_erledigt",
+        "rechtsbehelf_anhaengig",
+        erledigt_am="2026-11-30",
+        begruendung="Widerspruch zurückgenommen",
+    )
+    assert ended.status_code == 200, ended.text
+    view = ended.json()
+    assert view["state"] == "genehmigung_wirksam"
+    assert running(view)["geltungsdauer"] == "2030-11-07"
+    assert view["variables"]["hemmungen"]["2026-06-01"]["bis"] == "2026-11-30"
+    assert view["variables"]["hemmungen"]["2026-06-01"]["geltungsdauer_vorher"] == "2030-05-08"
+    history = (
+        await client.get(f"/api/v1/cases/{case['id']}/history", headers=auth("auditor"))
+    ).json()["items"]
+    steps = {
+        e["details"]["action"]: e["details"] for e in history if e["action"] == "process.transition"
+    }
+    assert steps["rechtsbehelf_erfassen"]["input"]["eingelegt_am"] == "2026-06-01"
+    assert steps["rechtsbehelf_erledigt"]["input"]["begruendung"] == "Widerspruch zurückgenommen"
+    assert steps["rechtsbehelf_erledigt"]["deadlines_started"] == {"geltungsdauer": "2030-11-07"}
+
+
+async def test_a_challenge_lodged_after_the_validity_ended_or_in_the_future_is_422(
+    client: httpx.AsyncClient, auth, new_case
+) -> None:  # type: ignore[no-untyped-def]
+    """Art. 69 Abs. 1 Hs. 2 BayBO: only a running validity can be suspended; bad dates are a
+    422 with German and English reasons, and nothing changes."""
+    case = await new_case(received_on="2026-03-02", housing=True)
+    await to_signing(client, auth, case)
+    letter = await posted_letter(client, auth, case["id"], "baugenehmigung")
+    clerk = auth("clerk", sub="clara@augsburg")
+    await act(
+        client,
+        auth("approver", sub="anton@augsburg"),
+        case,
+        "genehmigung_zeichnen",
+        "zur_zeichnung",
+    )
+    await client.post(
+        f"/api/v1/cases/{case['id']}/issued/{letter['id']}/bekanntgabe",
+        json={"posted_on": "2026-05-04"},
+        headers=clerk,
+    )
+    for day, code in (("2099-01-01", "challenge_in_future"), ("gestern", None)):
+        response = await act(
+            client,
+            clerk,
+            case,
+            "rechtsbehelf_erfassen",
+            "genehmigung_wirksam",
+            art="Klage",
+            eingelegt_am=day,
+            begruendung="x",
+        )
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert body["type"].startswith("urn:eakte:problem:")
+        if code is not None:
+            assert body["reasons"][0]["code"] == code
+            assert body["reasons"][0]["de"] and body["reasons"][0]["en"]
+    assert (await process_view(client, auth, case))["state"] == "genehmigung_wirksam"
 
 
 async def test_a_letter_the_procedure_does_not_await_leaves_it_alone(
