@@ -11,13 +11,20 @@ from workflows.calendar import HolidayCalendar, add_period, is_expired
 from workflows.model import DeadlineRule, DeadlineTrigger, Definition, Period, SilenceMeans, Text
 
 INPUT_REF = "$input."
+VAR_REF = "$var."
 
 
-def period_amount(period: Period, values: Mapping[str, Any]) -> int:
-    """The period's amount, looking up `$input.<field>` in the action's input."""
+def period_amount(
+    period: Period, values: Mapping[str, Any], variables: Mapping[str, Any] | None = None
+) -> int:
+    """The period's amount: `$input.<field>` from the action's input, `$var.<name>` from
+    the instance variables (after the action's `record`)."""
     if isinstance(period.amount, int):
         return period.amount
-    value = values[period.amount.removeprefix(INPUT_REF)]
+    if period.amount.startswith(VAR_REF):
+        value = (variables or {}).get(period.amount.removeprefix(VAR_REF))
+    else:
+        value = values[period.amount.removeprefix(INPUT_REF)]
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"period amount {period.amount} is not an int")
     return value
@@ -39,6 +46,8 @@ def compute_end(
     calendar: HolidayCalendar,
     values: Mapping[str, Any] | None = None,
     trigger: DeadlineTrigger | None = None,
+    *,
+    variables: Mapping[str, Any] | None = None,
 ) -> ComputedEnd:
     """Start, unrolled end and last day of `rule` running from `anchor` (not counted).
 
@@ -49,7 +58,7 @@ def compute_end(
     values = values or {}
     base = anchor
     if rule.offset is not None:
-        amount = period_amount(rule.offset, values)
+        amount = period_amount(rule.offset, values, variables)
         base = add_period(anchor, amount, rule.offset.unit, calendar, roll_forward=False)
     fixed = False
     if trigger is not None and trigger.fixed_end_if:
@@ -59,7 +68,7 @@ def compute_end(
     if period is None:
         end = base
     else:
-        amount = period_amount(period, values)
+        amount = period_amount(period, values, variables)
         end = add_period(base, amount, period.unit, calendar, roll_forward=False)
     due = calendar.next_working_day(end) if roll else end
     return ComputedEnd(begins=base, unrolled=end, due=due, fixed_end=fixed)

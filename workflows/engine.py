@@ -43,6 +43,10 @@ RECORD_INTO = re.compile(r"^([a-z][a-z0-9_]*)\[(\$[a-z_]+\.[a-z0-9_]+)\](\?)?$")
 variable `name`; `name[$input.key]?` only fills entries that are still missing."""
 MAX = "$max"
 """`{$max: [expr, ...]}`: the latest of the dates the expressions resolve to."""
+DAYS_INCLUSIVE = "$days_inclusive"
+"""`{$days_inclusive: [from, to]}`: calendar days from `from` to `to`, both days counted
+(the time a period is suspended, § 209 BGB: the day the suspension begins and the day it
+ends are not counted towards the period); 0 if a date is missing or `to` lies before."""
 
 
 def _as_day(value: Any) -> date | None:
@@ -57,7 +61,8 @@ def _as_day(value: Any) -> date | None:
 
 class _Env:
     """Resolves `$input.x`, `$var.x`, `$deadline.x`, `$unrolled.x`, `$principal.id`,
-    `$today`, `$now`; mappings and lists recursively; `{$max: [...]}` to the latest date."""
+    `$today`, `$now`; mappings and lists recursively; `{$max: [...]}` to the latest date,
+    `{$days_inclusive: [from, to]}` to a number of days."""
 
     def __init__(
         self,
@@ -81,6 +86,11 @@ class _Env:
                 days = [_as_day(self.resolve(e)) for e in expr[MAX]]
                 known = [d for d in days if d is not None]
                 return max(known) if known else None
+            if set(expr) == {DAYS_INCLUSIVE}:
+                first, last = (_as_day(self.resolve(e)) for e in expr[DAYS_INCLUSIVE])
+                if first is None or last is None or last < first:
+                    return 0
+                return (last - first).days + 1
             return {k: self.resolve(v) for k, v in expr.items()}
         if isinstance(expr, list):
             return [self.resolve(v) for v in expr]
@@ -226,7 +236,7 @@ def _transition(
             if evaluate_guards(trigger.guards, call):
                 continue
             anchor = env.resolve_date(trigger.anchor)
-            end = compute_end(rule, anchor, calendar, values, trigger)
+            end = compute_end(rule, anchor, calendar, values, trigger, variables=variables)
             if rule.id in running and rule.id not in cancelled:
                 cancelled.append(rule.id)
             running[rule.id] = end.due

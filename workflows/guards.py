@@ -248,6 +248,59 @@ def _input_date(call: GuardCall, name: str) -> date | None:
     return _as_date((call.input or {}).get(name))
 
 
+@register_guard(
+    "challenge_within_validity",
+    de="Der Rechtsbehelf wurde vor Ablauf der Geltungsdauer eingelegt und nicht in der Zukunft "
+    "(Art. 69 Abs. 1 Hs. 2 BayBO).",
+    en="The challenge was lodged before the validity ended, and not in the future.",
+)
+def _challenge_within_validity(call: GuardCall) -> Reason | None:
+    due = call.instance.deadlines.get("geltungsdauer")
+    lodged = _input_date(call, "eingelegt_am")
+    if lodged is None:
+        return None
+    if call.today is not None and lodged > call.today:
+        return Reason(
+            "challenge_in_future",
+            f"Der Rechtsbehelf kann nicht in der Zukunft eingelegt sein ({lodged:%d.%m.%Y}).",
+            f"The challenge cannot be lodged in the future ({lodged.isoformat()}).",
+        )
+    if due is not None and lodged > due:
+        return Reason(
+            "challenge_after_validity",
+            f"Die Geltungsdauer endete am {due:%d.%m.%Y}, vor dem Rechtsbehelf: sie kann nicht "
+            "mehr gehemmt werden.",
+            f"The validity ended on {due.isoformat()}, before the challenge: it cannot be "
+            "suspended any more.",
+        )
+    return None
+
+
+@register_guard(
+    "challenge_ended_after_start",
+    de="Der Rechtsbehelf endete nicht vor seinem Beginn und nicht in der Zukunft.",
+    en="The challenge did not end before it began, nor in the future.",
+)
+def _challenge_ended_after_start(call: GuardCall) -> Reason | None:
+    began = _as_date(_variable(call, "hemmung_seit"))
+    ended = _input_date(call, "erledigt_am")
+    if ended is None:
+        return None
+    if call.today is not None and ended > call.today:
+        return Reason(
+            "challenge_end_in_future",
+            f"Das Ende des Rechtsbehelfs liegt in der Zukunft ({ended:%d.%m.%Y}).",
+            f"The end of the challenge lies in the future ({ended.isoformat()}).",
+        )
+    if began is not None and ended < began:
+        return Reason(
+            "challenge_end_before_start",
+            f"Das Ende ({ended:%d.%m.%Y}) liegt vor dem Beginn ({began:%d.%m.%Y}).",
+            f"The end ({ended.isoformat()}) lies before the start ({began.isoformat()}).",
+        )
+    return None
+
+
 def fiction_clock_begins(instance: Instance) -> date | None:
     """The day the Genehmigungsfiktion's three months begin (recorded by the engine)."""
     begins = (instance.variables.get("fristbeginn") or {}).get(FIKTION)
@@ -279,6 +332,37 @@ def _nachforderung_before_fiction_start(call: GuardCall) -> Reason | None:
         "die Frist läuft weiter (Art. 68 Abs. 2 S. 1 BayBO).",
         f"The request was sent after the period began ({begins.isoformat()}); "
         "the approval-by-silence period keeps running.",
+    )
+
+
+@register_guard(
+    "no_timely_nachforderung_open",
+    de="Keine vor Beginn der Fiktionsfrist versandte Nachforderung ist offen; sonst beginnt die "
+    "Frist erst drei Wochen nach Eingang der letzten nachgeforderten Unterlage "
+    "(Art. 68 Abs. 2 S. 1 BayBO).",
+    en="No request for documents sent before the approval-by-silence period began is open; "
+    "otherwise the period begins three weeks after the last requested item arrives.",
+)
+def _no_timely_nachforderung_open(call: GuardCall) -> Reason | None:
+    is_open = _variable(call, "nachforderung_offen")
+    if is_open is None:  # instances recorded before the variable existed
+        is_open = call.instance.state == "nachforderung"
+    if not is_open:
+        return None
+    sent = _as_date(_variable(call, "nachforderung_versandt_am")) or _as_date(
+        _variable(call, "nachforderung_erfasst_am")
+    )
+    begins = fiction_clock_begins(call.instance)
+    if sent is None or begins is None or sent > begins:
+        return None  # a late Nachforderung does not hold the clock back
+    return Reason(
+        "timely_nachforderung_open",
+        f"Die Nachforderung vom {sent:%d.%m.%Y} ging vor Beginn der Fiktionsfrist "
+        f"({begins:%d.%m.%Y}) hinaus und ist offen: die Frist beginnt erst drei Wochen nach "
+        "Eingang der letzten nachgeforderten Unterlage (Art. 68 Abs. 2 S. 1 BayBO).",
+        f"The request of {sent.isoformat()} was sent before the period began "
+        f"({begins.isoformat()}) and is open: the period begins three weeks after the last "
+        "requested item arrives.",
     )
 
 

@@ -135,11 +135,12 @@ class _Parser:
     def period(self, value: Any, element: str) -> Period:
         raw = self.mapping(value, element, {"amount", "unit"}, set())
         amount = raw.get("amount", 0)
-        valid_ref = isinstance(amount, str) and amount.startswith("$input.")
+        valid_ref = isinstance(amount, str) and amount.startswith(("$input.", "$var."))
         if not valid_ref and (
             isinstance(amount, bool) or not isinstance(amount, int) or amount < 0
         ):
-            self.problem(f"{element}.amount", f"expected an int >= 0 or $input.<field>: {amount!r}")
+            expected = "expected an int >= 0, $input.<field> or $var.<name>"
+            self.problem(f"{element}.amount", f"{expected}: {amount!r}")
             amount = 0
         unit = raw.get("unit", "days")
         try:

@@ -246,6 +246,10 @@ class _Checker:
                 self.add(source, where, f"{trig.fixed_end_if}: needs a bool input")
         for period in (rule.offset, trig.period or rule.period):
             if period is not None and isinstance(period.amount, str):
+                if period.amount.startswith("$var."):
+                    if period.amount.removeprefix("$var.") not in action.record:
+                        self.add(source, where, f"{period.amount}: the action must record it")
+                    continue
                 spec = action.input_field(period.amount.removeprefix("$input."))
                 if spec is None or spec.type is not FieldType.INT or not spec.required:
                     self.add(source, where, f"{period.amount}: needs a required int input")

@@ -1,18 +1,18 @@
-"""When an administrative act counts as made known (Bekanntgabe).
+"""When an issued letter counts as made known (Bekanntgabe): the issuing view of the one rule.
 
-Issue 12 (procedures) owns the dated rules; until it lands, this one function is the place to
-swap. Rule: Art. 41 Abs. 2 S. 1 BayVwVfG — a written act sent by post within Germany counts as
-made known on the third day after it was posted ("Zugangsfiktion"); electronic provision for
-retrieval (Art. 41 Abs. 2a BayVwVfG) counts on the day after retrieval.
+The rule itself is `workflows.bekanntgabe` (Art. 41 Abs. 2, 2a BayVwVfG, dated: the day count
+depends on the posting day; see docs/legal-rules.md row 10). This module only names what the
+issuing routes need, so a letter and the procedure can never compute different days.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-POSTAL_RULE = "Art. 41 Abs. 2 S. 1 BayVwVfG (dritter Tag nach Aufgabe zur Post)"
-ELECTRONIC_RULE = "Art. 41 Abs. 2a BayVwVfG (Tag nach dem Abruf)"
+from workflows import bekanntgabe as rule
+
+ELECTRONIC_RULE = "Art. 41 Abs. 2a S. 3 BayVwVfG: am Tag nach dem Abruf"
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,16 @@ class Bekanntgabe:
 
 
 def postal(posted_on: date) -> Bekanntgabe:
-    """Zugangsfiktion for a letter posted on `posted_on`."""
-    return Bekanntgabe(posted_on + timedelta(days=3), POSTAL_RULE)
+    """Zugangsfiktion for a letter posted on `posted_on` (Art. 41 Abs. 2 S. 1 BayVwVfG)."""
+    computed = rule.compute_bekanntgabe(rule.Method.POST, posted_on)
+    return Bekanntgabe(computed.on, computed.rule)
 
 
-def electronic(retrieved_on: date) -> Bekanntgabe:
-    """Bekanntgabe of an act retrieved from the applicant's account on `retrieved_on`."""
-    return Bekanntgabe(retrieved_on + timedelta(days=1), ELECTRONIC_RULE)
+def electronic(provided_on: date, retrieved_on: date) -> Bekanntgabe:
+    """Provision for retrieval (Art. 41 Abs. 2a BayVwVfG): the day after the retrieval.
+
+    Raises `workflows.bekanntgabe.BekanntgabeError` when not retrieved within ten days."""
+    computed = rule.compute_bekanntgabe(
+        rule.Method.PROVISION, provided_on, retrieved_on=retrieved_on
+    )
+    return Bekanntgabe(computed.on, computed.rule)

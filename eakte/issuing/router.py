@@ -24,6 +24,7 @@ from eakte.issuing.schemas import (
     TemplateWrite,
 )
 from eakte.openapi import problems
+from eakte.process import bekanntgabe as process_bekanntgabe
 
 router = APIRouter(prefix="/api/v1", tags=["issuing"])
 
@@ -212,8 +213,11 @@ async def bekanntgabe(
     session: SessionDep,
     principal: Writer,
 ) -> IssuedRead:
-    """Make a signed document known: electronic provision or posting (Bekanntgabe date)."""
-    record = await service.make_known(
+    """Make a signed document known: electronic provision or posting (Bekanntgabe date).
+
+    A posted decision the procedure awaits is recorded as the procedure's Bekanntgabe too
+    (it stops the Fiktion clock, Art. 42a Abs. 1 BayVwVfG, and starts the Geltungsdauer)."""
+    record = await process_bekanntgabe.make_letter_known(
         session, principal, case_id, issued_id, channel=body.channel, posted_on=body.posted_on
     )
     return issued_read(record)

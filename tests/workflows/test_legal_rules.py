@@ -136,6 +136,29 @@ def nachfordern(
     )
 
 
+def housing_found(day: str, housing: bool) -> Do:
+    """Art. 68 Abs. 2 S. 1 BayBO: the authority's finding whether the Fiktion applies."""
+    return Do(
+        "wohnnutzung_feststellen",
+        "clerk",
+        day,
+        {"wohnnutzung": housing, "begruendung": "Anteil Wohnfläche an der Hauptnutzfläche"},
+    )
+
+
+def all_items_arrived(arrived: str, *, recorded: str) -> list[Step]:
+    """Every requested item arrived on `arrived`; the answer is recorded on `recorded`."""
+    return [
+        Do(
+            "nachgeforderte_unterlagen_erfassen",
+            "clerk",
+            recorded,
+            {"unterlagen": ITEMS, "eingegangen_am": arrived},
+        ),
+        Do("unterlagen_nachreichen", "clerk", recorded),
+    ]
+
+
 def to_signing(day: str) -> list[Step]:
     """Complete, participation closed, decision drafted by the clerk (awaits signature)."""
     return [
@@ -183,6 +206,41 @@ def _rolled(walk: Walk) -> None:
 def _not_rolled(walk: Walk) -> None:
     (started,) = walk.results[-1].deadlines_started
     assert started.fixed_end and not started.rolled
+
+
+def challenge(lodged: str, day: str | None = None, **refused: str) -> Do:
+    """Art. 69 Abs. 1 Hs. 2 BayBO: an official records a Widerspruch lodged on `lodged`."""
+    return Do(
+        "rechtsbehelf_erfassen",
+        "clerk",
+        day or lodged,
+        {"art": "Widerspruch Nachbar Fl.Nr. 7/3", "eingelegt_am": lodged, "begruendung": "Eingang"},
+        refused=refused.get("refused"),
+    )
+
+
+def challenge_ended(ended: str, day: str | None = None, refused: str | None = None) -> Do:
+    return Do(
+        "rechtsbehelf_erledigt",
+        "clerk",
+        day or ended,
+        {"erledigt_am": ended, "begruendung": "Widerspruch zurückgenommen"},
+        refused=refused,
+    )
+
+
+def _suspension_recorded(walk: Walk) -> None:
+    variables = walk.instance.variables
+    assert variables["hemmungen"]["2026-04-01"] == {
+        "art": "Widerspruch Nachbar Fl.Nr. 7/3",
+        "seit": "2026-04-01",
+        "bis": "2026-09-30",
+        "geltungsdauer_vorher": "2030-03-04",
+    }
+    assert variables["hemmungstage"] == 183
+    (started,) = walk.results[-1].deadlines_started
+    assert started.unrolled == d("2030-09-01") and started.rolled  # Sun, rolls to Monday
+    assert walk.results[-1].transition.public
 
 
 def _served_on_neighbours(walk: Walk) -> None:
@@ -391,6 +449,80 @@ RULES: dict[str, Rule] = {
         deadlines={"genehmigungsfiktion": None},
         check=lambda w: w.instance.variables["wohnnutzung"] is False,
     ),
+    # Rule 5 edge — a finding made while a Nachforderung sent before the clock began
+    # (05.02.2026) is open starts nothing; the clock starts three weeks after the last
+    # requested item arrived (10.02.2026): 03.03.2026 + 3 months = 03.06.2026.
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a timely Nachforderung (clock waits)": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", True),
+        ],
+        state="nachforderung",
+        deadlines={"genehmigungsfiktion": None},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a timely Nachforderung, then answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", True),
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        state="eingegangen",
+        deadlines={"genehmigungsfiktion": "2026-06-03"},
+        check=lambda w: w.instance.variables["fristbeginn"]["genehmigungsfiktion"] == "2026-03-03",
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing confirmed during a timely Nachforderung, answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),  # stops the running clock
+            housing_found("2026-01-25", True),  # not restarted from the receipt (05.05.2026)
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        deadlines={"genehmigungsfiktion": "2026-06-03"},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing denied during a timely Nachforderung, answered": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        steps=[
+            nachfordern("2026-01-20", "2026-03-31"),
+            housing_found("2026-01-25", False),
+            *all_items_arrived("2026-02-10", recorded="2026-02-12"),
+        ],
+        deadlines={"genehmigungsfiktion": None},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: housing found during a late Nachforderung (from receipt)": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-02-20", "2026-03-31"),  # after 05.02.2026: does not hold it back
+            housing_found("2026-02-25", True),
+        ],
+        state="nachforderung",
+        deadlines={"genehmigungsfiktion": "2026-05-05"},
+    ),
+    "Art. 68 Abs. 2 S. 1 BayBO: a new deadline keeps the Nachforderung timely": Rule(
+        source="Art. 68 Abs. 2 S. 1 BayBO; Art. 65 Abs. 1 S. 2 BayBO",
+        received="2026-01-15",
+        housing=False,
+        steps=[
+            nachfordern("2026-01-20", "2026-02-27"),
+            Do(
+                "nachfrist_setzen",
+                "clerk",
+                "2026-02-20",
+                {"maengel": ITEMS, "frist_bis": "2026-03-31", "hinweis_ruecknahmefiktion": False},
+            ),
+            housing_found("2026-02-25", True),
+        ],
+        deadlines={"genehmigungsfiktion": None},
+    ),
     # Rule 6 — waiver in Textform.
     "Art. 68 Abs. 2 S. 2 BayBO: the applicant waives the Fiktion": Rule(
         source="Art. 68 Abs. 2 S. 2 BayBO",
@@ -482,6 +614,59 @@ RULES: dict[str, Rule] = {
         ],
         state="genehmigung_wirksam",
         deadlines={"geltungsdauer": "2032-03-02"},
+    ),
+    # Rule 8e — a legal challenge suspends the validity (Art. 69 Abs. 1 Hs. 2 BayBO). Permit
+    # notified 02.03.2026: validity to Sat 02.03.2030, rolled to Mon 04.03.2030. A Widerspruch
+    # from 01.04. to 30.09.2026 (183 days, both counted, § 209 BGB) moves the unrolled end to
+    # Sun 01.09.2030, due Mon 02.09.2030.
+    "Art. 69 Abs. 1 Hs. 2 BayBO: the validity does not run while a challenge runs": Rule(
+        source="Art. 69 Abs. 1 Hs. 2 BayBO",
+        received="2026-01-15",
+        steps=[*permit_notified("2026-03-02"), challenge("2026-04-01", "2026-04-03")],
+        state="rechtsbehelf_anhaengig",
+        deadlines={"geltungsdauer": None},  # nothing for the ticker to let lapse
+        check=lambda w: (
+            w.instance.variables["geltungsdauer_frist_vor_hemmung"] == "2030-03-04"
+            and w.instance.variables["geltungsdauer_ende_vor_hemmung"] == "2030-03-02"
+            and "geltungsdauer" in w.results[-1].deadlines_cancelled
+        ),
+    ),
+    "Art. 69 Abs. 1 Hs. 2 BayBO: the end of a challenge extends the validity by its time": Rule(
+        source="Art. 69 Abs. 1 Hs. 2 BayBO; § 209 BGB",
+        received="2026-01-15",
+        steps=[
+            *permit_notified("2026-03-02"),
+            challenge("2026-04-01", "2026-04-03"),
+            challenge_ended("2026-03-31", "2026-10-02", refused="challenge_end_before_start"),
+            challenge_ended("2026-10-05", "2026-10-02", refused="challenge_end_in_future"),
+            challenge_ended("2026-09-30", "2026-10-02"),
+        ],
+        state="genehmigung_wirksam",
+        deadlines={"geltungsdauer": "2030-09-02"},
+        check=_suspension_recorded,
+    ),
+    "Art. 69 Abs. 1 Hs. 2 BayBO: a challenge running past the old end keeps the permit": Rule(
+        source="Art. 69 Abs. 1 Hs. 2 BayBO",
+        received="2026-01-15",
+        steps=[
+            *permit_notified("2026-03-02"),
+            challenge("2029-06-01", "2029-06-03"),
+            # 731 days (01.06.2029–01.06.2031) from the unrolled end 02.03.2030
+            challenge_ended("2031-06-01", "2031-06-04"),
+        ],
+        state="genehmigung_wirksam",
+        deadlines={"geltungsdauer": "2032-03-02"},
+    ),
+    "Art. 69 Abs. 1 Hs. 2 BayBO: a lapsed validity cannot be suspended afterwards": Rule(
+        source="Art. 69 Abs. 1 Hs. 2 BayBO",
+        received="2026-01-15",
+        steps=[
+            *permit_notified("2026-03-02"),
+            challenge("2030-03-05", "2030-03-05", refused="challenge_after_validity"),
+            challenge("2026-04-10", "2026-04-03", refused="challenge_in_future"),
+        ],
+        state="genehmigung_wirksam",
+        deadlines={"geltungsdauer": "2030-03-04"},
     ),
     "Art. 69 Abs. 1 BayBO: an interruption of four years after the Baubeginn is tracked": Rule(
         source="Art. 69 Abs. 1 BayBO",

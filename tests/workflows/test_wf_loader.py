@@ -223,6 +223,14 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "unknown unit 'fortnights'",
     ),
     (
+        "period from a variable the starting action does not record",
+        lambda d: d["deadlines"][0]["start"][0].update(
+            period={"amount": "$var.tage", "unit": "days"}
+        ),
+        "deadline 'frist'.start[0]",
+        "$var.tage: the action must record it",
+    ),
+    (
         "anchor that is not a date input",
         lambda d: d["deadlines"][0]["start"][0].update(anchor="$input.nope"),
         "deadline 'frist'.start[0].anchor",

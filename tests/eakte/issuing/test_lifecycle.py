@@ -257,8 +257,11 @@ async def test_postal_bekanntgabe_dates_per_art_41_abs_2_bayvwvfg(
     known = await client.post(url, json={"posted_on": "2026-03-02"}, headers=auth("clerk", **CLERK))
     assert known.status_code == 200
     body = known.json()
-    assert body["bekanntgabe_on"] == date(2026, 3, 5).isoformat()  # third day after posting
-    assert "Art. 41 Abs. 2 S. 1 BayVwVfG" in body["bekanntgabe_rule"]
+    # fourth day after posting: the dated rule of workflows.bekanntgabe for letters posted
+    # from 01.01.2025 (third day before; [nv] for Bavaria, docs/legal-rules.md row 10)
+    assert body["bekanntgabe_on"] == date(2026, 3, 6).isoformat()
+    assert "Art. 41 Abs. 2 S. 1" in body["bekanntgabe_rule"]
+    assert "vierten Tag" in body["bekanntgabe_rule"]
 
 
 async def test_missing_placeholder_blocks_before_anything_exists(
@@ -388,3 +391,19 @@ async def test_outbox_rows_are_written_with_the_bekanntgabe(
             )
         )
     assert "document.bekanntgegeben" in events
+
+
+@pytest.mark.parametrize(
+    ("posted", "known"),
+    [(date(2024, 12, 27), date(2024, 12, 30)), (date(2025, 1, 2), date(2025, 1, 6))],
+)
+def test_letters_and_the_procedure_share_one_dated_bekanntgabe_rule(
+    posted: date, known: date
+) -> None:
+    """Art. 41 Abs. 2 S. 1 BayVwVfG: third day for letters posted before 01.01.2025, fourth
+    day from then ([nv] for Bavaria); issuing and the procedure compute the same day."""
+    from eakte.issuing import bekanntgabe as issuing_rule
+    from workflows import bekanntgabe as process_rule
+
+    assert issuing_rule.postal(posted).on == known
+    assert process_rule.compute_bekanntgabe("post", posted).on == known
