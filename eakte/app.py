@@ -48,6 +48,7 @@ from eakte.outbox.router import router as outbox_router
 from eakte.outbox.worker import Worker as OutboxWorker
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
+from eakte.records.endpoint_router import router as archive_endpoint_router
 from eakte.records.offers_router import router as offers_router
 from eakte.records.router import router as records_router
 from eakte.search import worker as search_worker
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(xbau_case_router)
     app.include_router(records_router)
     app.include_router(offers_router)
+    app.include_router(archive_endpoint_router)
     app.include_router(search_router)
     app.include_router(outbox_router)
     app.include_router(issuing_router)

@@ -9,12 +9,20 @@ from eakte.documents.models import Document, DocumentVersion
 from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
 from eakte.outbox.models import OutboxMessage, WebhookEndpoint
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
-from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
+from eakte.records import transport as _records_transport  # noqa: F401  (its outbox secret hook)
+from eakte.records.models import (
+    ArchiveEndpoint,
+    CaseRecord,
+    DestructionRecord,
+    FilePlanEntry,
+    Offer,
+)
 from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
 from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
 
 __all__ = [
+    "ArchiveEndpoint",
     "ApplicationAccess",
     "AuditChainHead",
     "AuditEvent",

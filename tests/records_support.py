@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -62,4 +64,15 @@ def imported(case_id: object, ok: bool = True, text: str = "StAA Bauakten 2030/1
         f"  <xdomea:AusgesondertesSGO><xdomea:IDSGO>{case_id}</xdomea:IDSGO>"
         f"<xdomea:Erfolgreich>{'true' if ok else 'false'}</xdomea:Erfolgreich>{tail}"
         "</xdomea:AusgesondertesSGO>\n"
+    )
+
+
+def run_cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """`eakte …` as an operator runs it, in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "eakte.cli", *args],
+        env=env | extra,
+        capture_output=True,
+        text=True,
+        check=False,
     )

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import smtplib
 import ssl
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
+from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import anyio
@@ -20,6 +23,8 @@ from eakte.config import Settings
 
 EMAIL = "email"
 WEBHOOK = "webhook"
+FILE = "file"
+FILE_CHUNK = 1024 * 1024
 
 
 class DeliveryFailed(Exception):
@@ -91,9 +96,83 @@ class WebhookChannel:
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
         if response.status_code >= 300:
-            # 4xx other than 408/429 will not get better by retrying
-            permanent = 400 <= response.status_code < 500 and response.status_code not in {408, 429}
-            raise DeliveryFailed(f"HTTP {response.status_code}", permanent=permanent)
+            raise DeliveryFailed(
+                f"HTTP {response.status_code}", permanent=_permanent(response.status_code)
+            )
+
+
+def _permanent(status: int) -> bool:
+    # 4xx other than 408/429 will not get better by retrying
+    return 400 <= status < 500 and status not in {408, 429}
+
+
+def _file_digests(path: Path, secret: str, timestamp: str) -> tuple[str, str]:
+    """sha256 of the file and the HMAC-SHA256 over `timestamp.` + file, in one read."""
+    digest = hashlib.sha256()
+    mac = hmac.new(secret.encode(), timestamp.encode() + b".", hashlib.sha256)
+    with path.open("rb") as fh:
+        while chunk := fh.read(FILE_CHUNK):
+            digest.update(chunk)
+            mac.update(chunk)
+    return digest.hexdigest(), "v1=" + mac.hexdigest()
+
+
+class FileChannel:
+    """POST a file by reference (a path the service wrote, e.g. an xdomea package) to an endpoint.
+
+    The file is streamed, never loaded whole: a 0503 package holds every version of every case.
+    Headers as for webhooks (`Webhook-Id`, `-Timestamp`, `-Signature` = HMAC over
+    `timestamp.` + the bytes), plus `Content-Digest` (RFC 9530) and the file name. The bytes must
+    still have the sha256 recorded when the message was queued; a changed or vanished file is a
+    permanent failure (dead letter), since sending something else would be worse than nothing.
+    """
+
+    kind: ClassVar[str] = FILE
+
+    def __init__(self, settings: Settings) -> None:
+        self.timeout = settings.webhook_timeout_seconds
+
+    async def deliver(self, delivery: Delivery) -> None:
+        p = delivery.payload
+        if delivery.secret is None:
+            raise DeliveryFailed("the endpoint was removed", permanent=True)
+        path = Path(str(p["path"]))
+        timestamp = str(int(time.time()))
+        try:
+            digest, signature = await anyio.to_thread.run_sync(
+                _file_digests, path, delivery.secret, timestamp
+            )
+        except OSError as exc:
+            raise DeliveryFailed(f"file unreadable: {exc}", permanent=True) from exc
+        if digest != p["sha256"]:
+            raise DeliveryFailed(f"{path.name}: not the bytes that were queued", permanent=True)
+
+        async def body() -> AsyncIterator[bytes]:
+            async with await anyio.open_file(path, "rb") as fh:
+                while chunk := await fh.read(FILE_CHUNK):
+                    yield chunk
+
+        headers = {
+            "Content-Type": str(p.get("media_type", "application/octet-stream")),
+            "Content-Length": str(path.stat().st_size),
+            "Content-Digest": "sha-256=:" + base64.b64encode(bytes.fromhex(digest)).decode() + ":",
+            "Content-Disposition": f'attachment; filename="{path.name}"',
+            "Webhook-Id": delivery.idempotency_key,
+            "Idempotency-Key": delivery.idempotency_key,
+            "Webhook-Timestamp": timestamp,
+            "Webhook-Signature": signature,
+            "X-Eakte-Event": delivery.event,
+            "User-Agent": "eakte-outbox",
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+                response = await client.post(str(p["url"]), content=body(), headers=headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
+        if response.status_code >= 300:
+            raise DeliveryFailed(
+                f"HTTP {response.status_code}", permanent=_permanent(response.status_code)
+            )
 
 
 class EmailChannel:
@@ -147,4 +226,8 @@ class EmailChannel:
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     """The channels of this process, by message kind."""
-    return {EMAIL: EmailChannel(settings), WEBHOOK: WebhookChannel(settings)}
+    return {
+        EMAIL: EmailChannel(settings),
+        WEBHOOK: WebhookChannel(settings),
+        FILE: FileChannel(settings),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -108,6 +109,27 @@ class Claimed:
     delivery: Delivery
 
 
+SecretResolver = Callable[[AsyncSession, str, dict[str, Any]], Awaitable[str | None]]
+_secret_resolvers: dict[str, SecretResolver] = {}
+
+
+def register_secret_resolver(name: str, resolver: SecretResolver) -> None:
+    """A domain above the outbox names where its endpoint secrets live (payload `secret_ref`).
+
+    The outbox never imports those domains; the secret is looked up when a message is claimed,
+    so it is never stored in a payload (which operators can read).
+    """
+    _secret_resolvers[name] = resolver
+
+
+async def _secret(session: AsyncSession, row: OutboxMessage) -> str | None:
+    if row.kind == WEBHOOK:
+        endpoint = await session.get(WebhookEndpoint, uuid.UUID(row.payload["endpoint_id"]))
+        return endpoint.secret if endpoint is not None and endpoint.active else None
+    resolver = _secret_resolvers.get(str(row.payload.get("secret_ref", "")))
+    return None if resolver is None else await resolver(session, row.tenant_id, row.payload)
+
+
 def _skip_locked(session: AsyncSession) -> dict[str, bool]:
     return {"skip_locked": True} if session.bind.dialect.name == "postgresql" else {}
 
@@ -137,10 +159,7 @@ async def claim(
     for row in rows:
         row.claimed_until = now + lease
         row.attempts += 1
-        secret = None
-        if row.kind == WEBHOOK:
-            endpoint = await session.get(WebhookEndpoint, uuid.UUID(row.payload["endpoint_id"]))
-            secret = endpoint.secret if endpoint is not None and endpoint.active else None
+        secret = await _secret(session, row)
         claimed.append(
             Claimed(
                 id=row.id,

@@ -45,7 +45,7 @@ from eakte.documents.models import (
     DocumentVersion,
 )
 from eakte.process.service import local_today
-from eakte.records import faults, service
+from eakte.records import faults, service, transport
 from eakte.records.errors import AussonderungConflict, InvalidMessage, OfferNotFound
 from eakte.records.models import (
     ArchivalValue,
@@ -257,13 +257,17 @@ async def make_offer(db: Database, base: Path, tenant: str, *, today: date, acto
             payload={"process_id": str(process_id), "cases": [c.file_number for c, _, _ in due]},
             at=now,
         )
-    path = export_dir(base, tenant) / f"{process_id}_{m.ANBIETEVERZEICHNIS}.zip"
+        path = export_dir(base, tenant) / f"{process_id}_{m.ANBIETEVERZEICHNIS}.zip"
 
-    def _zip(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(f"{process_id}_{m.ANBIETEVERZEICHNIS}.xml", xml)
+        def _zip(tmp: Path) -> None:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+                zf.writestr(f"{process_id}_{m.ANBIETEVERZEICHNIS}.xml", xml)
 
-    digest = await anyio.to_thread.run_sync(_write_atomically, path, _zip)
+        # file first, then the rows that name it (a failed commit leaves an unnamed file only)
+        digest = await anyio.to_thread.run_sync(_write_atomically, path, _zip)
+        await transport.queue_file(
+            session, tenant, code="0501", process_id=str(process_id), path=path, sha256=digest
+        )
     return Built(process_id, path, digest, len(due))
 
 
@@ -321,10 +325,13 @@ async def import_appraisal(
             },
             at=now,
         )
-    path = export_dir(base, tenant) / f"{offer.id}_{m.BEWERTUNG_EMPFANG}.xml"
-    digest = await anyio.to_thread.run_sync(
-        _write_atomically, path, lambda tmp: tmp.write_bytes(reply)
-    )
+        path = export_dir(base, tenant) / f"{offer.id}_{m.BEWERTUNG_EMPFANG}.xml"
+        digest = await anyio.to_thread.run_sync(
+            _write_atomically, path, lambda tmp: tmp.write_bytes(reply)
+        )
+        await transport.queue_file(
+            session, tenant, code="0505", process_id=str(offer.id), path=path, sha256=digest
+        )
     return Built(offer.id, path, digest, len(decisions))
 
 
@@ -438,6 +445,9 @@ async def handover(
                 "objects": len(keys),
             },
             at=now,
+        )
+        await transport.queue_file(
+            session, tenant, code="0503", process_id=str(process_id), path=path, sha256=digest
         )
     return Built(process_id, path, digest, len(rows))
 

@@ -86,6 +86,42 @@ def offer(
     typer.echo(built.path)
 
 
+@archive_app.command("endpoint")
+def endpoint(
+    tenant: Tenant,
+    url: Annotated[
+        str | None, typer.Option(help="the archive's intake URL (http or https)")
+    ] = None,
+    secret_file: Annotated[
+        Path | None, typer.Option(exists=True, help="file with the shared HMAC secret")
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="stop delivering")] = False,
+    by: By = "eakte-cli",
+) -> None:
+    """Show, set or remove where Aussonderung messages are delivered (through the outbox)."""
+    import eakte.models  # noqa: F401  (every table, for the foreign keys)
+    from eakte.records import transport
+
+    async def work(settings, db, store):  # type: ignore[no-untyped-def]
+        async with db.session() as session:
+            if remove:
+                return (
+                    "entfernt"
+                    if await transport.remove_endpoint(session, tenant, actor=by)
+                    else "kein Endpunkt eingerichtet"
+                )
+            if url is None:
+                found = await transport.get_endpoint(session, tenant)
+                return found.url if found else "kein Endpunkt eingerichtet"
+            secret = secret_file.read_text().strip() if secret_file else None
+            made, key = await transport.set_endpoint(
+                session, tenant, url=url, secret=secret, actor=by
+            )
+            return f"{made.url}\nGeheimnis / secret: {key}" if secret is None else made.url
+
+    typer.echo(_run(work))
+
+
 @archive_app.command("import-appraisal")
 def import_appraisal(
     tenant: Tenant, path: Annotated[Path, typer.Argument(exists=True)], by: By = "eakte-cli"

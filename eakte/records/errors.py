@@ -56,3 +56,13 @@ class AussonderungConflict(Conflict):
 class OfferNotFound(NotFound):
     slug = "offer-not-found"
     title = "Aussonderung nicht gefunden / Aussonderung not found"
+
+
+class InvalidEndpoint(ValidationFailed):
+    slug = "archive-endpoint-invalid"
+    title = "Ungültige Adresse des Archivs / Invalid archive endpoint"
+
+
+class ArchiveEndpointNotFound(NotFound):
+    slug = "archive-endpoint-not-found"
+    title = "Kein Archiv-Endpunkt eingerichtet / No archive endpoint configured"

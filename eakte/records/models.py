@@ -113,3 +113,18 @@ class Offer(Base):
     messages: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # code → {at, sha256}
     package: Mapped[str | None] = mapped_column(String(500), nullable=True)
     package_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class ArchiveEndpoint(Base):
+    """Where a tenant's Aussonderung messages are delivered (the archive's intake), HMAC-signed.
+
+    Without one, the files stay in the export folder for the records manager to hand over.
+    """
+
+    __tablename__ = "records_archive_endpoints"
+
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

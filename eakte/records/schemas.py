@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
 from eakte.records.models import ArchivalValue
 
@@ -94,3 +94,17 @@ class OfferRead(BaseModel):
     messages: list[MessageNote]
     package_sha256: str | None
     xml: str | None = Field(default=None, description="the newest outgoing message (0501/0505)")
+
+
+class ArchiveEndpointWrite(BaseModel):
+    """The archive's intake for Aussonderung messages; without `secret` one is generated."""
+
+    url: AnyHttpUrl = Field(examples=["https://archiv.example/xdomea"])
+    secret: str | None = Field(default=None, min_length=32, max_length=200)
+
+
+class ArchiveEndpointRead(BaseModel):
+    url: str
+    created_by: str
+    created_at: datetime
+    secret: str | None = Field(default=None, description="only in the answer that set it")

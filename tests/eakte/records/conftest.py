@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
+from receivers import WebhookReceiver
 
 
 @pytest.fixture
@@ -26,3 +29,10 @@ def ended_case(client: httpx.AsyncClient, auth, new_case):  # type: ignore[no-un
         return case
 
     return _make
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """The archive's intake: a real HTTP server on loopback recording what arrives."""
+    with WebhookReceiver() as r:
+        yield r

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 import uuid
 import zipfile
 from datetime import UTC, date, datetime
@@ -13,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from lxml import etree
-from records_support import appraised, archive_message, close_on, imported
+from records_support import appraised, archive_message, close_on, imported, run_cli
 from sqlalchemy import select
 
 from eakte.audit.service import verify_tenant
@@ -270,16 +268,6 @@ async def test_a_hold_set_after_the_appraisal_blocks_the_destruction(
     assert await aussonderung.destroy(db, store, TENANT_A, offer.process_id, actor="AL") == 1
 
 
-def _cli(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eakte.cli", *args],
-        env=env | extra,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
 async def test_kill_9_between_handover_and_deletion_loses_nothing_and_resumes(
     client: httpx.AsyncClient, app, auth, db, cli_env, tmp_path, ended_case
 ) -> None:  # type: ignore[no-untyped-def]
@@ -290,22 +278,22 @@ async def test_kill_9_between_handover_and_deletion_loses_nothing_and_resumes(
         await _upload(client, auth, case, text_pdf(f"Schule Tektur {n}"), document_id=doc["id"])
     await close_on(db, case, datetime(2012, 1, 9, tzinfo=UTC))
     env = cli_env | {"EAKTE_RECORDS_EXPORT_DIR": str(tmp_path / "out")}
-    offered = _cli(env, "archive", "offer", "--tenant", TENANT_A, "--today", "2030-01-02")
+    offered = run_cli(env, "archive", "offer", "--tenant", TENANT_A, "--today", "2030-01-02")
     assert offered.returncode == 0, offered.stderr
     process_id = Path(offered.stdout.strip()).name.split("_")[0]
     appraisal = tmp_path / "0502.xml"
     appraisal.write_bytes(archive_message("0502", process_id, appraised(case["id"], "A")))
     assert (
-        _cli(env, "archive", "import-appraisal", "--tenant", TENANT_A, str(appraisal)).returncode
+        run_cli(env, "archive", "import-appraisal", "--tenant", TENANT_A, str(appraisal)).returncode
         == 0
     )
-    handed = _cli(env, "archive", "handover", "--tenant", TENANT_A, "--process", process_id)
+    handed = run_cli(env, "archive", "handover", "--tenant", TENANT_A, "--process", process_id)
     assert handed.returncode == 0, handed.stderr
     package = Path(handed.stdout.strip())
     confirmation = tmp_path / "0506.xml"
     confirmation.write_bytes(archive_message("0506", process_id, imported(case["id"])))
 
-    killed = _cli(
+    killed = run_cli(
         env,
         "archive",
         "import-confirmation",
@@ -324,12 +312,12 @@ async def test_kill_9_between_handover_and_deletion_loses_nothing_and_resumes(
         record = await session.get(CaseRecord, uuid.UUID(str(case["id"])))
         assert record is not None and record.disposition == "loeschung"
 
-    resumed = _cli(env, "archive", "resume", "--tenant", TENANT_A)
+    resumed = run_cli(env, "archive", "resume", "--tenant", TENANT_A)
     assert resumed.returncode == 0, resumed.stderr
     assert {e.key for e in store.iter_keys(f"{TENANT_A}/")} == set()
-    assert _cli(env, "fsck", "--grace", "0s").returncode == 0
-    assert _cli(env, "audit", "verify").returncode == 0
-    listed = _cli(env, "archive", "destructions", "--tenant", TENANT_A)
+    assert run_cli(env, "fsck", "--grace", "0s").returncode == 0
+    assert run_cli(env, "audit", "verify").returncode == 0
+    listed = run_cli(env, "archive", "destructions", "--tenant", TENANT_A)
     assert case["file_number"] in listed.stdout and "archiviert" in listed.stdout
     assert "4 Objekte" in listed.stdout
 
