@@ -20,7 +20,6 @@ from eakte.openapi import problems
 from eakte.tenants.service import DEMO_TENANTS, DEMO_USERS
 
 STATIC_DIR = Path(__file__).parent / "static"
-DEV_LOGIN_TTL_SECONDS = 8 * 3600
 ASSET_CACHE = "public, max-age=31536000, immutable"
 INDEX_CACHE = "no-cache"
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
@@ -192,11 +191,11 @@ def build_router(settings: Settings) -> APIRouter:
                 sub=sub,
                 roles=list(user.roles),
                 name=user.name,
-                ttl_seconds=DEV_LOGIN_TTL_SECONDS,
+                ttl_seconds=settings.dev_login_ttl_seconds,
             )
             return DevLoginResult(
                 token=token,
-                expires_in=DEV_LOGIN_TTL_SECONDS,
+                expires_in=settings.dev_login_ttl_seconds,
                 tenant=data.tenant,
                 sub=sub,
                 name=user.name,

@@ -142,3 +142,50 @@ def test_sign_in_refresh_and_logout_against_a_real_oidc_provider(
             )
     assert "OIDC E2E OK" in stdout, stdout
     assert "access token renewed" in stdout and "ended the provider session" in stdout
+
+
+def test_an_expired_token_is_renewed_and_edits_made_meanwhile_are_kept(
+    node_modules: Path, tmp_path: Path
+) -> None:
+    """Issue 17: the socket closes 4401 at the token's expiry; the app renews and reconnects.
+
+    The clerk types while the renewal is held back; a colleague who opens the case later sees
+    that text. Short dev tokens (10 s) make the expiry happen during the test; the test waits
+    for the events (socket closed, renewal requested, second socket), not for a time.
+    """
+    with _serve(
+        tmp_path, [["seed-demo"]], EAKTE_ENV="dev", EAKTE_DEV_LOGIN_TTL_SECONDS="10"
+    ) as base:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
+        env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_ENV="dev")
+        minted = subprocess.run(
+            [
+                *EAKTE,
+                "token",
+                "--tenant",
+                "augsburg",
+                "--user",
+                "clerk@augsburg",
+                "--roles",
+                "clerk",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        created = httpx.post(
+            f"{base}/api/v1/cases",
+            json={
+                "title": "Anbau Wintergarten",
+                "procedure": "baybo-59",
+                "site": {"address": "Hallstraße 3, 86150 Augsburg"},
+                "applicant": {"name": "Jörg Beispiel"},
+            },
+            headers={"Authorization": f"Bearer {minted.stdout.strip()}"},
+        )
+        assert created.status_code == 201, created.text
+        stdout = _run_node(
+            "reconnect.mjs", tmp_path, EAKTE_BASE_URL=base, EAKTE_CASE_ID=created.json()["id"]
+        )
+    assert "RECONNECT OK" in stdout

@@ -1,5 +1,5 @@
 // Fetch wrapper: bearer token, JSON, RFC 9457 problem details as ApiError.
-import { session, signOut } from './auth.js'
+import { session, signOut, renewToken } from './auth.js'
 
 export class ApiError extends Error {
   constructor (status, problem) {
@@ -28,15 +28,22 @@ export async function parseProblem (status, text) {
 
 export async function api (path, { method = 'GET', body, headers = {}, raw = false } = {}) {
   const init = { method, headers: { ...headers } }
-  const token = session()?.token
+  // an expired token is renewed first (dev sign-in again, OIDC refresh token); only when that
+  // fails does the user have to sign in again
+  const token = session()?.token || await renewToken()
   if (token) init.headers.Authorization = `Bearer ${token}`
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json'
     init.body = JSON.stringify(body)
   }
-  const response = await fetch(path, init)
+  let response = await fetch(path, init)
   if (response.status === 401 && token) {
-    signOut('Die Anmeldung ist abgelaufen. Bitte neu anmelden.')
+    const fresh = await renewToken()
+    if (fresh) {
+      init.headers.Authorization = `Bearer ${fresh}`
+      response = await fetch(path, init)
+    }
+    if (response.status === 401) signOut('Die Anmeldung ist abgelaufen. Bitte neu anmelden.')
   }
   if (!response.ok) throw await parseProblem(response.status, await response.text())
   if (raw) return response
