@@ -66,6 +66,7 @@ DEV_MODE_BANNER = (
     "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
 )
 
+
 def _watch_state(
     metrics: Metrics, db: Database, collab: CollabHub, uploads: UploadCapacity
 ) -> None:
@@ -76,9 +77,7 @@ def _watch_state(
         "Database connections in use",
         lambda: float(getattr(pool, "checkedout", lambda: 0)()),
     )
-    metrics.watch(
-        "eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running
-    )
+    metrics.watch("eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running)
     metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
     metrics.watch(
         "eakte_collab_connections",
@@ -174,7 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.collab = CollabHub(db, settings)
     app.state.collab.on_commit = metrics.committed
-    app.state.outbox_worker = OutboxWorker(db, settings)
+    app.state.outbox_worker = OutboxWorker(db, settings, store=app.state.store)
     outbox_gauges = OutboxGauges(metrics.registry)
     _watch_state(metrics, db, app.state.collab, app.state.upload_capacity)
 

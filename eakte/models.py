@@ -12,7 +12,12 @@ from eakte.process.models import Participation, ProcessDeadline, ProcessInstance
 from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
 from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
-from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
+from eakte.xbau.models import (  # issue 14
+    XBauAuthority,
+    XBauInbound,
+    XBauOutgoing,
+    XBauPushEndpoint,
+)
 
 __all__ = [
     "ApplicationAccess",
@@ -43,5 +48,6 @@ __all__ = [
     "XBauAuthority",
     "XBauInbound",
     "XBauOutgoing",
+    "XBauPushEndpoint",
     "WebhookEndpoint",
 ]

@@ -11,12 +11,15 @@ import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import anyio
 import httpx
 
 from eakte.config import Settings
+
+if TYPE_CHECKING:
+    from eakte.db import Database
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -48,10 +51,21 @@ class Channel(Protocol):
     async def deliver(self, delivery: Delivery) -> None: ...
 
 
+# A channel may also define `async def settled(session, delivery, status)`: called in the
+# transaction that records the attempt's outcome (e.g. XBau marks its own row delivered there).
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over `timestamp.body`, hex; sent as `v1=<hex>`."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "v1=" + mac.hexdigest()
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """2xx is delivered; 4xx other than 408/429 will not get better by retrying (permanent)."""
+    if response.status_code >= 300:
+        permanent = 400 <= response.status_code < 500 and response.status_code not in {408, 429}
+        raise DeliveryFailed(f"HTTP {response.status_code}", permanent=permanent)
 
 
 class WebhookChannel:
@@ -90,10 +104,7 @@ class WebhookChannel:
                 response = await client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
-        if response.status_code >= 300:
-            # 4xx other than 408/429 will not get better by retrying
-            permanent = 400 <= response.status_code < 500 and response.status_code not in {408, 429}
-            raise DeliveryFailed(f"HTTP {response.status_code}", permanent=permanent)
+        raise_for_status(response)
 
 
 class EmailChannel:
@@ -145,6 +156,16 @@ class EmailChannel:
         await anyio.to_thread.run_sync(self._send, msg)
 
 
-def build_channels(settings: Settings) -> dict[str, Channel]:
-    """The channels of this process, by message kind."""
-    return {EMAIL: EmailChannel(settings), WEBHOOK: WebhookChannel(settings)}
+def build_channels(
+    settings: Settings, db: Database | None = None, store: Any = None
+) -> dict[str, Channel]:
+    """The channels of this process, by message kind (XBau push needs the database)."""
+    channels: dict[str, Channel] = {
+        EMAIL: EmailChannel(settings),
+        WEBHOOK: WebhookChannel(settings),
+    }
+    if db is not None:
+        from eakte.xbau.push import XBauChannel  # issue 14
+
+        channels[XBauChannel.kind] = XBauChannel(settings, db, store)
+    return channels
