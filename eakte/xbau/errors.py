@@ -118,7 +118,9 @@ class XBauPushNotConfigured(NotFound):
     )
 
 
-class XBauUnknownCode(ValidationFailed):
+class XBauUnknownCode(XBauSchemaInvalid):
+    """A code outside a code list the XBau 2.6 package carries (the XSD enumerations)."""
+
     slug, title = (
         "xbau-unknown-code",
         "Ein Code steht nicht in seiner XBau-Codeliste / a code is not in its XBau code list",

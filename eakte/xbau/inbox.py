@@ -28,7 +28,7 @@ import workflows as wf
 from eakte.audit import service as audit
 from eakte.auth.principal import Principal, Role
 from eakte.cases.models import Case
-from eakte.cases.schemas import Applicant, CaseCreate, CaseUpdate, Site
+from eakte.cases.schemas import CaseCreate, CaseUpdate
 from eakte.cases.service import update_case
 from eakte.db import Database, utcnow
 from eakte.documents import service as documents
@@ -306,26 +306,37 @@ def _importer(tenant: str, head: mapping.Header) -> Principal:
     )
 
 
+def _reasons(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+
+
 async def _open(session: AsyncSession, principal: Principal, app: mapping.Application) -> Case:
     """Create the case and start its procedure at the message's receipt date."""
     procedure_input: dict[str, Any] = {}
     if app.questions:
         procedure_input["fragen"] = app.questions
+    try:
+        site = {"address": app.site_address, "gemarkung": app.gemarkung}
+        if _valid_parcel(app.flurstueck):
+            site["flurstueck"] = app.flurstueck
+        data = CaseCreate.model_validate(
+            {
+                "title": app.title,
+                "procedure": app.procedure,
+                "site": site,
+                "applicant": {"name": app.applicant.name, "email": app.applicant.email},
+                "description": app.description,
+                "housing": app.housing,
+                "received_on": app.received_on,
+                "procedure_input": procedure_input,
+            }
+        )
+    except ValidationError as exc:
+        raise XBauIncomplete(f"Angaben unzulässig / data not acceptable: {_reasons(exc)}") from exc
     case = await open_case(
         session,
         principal,
-        CaseCreate(
-            title=app.title,
-            procedure=app.procedure,
-            site=Site(address=app.site_address, gemarkung=app.gemarkung, flurstueck=app.flurstueck)
-            if _valid_parcel(app.flurstueck)
-            else Site(address=app.site_address, gemarkung=app.gemarkung),
-            applicant=Applicant(name=app.applicant.name, email=app.applicant.email),
-            description=app.description,
-            housing=app.housing,
-            received_on=app.received_on,
-            procedure_input=procedure_input,
-        ),
+        data,
         applicant_sub=None,
         tenant_slug=principal.tenant,
     )
@@ -451,11 +462,8 @@ async def apply_changes(
     try:
         data = CaseUpdate.model_validate(fields)
     except ValidationError as exc:
-        reasons = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
-        )
         raise XBauIncomplete(
-            f"Geänderte Angaben unzulässig / changed data not acceptable: {reasons}"
+            f"Geänderte Angaben unzulässig / changed data not acceptable: {_reasons(exc)}"
         ) from exc
     before = {k: getattr(case, k) for k in CHANGED_FIELDS}
     attributes_before = dict(case.attributes or {})
@@ -877,7 +885,7 @@ FEHLER_ANLAGE = "A001"  # group A: problem with an attachment
 
 
 def _fehler(exc: DomainError) -> str:
-    if exc.slug in {"xbau-schema-invalid", "xbau-rule-violated"}:
+    if exc.slug in {"xbau-schema-invalid", "xbau-rule-violated", "xbau-unknown-code"}:
         return FEHLER_SCHEMA
     if exc.slug in {"xbau-attachment-rejected", "xbau-too-large"} or "anlage" in exc.detail.lower():
         return FEHLER_ANLAGE

@@ -282,3 +282,14 @@ async def test_unacceptable_changed_data_is_refused_with_reasons_not_a_500(
     assert body["rueckweisung"]  # the sender gets a 1100
     assert await _case(client, auth, first["case_id"]) == before  # nothing half-applied
     assert (await _attributes(db, first["case_id"]))["xbau"]["flur"] == "3"
+
+
+async def test_0200_with_an_unacceptable_email_is_refused_not_a_500(deliver, message, db) -> None:  # type: ignore[no-untyped-def]
+    _, raw = message(anlagen=[])
+    raw = raw.replace(b"maria.huber@example.org", b"maria.huber@beispiel..de")
+    response = await deliver(raw)
+    assert response.status_code == 422, response.text
+    assert response.json()["type"] == "urn:eakte:problem:xbau-incomplete"
+    assert "applicant.email" in response.json()["detail"]
+    async with db.session(write=False) as session:
+        assert await session.scalar(select(func.count()).select_from(Case)) == 0
