@@ -220,7 +220,7 @@ def push_show(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
 
 @push_app.command("remove")
 def push_remove(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
-    """Back to pickup; messages still in the outbox become dead letters on their next attempt."""
+    """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
     from eakte.errors import DomainError
     from eakte.xbau import push
 

@@ -29,7 +29,7 @@ from typing import IO, Any, ClassVar
 
 import anyio
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.audit import service as audit
@@ -37,9 +37,15 @@ from eakte.config import Settings
 from eakte.db import Database, utcnow
 from eakte.documents.models import DocumentVersion
 from eakte.outbox.channels import Delivery, DeliveryFailed, raise_for_status, sign
-from eakte.outbox.models import DELIVERED
+from eakte.outbox.models import DEAD, DELIVERED, PENDING, OutboxMessage
 from eakte.xbau.errors import XBauPushNotConfigured
-from eakte.xbau.models import OUT_DELIVERED, OUT_PUSHING, XBauOutgoing, XBauPushEndpoint
+from eakte.xbau.models import (
+    OUT_DELIVERED,
+    OUT_PUSHING,
+    OUT_QUEUED,
+    XBauOutgoing,
+    XBauPushEndpoint,
+)
 
 XBAU = "xbau"
 SPOOL_CHUNK = 1024 * 1024
@@ -102,19 +108,54 @@ async def get_endpoint(session: AsyncSession, tenant: str) -> XBauPushEndpoint:
     return endpoint
 
 
-async def remove_endpoint(session: AsyncSession, tenant: str, *, actor: Any) -> None:
-    """Back to pickup for new messages; messages already handed to the outbox become dead
-    letters on their next attempt (an operator may requeue them after setting an endpoint)."""
+async def remove_endpoint(session: AsyncSession, tenant: str, *, actor: Any) -> int:
+    """Back to pickup: new messages wait for pickup, and so do those not yet pushed.
+
+    Every message still `pushing` returns to `queued`; its outbox row (pending or dead) becomes
+    a dead letter saying so. A push already under way may still arrive; the receiver drops it
+    by its idempotency key or message UUID. Returns how many messages went back to pickup.
+    """
     endpoint = await get_endpoint(session, tenant)
+    url = endpoint.url
     await session.delete(endpoint)
+    back = list(
+        await session.scalars(
+            select(XBauOutgoing.id).where(
+                XBauOutgoing.tenant_id == tenant, XBauOutgoing.status == OUT_PUSHING
+            )
+        )
+    )
+    if back:
+        await session.execute(
+            update(XBauOutgoing)
+            .where(XBauOutgoing.id.in_(back))
+            .values(status=OUT_QUEUED)
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.tenant_id == tenant,
+                OutboxMessage.kind == XBAU,
+                OutboxMessage.status.in_([PENDING, DEAD]),
+                OutboxMessage.idempotency_key.in_([f"xbau-{i}" for i in back]),
+            )
+            .values(
+                status=DEAD,
+                claimed_until=None,
+                last_error="push endpoint removed; the message waits for pickup again",
+            )
+            .execution_options(synchronize_session=False)
+        )
     await session.flush()
     await audit.record(
         session,
         tenant=tenant,
         actor=actor,
         action="xbau.push_removed",
-        payload={"url": endpoint.url},
+        payload={"url": url, "back_to_pickup": len(back)},
     )
+    return len(back)
 
 
 class XBauChannel:
@@ -192,7 +233,11 @@ class XBauChannel:
         now = utcnow()
         result = await session.execute(
             update(XBauOutgoing)
-            .where(XBauOutgoing.id == outgoing_id, XBauOutgoing.status == OUT_PUSHING)
+            # `queued`: the endpoint was removed while this push was under way; it arrived
+            .where(
+                XBauOutgoing.id == outgoing_id,
+                XBauOutgoing.status.in_([OUT_PUSHING, OUT_QUEUED]),
+            )
             .values(status=OUT_DELIVERED, delivered_at=now)
             .returning(XBauOutgoing.tenant_id, XBauOutgoing.case_id, XBauOutgoing.message_uuid)
         )

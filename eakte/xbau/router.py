@@ -292,5 +292,5 @@ async def set_push(
 
 @router.delete("/push", status_code=204, responses=problems(401, 403, 404, 422))
 async def delete_push(session: SessionDep, principal: Admin) -> None:
-    """Back to pickup; messages still in the outbox become dead letters on their next attempt."""
+    """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
     await push.remove_endpoint(session, principal.tenant, actor=principal)

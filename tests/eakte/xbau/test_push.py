@@ -210,7 +210,7 @@ async def test_4xx_is_a_dead_letter_visible_to_operators_and_stays_undelivered(
     assert done.status == DELIVERED and row.status == "delivered"
 
 
-async def test_removed_endpoint_makes_queued_pushes_dead_and_new_messages_wait_for_pickup(
+async def test_removed_endpoint_sends_unpushed_messages_back_to_pickup(
     client, auth, app, settings, deliver, message, receiver
 ) -> None:  # type: ignore[no-untyped-def]
     await _configure(client, auth, receiver.url)
@@ -219,16 +219,18 @@ async def test_removed_endpoint_makes_queued_pushes_dead_and_new_messages_wait_f
     removed = await client.delete("/api/v1/xbau/push", headers=auth("admin"))
     assert removed.status_code == 204
     assert (await client.get("/api/v1/xbau/push", headers=auth("admin"))).status_code == 404
+    [row], [dead] = await _rows(app)
+    assert row.status == "queued"  # not lost: the intermediary picks it up
+    assert dead.status == DEAD and "pickup" in str(dead.last_error)
     await _worker(app, settings).run_once()
-    _, [dead] = await _rows(app)
-    assert dead.status == DEAD and "removed" in str(dead.last_error)
-    assert receiver.requests == []
+    assert receiver.requests == []  # a dead letter is not sent
 
     _, raw = message(anlagen=[])
     assert (await deliver(raw)).status_code == 201
     listed = await client.get("/api/v1/xbau/outbox", headers=auth("xbau"))
-    [waiting] = listed.json()["items"]
-    assert waiting["status"] == "queued"
+    assert [i["status"] for i in listed.json()["items"]] == ["queued", "queued"]
+    _, outbox = await _rows(app)
+    assert len(outbox) == 1  # the second message went to pickup only
 
 
 async def test_tenant_without_push_keeps_pickup_and_no_outbox_row(
