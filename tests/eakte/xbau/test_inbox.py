@@ -304,11 +304,7 @@ async def test_plain_xml_body_without_attachments(
 
 
 async def test_two_deliveries_at_the_same_time_make_one_case(
-    deliver,
-    message,
-    pdf,
-    db,
-    app,  # type: ignore[no-untyped-def]
+    deliver, message, pdf, db, app  # type: ignore[no-untyped-def]
 ) -> None:
     import asyncio
 
@@ -330,10 +326,8 @@ async def test_a_message_type_we_do_not_take_is_refused_with_a_1100(deliver, db)
     from eakte.xbau.mapping import Authority
 
     env = messages.Envelope(
-        str(uuid.uuid4()),
-        datetime(2026, 12, 1, tzinfo=UTC),
-        Authority("bpo:091620000", "BayernPortal"),
-        Authority("bau:097610000", "Stadt Augsburg"),
+        str(uuid.uuid4()), datetime(2026, 12, 1, tzinfo=UTC),
+        Authority("bpo:091620000", "BayernPortal"), Authority("bau:097610000", "Stadt Augsburg"),
     )
     ref = messages.Reference(str(uuid.uuid4()), "0200", None, "BA-2026-00001")
     raw = messages.decision(env, ref, family="baugenehmigung", granted=True)  # a valid 0205
