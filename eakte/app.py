@@ -175,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.collab = CollabHub(db, settings)
     app.state.collab.on_commit = metrics.committed
-    app.state.outbox_worker = OutboxWorker(db, settings)
+    app.state.outbox_worker = OutboxWorker(db, settings, store=app.state.store)
     outbox_gauges = OutboxGauges(metrics.registry)
     _watch_state(metrics, db, app.state.collab, app.state.upload_capacity)
 

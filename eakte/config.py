@@ -157,6 +157,8 @@ class Settings(BaseSettings):
         return self
     # issue 14: XBau interface (size of one message without its attachments)
     xbau_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
+    # one push of an XBau message with its Anlagen (may be tens of MB); then retried by the outbox
+    xbau_push_timeout_seconds: float = Field(default=120.0, gt=0)
     # issue 15: document text extraction and search (eakte/search)
     search_worker: bool = True  # run the extraction worker inside `eakte serve`
     search_poll_seconds: float = Field(default=2.0, gt=0)

@@ -19,7 +19,12 @@ from eakte.records.models import (
 )
 from eakte.search.models import DocumentText
 from eakte.tenants.models import FileNumberCounter, Tenant
-from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
+from eakte.xbau.models import (  # issue 14
+    XBauAuthority,
+    XBauInbound,
+    XBauOutgoing,
+    XBauPushEndpoint,
+)
 
 __all__ = [
     "ArchiveEndpoint",
@@ -51,5 +56,6 @@ __all__ = [
     "XBauAuthority",
     "XBauInbound",
     "XBauOutgoing",
+    "XBauPushEndpoint",
     "WebhookEndpoint",
 ]

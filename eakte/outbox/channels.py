@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import anyio
 import httpx
 
 from eakte.config import Settings
+
+if TYPE_CHECKING:
+    from eakte.db import Database
 
 EMAIL = "email"
 WEBHOOK = "webhook"
@@ -53,10 +56,21 @@ class Channel(Protocol):
     async def deliver(self, delivery: Delivery) -> None: ...
 
 
+# A channel may also define `async def settled(session, delivery, status)`: called in the
+# transaction that records the attempt's outcome (e.g. XBau marks its own row delivered there).
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     """HMAC-SHA256 over `timestamp.body`, hex; sent as `v1=<hex>`."""
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "v1=" + mac.hexdigest()
+
+
+def raise_for_status(response: httpx.Response) -> None:
+    """2xx is delivered; 4xx other than 408/429 will not get better by retrying (permanent)."""
+    if response.status_code >= 300:
+        permanent = 400 <= response.status_code < 500 and response.status_code not in {408, 429}
+        raise DeliveryFailed(f"HTTP {response.status_code}", permanent=permanent)
 
 
 class WebhookChannel:
@@ -95,15 +109,7 @@ class WebhookChannel:
                 response = await client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
-        if response.status_code >= 300:
-            raise DeliveryFailed(
-                f"HTTP {response.status_code}", permanent=_permanent(response.status_code)
-            )
-
-
-def _permanent(status: int) -> bool:
-    # 4xx other than 408/429 will not get better by retrying
-    return 400 <= status < 500 and status not in {408, 429}
+        raise_for_status(response)
 
 
 def _file_digests(path: Path, secret: str, timestamp: str) -> tuple[str, str]:
@@ -169,10 +175,7 @@ class FileChannel:
                 response = await client.post(str(p["url"]), content=body(), headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{exc.__class__.__name__}: {exc}") from exc
-        if response.status_code >= 300:
-            raise DeliveryFailed(
-                f"HTTP {response.status_code}", permanent=_permanent(response.status_code)
-            )
+        raise_for_status(response)
 
 
 class EmailChannel:
@@ -224,10 +227,17 @@ class EmailChannel:
         await anyio.to_thread.run_sync(self._send, msg)
 
 
-def build_channels(settings: Settings) -> dict[str, Channel]:
-    """The channels of this process, by message kind."""
-    return {
+def build_channels(
+    settings: Settings, db: Database | None = None, store: Any = None
+) -> dict[str, Channel]:
+    """The channels of this process, by message kind (XBau push needs the database)."""
+    channels: dict[str, Channel] = {
         EMAIL: EmailChannel(settings),
         WEBHOOK: WebhookChannel(settings),
         FILE: FileChannel(settings),
     }
+    if db is not None:
+        from eakte.xbau.push import XBauChannel  # issue 14
+
+        channels[XBauChannel.kind] = XBauChannel(settings, db, store)
+    return channels

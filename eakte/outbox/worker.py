@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 import anyio
 from sqlalchemy.exc import DBAPIError
@@ -22,11 +23,15 @@ class Worker:
     """Claims due messages, delivers them concurrently, records every attempt."""
 
     def __init__(
-        self, db: Database, settings: Settings, channels: Mapping[str, Channel] | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        channels: Mapping[str, Channel] | None = None,
+        store: Any = None,
     ) -> None:
         self.db = db
         self.settings = settings
-        self.channels = dict(channels or build_channels(settings))
+        self.channels = dict(channels or build_channels(settings, db=db, store=store))
         self._wake = anyio.Event()
 
     def wake(self) -> None:
@@ -56,6 +61,9 @@ class Worker:
                 backoff_base=s.outbox_backoff_seconds,
                 backoff_cap=s.outbox_backoff_max_seconds,
             )
+            settled = getattr(channel, "settled", None)
+            if settled is not None:
+                await settled(session, item.delivery, status)
         if error is not None:
             log.warning(
                 "outbox %s %s attempt %d: %s (%s)", item.kind, item.id, item.attempt, error, status

@@ -143,3 +143,95 @@ def authority_add(
         err.print(f"[red]no tenant {tenant!r}[/red]")
         raise typer.Exit(1)
     print(f"{kennung} -> {tenant}")
+
+
+push_app = typer.Typer(
+    help="Push delivery of outgoing XBau messages (else the intermediary picks them up).",
+    no_args_is_help=True,
+)
+app.add_typer(push_app, name="push")
+
+
+def _push(tenant: str, work: object) -> object:
+    from eakte.cli import _settings
+    from eakte.db import Database
+    from eakte.tenants.models import Tenant
+
+    settings = _settings()
+
+    async def _run() -> object:
+        db = Database(settings.resolved_database_url())
+        try:
+            async with db.session() as session:
+                if await session.get(Tenant, tenant) is None:
+                    err.print(f"[red]no tenant {tenant!r}[/red]")
+                    raise typer.Exit(1)
+                return await work(session)  # type: ignore[operator]
+        finally:
+            await db.dispose()
+
+    return asyncio.run(_run())
+
+
+@push_app.command("set")
+def push_set(
+    url: Annotated[str, typer.Argument(help="the intermediary's endpoint (http or https)")],
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+) -> None:
+    """Push the tenant's outgoing XBau messages to URL; prints the new HMAC secret once."""
+    from pydantic import ValidationError
+
+    from eakte.xbau import push
+    from eakte.xbau.schemas import PushEndpointSet
+
+    try:
+        checked = str(PushEndpointSet(url=url).url)  # type: ignore[arg-type]
+    except ValidationError:
+        err.print("[red]not an http(s) URL of at most 500 characters[/red]")
+        raise typer.Exit(2) from None
+
+    async def work(session: object) -> str:
+        _, secret = await push.set_endpoint(session, tenant, checked, actor="cli")  # type: ignore[arg-type]
+        return secret
+
+    secret = _push(tenant, work)
+    print(f"{tenant} -> {checked}")
+    print(f"secret: {secret}")
+
+
+@push_app.command("show")
+def push_show(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """The tenant's push endpoint (exit 1 if the tenant picks its messages up)."""
+    from eakte.errors import DomainError
+    from eakte.xbau import push
+
+    async def work(session: object) -> str | None:
+        try:
+            return (await push.get_endpoint(session, tenant)).url  # type: ignore[arg-type]
+        except DomainError:
+            return None
+
+    url = _push(tenant, work)
+    if url is None:
+        err.print(f"{tenant}: pickup (no push endpoint)")
+        raise typer.Exit(1)
+    print(url)
+
+
+@push_app.command("remove")
+def push_remove(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+    """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
+    from eakte.errors import DomainError
+    from eakte.xbau import push
+
+    async def work(session: object) -> bool:
+        try:
+            await push.remove_endpoint(session, tenant, actor="cli")  # type: ignore[arg-type]
+        except DomainError:
+            return False
+        return True
+
+    if not _push(tenant, work):
+        err.print(f"{tenant}: no push endpoint")
+        raise typer.Exit(1)
+    print(f"{tenant}: pickup")

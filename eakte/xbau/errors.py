@@ -109,3 +109,27 @@ class XBauNoAddress(Conflict):
         "xbau-no-address",
         "Für diese Behörde ist keine XBau-Kennung eingetragen / this authority has no XBau address",
     )
+
+
+class XBauPushNotConfigured(NotFound):
+    slug, title = (
+        "xbau-push-not-configured",
+        "Für diesen Mandanten ist kein XBau-Push-Endpunkt eingerichtet / no XBau push endpoint",
+    )
+
+
+class XBauUnknownCode(XBauSchemaInvalid):
+    """A code outside a code list the XBau 2.6 package carries (the XSD enumerations)."""
+
+    slug, title = (
+        "xbau-unknown-code",
+        "Ein Code steht nicht in seiner XBau-Codeliste / a code is not in its XBau code list",
+    )
+
+
+class XBauCaseClosed(Conflict):
+    slug, title = (
+        "xbau-case-closed",
+        "Der Vorgang ist abgeschlossen oder entschieden; Änderungen werden nicht angenommen / "
+        "the case is closed or decided; changes are not accepted",
+    )

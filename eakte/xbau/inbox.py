@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import anyio
 from lxml import etree
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,8 @@ import workflows as wf
 from eakte.audit import service as audit
 from eakte.auth.principal import Principal, Role
 from eakte.cases.models import Case
-from eakte.cases.schemas import Applicant, CaseCreate, Site
+from eakte.cases.schemas import CaseCreate, CaseUpdate
+from eakte.cases.service import update_case
 from eakte.db import Database, utcnow
 from eakte.documents import service as documents
 from eakte.documents.content import TAIL_BYTES, check_content
@@ -44,6 +46,7 @@ from eakte.process.service import Actor, apply_action, local_today, open_case
 from eakte.xbau import mapping, messages, parsing
 from eakte.xbau.errors import (
     XBauAttachmentRejected,
+    XBauCaseClosed,
     XBauIncomplete,
     XBauReferenceNotFound,
     XBauStateConflict,
@@ -303,26 +306,37 @@ def _importer(tenant: str, head: mapping.Header) -> Principal:
     )
 
 
+def _reasons(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+
+
 async def _open(session: AsyncSession, principal: Principal, app: mapping.Application) -> Case:
     """Create the case and start its procedure at the message's receipt date."""
     procedure_input: dict[str, Any] = {}
     if app.questions:
         procedure_input["fragen"] = app.questions
+    try:
+        site = {"address": app.site_address, "gemarkung": app.gemarkung}
+        if _valid_parcel(app.flurstueck):
+            site["flurstueck"] = app.flurstueck
+        data = CaseCreate.model_validate(
+            {
+                "title": app.title,
+                "procedure": app.procedure,
+                "site": site,
+                "applicant": {"name": app.applicant.name, "email": app.applicant.email},
+                "description": app.description,
+                "housing": app.housing,
+                "received_on": app.received_on,
+                "procedure_input": procedure_input,
+            }
+        )
+    except ValidationError as exc:
+        raise XBauIncomplete(f"Angaben unzulässig / data not acceptable: {_reasons(exc)}") from exc
     case = await open_case(
         session,
         principal,
-        CaseCreate(
-            title=app.title,
-            procedure=app.procedure,
-            site=Site(address=app.site_address, gemarkung=app.gemarkung, flurstueck=app.flurstueck)
-            if _valid_parcel(app.flurstueck)
-            else Site(address=app.site_address, gemarkung=app.gemarkung),
-            applicant=Applicant(name=app.applicant.name, email=app.applicant.email),
-            description=app.description,
-            housing=app.housing,
-            received_on=app.received_on,
-            procedure_input=procedure_input,
-        ),
+        data,
         applicant_sub=None,
         tenant_slug=principal.tenant,
     )
@@ -383,6 +397,110 @@ async def _resume(session: AsyncSession, case: Case, head: mapping.Header, day: 
         session, case, Actor.of(principal), action=action.id, expected_state=row.state, input=inputs
     )
     return action.id
+
+
+async def refuse_if_decided(session: AsyncSession, case: Case) -> None:
+    """A change message is for an application without a Bescheid (XBau 2.6, 0202: "zu dem noch
+    kein Bescheid erteilt wurde"); a case whose procedure ended, whose Bescheid went out
+    (0205/0215 queued) or whose record is closed takes none (answered with a 1100)."""
+    from eakte.process.service import instance_for
+    from eakte.records.guard import ensure_writable
+
+    row = await instance_for(session, case)
+    state = get_definition(row.definition_id, row.definition_version).state(row.state)
+    decided = await session.scalar(
+        select(XBauOutgoing.id)
+        .where(
+            XBauOutgoing.case_id == case.id,
+            XBauOutgoing.message_type.in_(list(messages.DECISION.values())),
+        )
+        .limit(1)
+    )
+    if state is None or state.final or decided is not None:
+        raise XBauCaseClosed(
+            f"Der Vorgang {case.file_number} ist entschieden oder abgeschlossen (Stand "
+            f"{row.state}); Änderungen und Nachreichungen werden nicht mehr angenommen / case "
+            f"{case.file_number} is decided or closed (state {row.state}); no changes accepted",
+            state=row.state,
+        )
+    await ensure_writable(session, case.id)
+
+
+CHANGED_FIELDS = (
+    "title",
+    "description",
+    "applicant_name",
+    "applicant_email",
+    "site_address",
+    "site_gemarkung",
+    "site_flurstueck",
+)
+
+
+async def apply_changes(
+    session: AsyncSession, principal: Principal, case: Case, change: mapping.Change
+) -> dict[str, dict[str, Any]]:
+    """Write the changed data of a 0202/0212/0601 into the case; returns {field: {old, new}}.
+
+    Title, description, applicant and site go through `cases.service.update_case`, the path of
+    REST edits (revision, audit `case.updated_from_xbau`, search text); the applicant's address,
+    the Entwurfsverfasser and the Flur are case attributes, as on receipt of the 0200.
+    """
+    fields: dict[str, Any] = {}
+    if change.title is not None:
+        fields["title"] = change.title
+    if change.description is not None:
+        fields["description"] = change.description
+    if change.applicant is not None:
+        fields["applicant"] = {"name": change.applicant.name, "email": change.applicant.email}
+    if change.site is not None:
+        fields["site"] = {
+            "address": change.site.address,
+            "gemarkung": change.site.gemarkung,
+            "flurstueck": change.site.flurstueck if _valid_parcel(change.site.flurstueck) else "",
+        }
+    try:
+        data = CaseUpdate.model_validate(fields)
+    except ValidationError as exc:
+        raise XBauIncomplete(
+            f"Geänderte Angaben unzulässig / changed data not acceptable: {_reasons(exc)}"
+        ) from exc
+    before = {k: getattr(case, k) for k in CHANGED_FIELDS}
+    attributes_before = dict(case.attributes or {})
+    case = await update_case(
+        session,
+        principal,
+        case.id,
+        data,
+        expected_revision=case.revision,
+        action="case.updated_from_xbau",
+    )
+    changes = {
+        k: {"old": before[k], "new": getattr(case, k)}
+        for k in CHANGED_FIELDS
+        if getattr(case, k) != before[k]
+    }
+    attributes = dict(attributes_before)
+    if change.applicant is not None:
+        attributes["applicant_contact"] = {
+            "name": change.applicant.name,
+            "address": change.applicant.address,
+            "email": change.applicant.email,
+        }
+    if change.designer is not None:
+        attributes["designer"] = change.designer.__dict__
+    if change.site is not None:
+        attributes["xbau"] = {**attributes.get("xbau", {}), "flur": change.site.flur}
+    for key in ("applicant_contact", "designer", "xbau"):
+        if attributes.get(key) != attributes_before.get(key):
+            changes[f"attributes.{key}"] = {
+                "old": attributes_before.get(key),
+                "new": attributes.get(key),
+            }
+    if attributes != attributes_before:
+        case.attributes = attributes
+        await session.flush()
+    return changes
 
 
 # -- receiving ----------------------------------------------------------------------------
@@ -630,7 +748,14 @@ async def _store_change(
     try:
         async with db.session(write=True) as session:
             case = await _case_for(session, tenant, change.reference)
+            await refuse_if_decided(session, case)
             principal = _sender(tenant, head)
+            changes = (
+                # recorded as the portal (sub xbau:<kennung>) on the official's side of the case
+                await apply_changes(session, _importer(tenant, head), case, change)
+                if change.changes_data
+                else {}
+            )
             document_ids = await _add_documents(session, stored, principal, case, checked, policy)
             original = await _keep_original(session, stored, principal, case, message)
             resumed = (
@@ -648,6 +773,7 @@ async def _store_change(
                 "documents": document_ids,
                 "original_document_id": str(original),
                 "procedure_action": resumed,
+                "changes": changes,
             }
             session.add(
                 _inbound(
@@ -671,6 +797,7 @@ async def _store_change(
                     "message": message.name,
                     "documents": document_ids,
                     "procedure_action": resumed,
+                    "changed": sorted(changes),
                 },
             )
             await session.flush()
@@ -758,7 +885,7 @@ FEHLER_ANLAGE = "A001"  # group A: problem with an attachment
 
 
 def _fehler(exc: DomainError) -> str:
-    if exc.slug in {"xbau-schema-invalid", "xbau-rule-violated"}:
+    if exc.slug in {"xbau-schema-invalid", "xbau-rule-violated", "xbau-unknown-code"}:
         return FEHLER_SCHEMA
     if exc.slug in {"xbau-attachment-rejected", "xbau-too-large"} or "anlage" in exc.detail.lower():
         return FEHLER_ANLAGE

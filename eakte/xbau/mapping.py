@@ -185,15 +185,39 @@ class Application:
 
 
 @dataclass(frozen=True)
+class SiteChange:
+    """The Baugrundstück as a change message carries it (all of it: XBau sends the element)."""
+
+    address: str
+    gemarkung: str
+    flurstueck: str
+    flur: str
+
+
+@dataclass(frozen=True)
 class Change:
-    """A change of a running application (0202, 0212, 0601): a reference and new Anlagen."""
+    """A change of a running application (0202, 0212, 0601): a reference, changed data, Anlagen.
+
+    A field is None when the message does not carry it (then the case keeps its value).
+    """
 
     header: Header
     family: str
     reference: str  # our file number (bezug/vorgang) or the first message's UUID
     received_on: date
-    description: str
+    description: str | None
     attachments: list[Attachment] = field(default_factory=list)
+    title: str | None = None
+    applicant: Person | None = None
+    designer: Person | None = None
+    site: SiteChange | None = None
+
+    @property
+    def changes_data(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.title, self.description, self.applicant, self.designer, self.site)
+        )
 
 
 @dataclass(frozen=True)
@@ -343,6 +367,29 @@ def _received_on(head: Header, fallback: date) -> date:
     return min(moment.date(), fallback)
 
 
+def _site(vorhaben: etree._Element | None) -> SiteChange | None:
+    """The first Grundstück of the Baugrundstück (None without address and parcel)."""
+    grundstueck = find(vorhaben, "verortung/baugrundstueck/grundstueck")
+    if grundstueck is None:
+        return None
+    flurstueck = find(grundstueck, "flurstueck/kodierungFlurstueck")
+    zaehler, nenner = text(flurstueck, "zaehler"), text(flurstueck, "nenner")
+    address = _address(find(grundstueck, "anschrift"))
+    if not address:
+        gemarkung_name = text(flurstueck, "gemarkung/bezeichnung")
+        address = f"Gemarkung {gemarkung_name}, Flurstück {zaehler}" if zaehler else ""
+    if not address:
+        return None
+    return SiteChange(
+        address=address[:300],
+        gemarkung=(
+            text(flurstueck, "gemarkung/bezeichnung") or text(flurstueck, "gemarkung/nummer")
+        )[:120],
+        flurstueck=(f"{zaehler}/{nenner}" if zaehler and nenner else zaehler)[:60],
+        flur=text(flurstueck, "flur"),
+    )
+
+
 def application(root: etree._Element, *, today: date) -> Application:
     """Map an application message (0200, 0210, 0600) to the command that opens a case."""
     name = local(root)
@@ -359,14 +406,8 @@ def application(root: etree._Element, *, today: date) -> Application:
         raise XBauIncomplete(
             "Weder Antragsteller noch Bauherr angegeben / neither applicant nor Bauherr given"
         )
-    grundstueck = find(vorhaben, "verortung/baugrundstueck/grundstueck")
-    flurstueck = find(grundstueck, "flurstueck/kodierungFlurstueck")
-    zaehler, nenner = text(flurstueck, "zaehler"), text(flurstueck, "nenner")
-    site_address = _address(find(grundstueck, "anschrift"))
-    if not site_address:
-        gemarkung_name = text(flurstueck, "gemarkung/bezeichnung")
-        site_address = f"Gemarkung {gemarkung_name}, Flurstück {zaehler}" if zaehler else ""
-    if not site_address:
+    site = _site(vorhaben)
+    if site is None:
         raise XBauIncomplete(
             "Baugrundstück ohne Anschrift und Flurstück / building plot without address or parcel"
         )
@@ -392,12 +433,10 @@ def application(root: etree._Element, *, today: date) -> Application:
         applicant=applicant,
         designer=designer,
         builder=person(bauherr),
-        site_address=site_address[:300],
-        gemarkung=(
-            text(flurstueck, "gemarkung/bezeichnung") or text(flurstueck, "gemarkung/nummer")
-        )[:120],
-        flur=text(flurstueck, "flur"),
-        flurstueck=(f"{zaehler}/{nenner}" if zaehler and nenner else zaehler)[:60],
+        site_address=site.address,
+        gemarkung=site.gemarkung,
+        flur=site.flur,
+        flurstueck=site.flurstueck,
         housing=find(vorhaben, "gegenstand/artDerBaulichenAnlage/artDesWohngebaeudes") is not None,
         questions=[q for q in questions if q],
         portal_reference=text(root, "referenzAntragsservice/referenzAntragsservice")
@@ -423,13 +462,35 @@ def change(root: etree._Element, *, today: date) -> Change:
     if vorhaben is None:
         vorhaben = find(root, "bauvorhaben")
     description = "\n".join(text(w) for w in children(vorhaben, "weitereAngaben") if text(w))
+    grundstueck = find(vorhaben, "verortung/baugrundstueck/grundstueck")
+    site = _site(vorhaben)
+    if grundstueck is not None and site is None:
+        raise XBauIncomplete(
+            "Geändertes Baugrundstück ohne Anschrift und Flurstück / changed building plot "
+            "without address or parcel"
+        )
+    bauherr = find(vorhaben, "beteiligte/bauherr/bauherr")
+    applicant = person(bauherr)
+    if bauherr is not None and applicant is None:
+        raise XBauIncomplete("Geänderter Bauherr ohne Namen / changed Bauherr without a name")
+    designer_el = find(vorhaben, "beteiligte/entwurfsverfasser/personendaten")
+    designer = person(designer_el)
+    if designer_el is not None and designer is None:
+        raise XBauIncomplete(
+            "Geänderter Entwurfsverfasser ohne Namen / changed Entwurfsverfasser without a name"
+        )
+    title = text(vorhaben, "bezeichnungDesBauvorhabens")
     return Change(
         header=head,
         family=family,
         reference=reference,
         received_on=_received_on(head, today),
-        description=description,
+        description=description[:20_000] or None,
         attachments=attachments(root),
+        title=title[:300] or None,
+        applicant=applicant,
+        designer=designer,
+        site=site,
     )
 
 

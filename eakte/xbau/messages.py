@@ -330,6 +330,7 @@ def _latin(text: str) -> str:
         .replace("\u201c", '"')
         .replace("\u201d", '"')
         .replace("\u201e", '"')
+        .replace("\u2026", "...")
     )
 
 

@@ -6,13 +6,24 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eakte.db import Base, UTCDateTime, utcnow
 
-OUT_QUEUED = "queued"
-OUT_ACKNOWLEDGED = "acknowledged"
+OUT_QUEUED = "queued"  # waiting for pickup by the intermediary
+OUT_ACKNOWLEDGED = "acknowledged"  # picked up and acknowledged
+OUT_PUSHING = "pushing"  # handed to the shared outbox for push delivery (not listed for pickup)
+OUT_DELIVERED = "delivered"  # the push endpoint answered 2xx
+OUT_STATUSES = (OUT_QUEUED, OUT_ACKNOWLEDGED, OUT_PUSHING, OUT_DELIVERED)
 
 
 class XBauAuthority(Base):
@@ -77,3 +88,21 @@ class XBauOutgoing(Base):
     status: Mapped[str] = mapped_column(String(20), default=OUT_QUEUED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class XBauPushEndpoint(Base):
+    """Where a tenant's outgoing XBau messages are pushed (its intermediary); one per tenant.
+
+    The intermediary routes each message by the reader address in its head, as it does for
+    pickup, so one endpoint serves all of a tenant's authority addresses. Without a row the
+    tenant's messages stay in `xbau_outgoing` for pickup.
+    """
+
+    __tablename__ = "xbau_push_endpoints"
+
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,8 +1,8 @@
-"""Outgoing XBau messages: generate, validate, queue for pickup (no procedure imports here).
+"""Outgoing XBau messages: generate, validate, queue (no procedure imports here).
 
-`enqueue_xbau_message` is the one door out. Today it writes `xbau_outgoing` in the caller's
-transaction; when the shared outbox (eakte/outbox, issue 13) lands, this function is where
-the message is handed to it instead.
+`enqueue_xbau_message` is the one door out. It writes `xbau_outgoing` in the caller's
+transaction; when the tenant has a push endpoint it also writes the shared outbox row
+(eakte/outbox, kind `xbau`, see `push`) in that transaction, else the message waits for pickup.
 """
 
 from __future__ import annotations
@@ -18,10 +18,19 @@ from eakte.audit import service as audit
 from eakte.cases.models import Case
 from eakte.db import utcnow
 from eakte.documents.models import Document, DocumentVersion
+from eakte.outbox import service as outbox
 from eakte.xbau import messages
 from eakte.xbau.errors import XBauNoAddress
 from eakte.xbau.mapping import APPLICATIONS, Authority
-from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing
+from eakte.xbau.models import (
+    OUT_PUSHING,
+    OUT_QUEUED,
+    XBauAuthority,
+    XBauInbound,
+    XBauOutgoing,
+    XBauPushEndpoint,
+)
+from eakte.xbau.push import XBAU
 
 SYSTEM_ACTOR = "xbau"
 
@@ -39,12 +48,17 @@ async def enqueue_xbau_message(
     attachments: list[dict[str, Any]] | None = None,
     context: dict[str, Any] | None = None,
 ) -> XBauOutgoing:
-    """Queue a validated message in the caller's transaction; the same key queues it once."""
+    """Queue a validated message in the caller's transaction; the same key queues it once.
+
+    With a push endpoint for the tenant the message goes to the shared outbox (status
+    `pushing`); without one it waits for pickup (status `queued`).
+    """
     existing = await session.scalar(
         select(XBauOutgoing).where(XBauOutgoing.idempotency_key == idempotency_key)
     )
     if existing is not None:
         return existing
+    endpoint = await session.get(XBauPushEndpoint, tenant)
     row = XBauOutgoing(
         id=uuid.uuid4(),
         tenant_id=tenant,
@@ -56,10 +70,21 @@ async def enqueue_xbau_message(
         body=xml_bytes,
         attachments=attachments or [],
         context=context or {},
+        status=OUT_PUSHING if endpoint is not None else OUT_QUEUED,
         created_at=utcnow(),
     )
     session.add(row)
     await session.flush()
+    if endpoint is not None:
+        await outbox.enqueue(
+            session,
+            tenant=tenant,
+            kind=XBAU,
+            event=message_type,
+            case_id=case_id,
+            payload={"outgoing_id": str(row.id), "message_type": message_type},
+            idempotency_key=f"xbau-{row.id}",
+        )
     await audit.record(
         session,
         tenant=tenant,
@@ -73,6 +98,7 @@ async def enqueue_xbau_message(
             "message_uuid": message_uuid,
             "reader": reader_kennung,
             "idempotency_key": idempotency_key,
+            "delivery": "push" if endpoint is not None else "pickup",
         },
     )
     return row
@@ -285,11 +311,14 @@ async def get_outgoing(
 async def acknowledge(
     session: AsyncSession, tenant: str, outgoing_id: uuid.UUID, *, by: str
 ) -> XBauOutgoing:
-    """The intermediary took the message over; acknowledging twice changes nothing."""
+    """The intermediary took the message over; acknowledging twice changes nothing.
+
+    Only a message waiting for pickup changes; one being pushed or delivered keeps its status.
+    """
     from eakte.xbau.models import OUT_ACKNOWLEDGED
 
     row = await get_outgoing(session, tenant, outgoing_id, lock=True)
-    if row.status != OUT_ACKNOWLEDGED:
+    if row.status == OUT_QUEUED:
         row.status = OUT_ACKNOWLEDGED
         row.acknowledged_at = utcnow()
         await session.flush()

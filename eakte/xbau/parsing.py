@@ -13,12 +13,14 @@ from pathlib import Path
 
 from lxml import etree, isoschematron
 
+from eakte.xbau import codelists
 from eakte.xbau.errors import (
     XBauForbiddenMarkup,
     XBauMalformed,
     XBauRuleViolated,
     XBauSchemaInvalid,
     XBauTooLarge,
+    XBauUnknownCode,
 )
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
@@ -150,6 +152,16 @@ def _summary(errors: list[dict[str, object]]) -> str:
 def validate(root: etree._Element) -> None:
     """Raise XBauSchemaInvalid / XBauRuleViolated with the reasons, or return."""
     errors = schema_errors(root)
+    unknown = [codelists.unknown_code(e) for e in errors]
+    for error, code in zip(errors, unknown, strict=True):
+        if code is not None:
+            error["code_list"] = code.lists[0].uri
+            error["message"] = code.reason()
+    if errors and all(unknown):
+        raise XBauUnknownCode(
+            f"Unbekannter Code / unknown code: {_summary(errors)}",
+            errors=errors,
+        )
     if errors:
         raise XBauSchemaInvalid(
             f"XSD-Prüfung fehlgeschlagen / schema validation failed: {_summary(errors)}",

@@ -15,7 +15,7 @@ from eakte.documents.download import content_response
 from eakte.documents.models import DocumentVersion
 from eakte.errors import BadRequest, UnsupportedMediaType
 from eakte.openapi import problems
-from eakte.xbau import inbox, outgoing
+from eakte.xbau import inbox, outgoing, push
 from eakte.xbau.errors import XBauMessageNotFound, XBauTooLarge
 from eakte.xbau.mapping import Authority
 from eakte.xbau.models import OUT_QUEUED
@@ -24,6 +24,8 @@ from eakte.xbau.schemas import (
     OutgoingList,
     OutgoingRead,
     ParticipationRequest,
+    PushEndpointRead,
+    PushEndpointSet,
     outgoing_read,
 )
 
@@ -32,6 +34,7 @@ case_router = APIRouter(prefix="/api/v1/cases/{case_id}/participations", tags=["
 
 Intermediary = Annotated[Principal, Depends(require_roles(Role.xbau))]
 Clerk = Annotated[Principal, Depends(require_roles(Role.clerk, Role.admin))]
+Admin = Annotated[Principal, Depends(require_roles(Role.admin))]
 MESSAGE_FIELD = "nachricht"
 MAX_ATTACHMENTS = 500
 
@@ -174,10 +177,14 @@ async def deliver(request: Request, response: Response, principal: Intermediary)
 async def list_queue(
     session: ReadSessionDep,
     principal: Intermediary,
-    status: Annotated[str, Query(pattern="^(queued|acknowledged)$")] = OUT_QUEUED,
+    status: Annotated[str, Query(pattern="^(queued|acknowledged|pushing|delivered)$")] = OUT_QUEUED,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> OutgoingList:
-    """Outgoing messages of the principal's authority, oldest first."""
+    """Outgoing messages of the principal's authority, oldest first.
+
+    `queued` (default) are those waiting for pickup; a tenant with a push endpoint has its
+    messages `pushing` (in the shared outbox) and then `delivered`.
+    """
     rows = await outgoing.list_outgoing(session, principal.tenant, status=status, limit=limit)
     return OutgoingList(items=[outgoing_read(r) for r in rows])
 
@@ -255,3 +262,35 @@ async def send_participation(
         reason=data.reason,
     )
     return outgoing_read(row)
+
+
+def _push_read(endpoint: Any, secret: str | None = None) -> PushEndpointRead:
+    return PushEndpointRead(
+        url=endpoint.url,
+        created_by=endpoint.created_by,
+        created_at=endpoint.created_at,
+        secret=secret,
+    )
+
+
+@router.get("/push", response_model=PushEndpointRead, responses=problems(401, 403, 404, 422))
+async def get_push(session: ReadSessionDep, principal: Admin) -> PushEndpointRead:
+    """The tenant's XBau push endpoint (404 `xbau-push-not-configured`: messages are picked up)."""
+    return _push_read(await push.get_endpoint(session, principal.tenant))
+
+
+@router.put("/push", response_model=PushEndpointRead, responses=problems(401, 403, 422))
+async def set_push(
+    data: PushEndpointSet, session: SessionDep, principal: Admin
+) -> PushEndpointRead:
+    """Push outgoing XBau messages to this URL; a new HMAC secret is returned once."""
+    endpoint, secret = await push.set_endpoint(
+        session, principal.tenant, str(data.url), actor=principal
+    )
+    return _push_read(endpoint, secret)
+
+
+@router.delete("/push", status_code=204, responses=problems(401, 403, 404, 422))
+async def delete_push(session: SessionDep, principal: Admin) -> None:
+    """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
+    await push.remove_endpoint(session, principal.tenant, actor=principal)

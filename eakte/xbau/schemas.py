@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, StringConstraints, UrlConstraints
 
 
 class InboxReceipt(BaseModel):
@@ -40,6 +40,7 @@ class OutgoingRead(BaseModel):
     status: str
     created_at: datetime
     acknowledged_at: datetime | None
+    delivered_at: datetime | None = None
     content_url: str
     attachments: list[OutgoingAttachment]
 
@@ -62,6 +63,23 @@ class ParticipationRequest(BaseModel):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
+class PushEndpointSet(BaseModel):
+    """Push the tenant's outgoing XBau messages to this URL (its intermediary)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[AnyHttpUrl, UrlConstraints(max_length=500)]
+
+
+class PushEndpointRead(BaseModel):
+    """The tenant's push endpoint; the HMAC secret is shown only when it is set."""
+
+    url: str
+    created_by: str
+    created_at: datetime
+    secret: str | None = None
+
+
 def outgoing_read(row: Any) -> OutgoingRead:
     base = f"/api/v1/xbau/outbox/{row.id}"
     return OutgoingRead(
@@ -73,6 +91,7 @@ def outgoing_read(row: Any) -> OutgoingRead:
         status=row.status,
         created_at=row.created_at,
         acknowledged_at=row.acknowledged_at,
+        delivered_at=row.delivered_at,
         content_url=f"{base}/content",
         attachments=[
             OutgoingAttachment(

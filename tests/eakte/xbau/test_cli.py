@@ -61,3 +61,24 @@ def test_authority_needs_a_dvdv_id_and_a_known_tenant(cli_env: dict[str, str], d
         run(cli_env, "xbau", "authority", "add", "Augsburg", "--tenant", TENANT_A).returncode == 2
     )
     assert run(cli_env, "xbau", "authority", "add", "bau:1", "--tenant", "atlantis").returncode == 1
+
+
+def test_push_endpoint_set_show_remove(cli_env: dict[str, str], db) -> None:  # type: ignore[no-untyped-def]
+    assert run(cli_env, "xbau", "push", "show", "--tenant", TENANT_A).returncode == 1
+    bad = run(cli_env, "xbau", "push", "set", "ftp://portal.example/", "--tenant", TENANT_A)
+    assert bad.returncode == 2
+    assert (
+        run(cli_env, "xbau", "push", "set", "http://a.example/", "--tenant", "atlantis").returncode
+        == 1
+    )
+    done = run(cli_env, "xbau", "push", "set", "https://portal.example/xbau", "--tenant", TENANT_A)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [secret] = [
+        line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("secret: ")
+    ]
+    assert len(secret) >= 32
+    shown = run(cli_env, "xbau", "push", "show", "--tenant", TENANT_A)
+    assert shown.returncode == 0 and shown.stdout.strip() == "https://portal.example/xbau"
+    assert run(cli_env, "xbau", "push", "remove", "--tenant", TENANT_A).returncode == 0
+    assert run(cli_env, "xbau", "push", "remove", "--tenant", TENANT_A).returncode == 1
+    assert run(cli_env, "xbau", "push", "show", "--tenant", TENANT_A).returncode == 1

@@ -1,0 +1,110 @@
+"""Codes are checked against the code lists the XBau 2.6 package carries (XSD enumerations).
+
+An unknown code of such a list is refused as `xbau-unknown-code` naming the list, its URI and
+version and the allowed codes, with a 1100 to the sender; codes of lists the package only
+references by URI (Verfahrensart, Anlage Art, …) keep their documented handling.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from eakte.cases.models import Case
+from eakte.xbau import parsing
+from eakte.xbau.models import XBauOutgoing
+
+LAGEPLAN = ("lageplan.pdf", "application/pdf", "lageplan", "Lageplan M 1:1000")
+WOHNGEBAEUDE = b"<xbau:artDesWohngebaeudes><code>1</code>"
+
+
+async def _cases(db) -> int:  # type: ignore[no-untyped-def]
+    async with db.session(write=False) as session:
+        return int(await session.scalar(select(func.count()).select_from(Case)) or 0)
+
+
+async def _rejection(db) -> XBauOutgoing:  # type: ignore[no-untyped-def]
+    async with db.session(write=False) as session:
+        row = await session.scalar(
+            select(XBauOutgoing).where(
+                XBauOutgoing.message_type == "prozessnachrichten.rueckweisung.G2G.1100"
+            )
+        )
+    assert row is not None
+    return row
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "element", "list_name", "uri"),
+    [
+        (
+            WOHNGEBAEUDE,
+            b"<xbau:artDesWohngebaeudes><code>7</code>",
+            "artDesWohngebaeudes",
+            "Statistik Wohngebäude Art",
+            "urn:xoev-de:xbau:codeliste:wohngebaeudeart",
+        ),
+        (
+            b"<code>0200</code>",
+            b"<code>0299</code>",
+            "nachrichtentyp",
+            "XBau-Nachrichten",
+            "urn:xoev-de:xbau:codeliste:xbau-nachrichten",
+        ),
+    ],
+)
+async def test_unknown_code_of_a_carried_list_is_refused_naming_the_list_with_a_1100(
+    deliver, message, pdf, db, old, new, element, list_name, uri
+) -> None:  # type: ignore[no-untyped-def]
+    _, raw = message(anlagen=[LAGEPLAN])
+    assert old in raw
+    response = await deliver(raw.replace(old, new, 1), {"lageplan.pdf": pdf})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"] == "urn:eakte:problem:xbau-unknown-code"
+    assert list_name in problem["detail"] and element in problem["detail"]
+    assert "steht nicht in der Codeliste" in problem["detail"]
+    assert "is not in the code list" in problem["detail"]
+    [error] = problem["errors"]
+    assert error["code_list"] == uri and "erlaubt: " in error["message"]
+    assert await _cases(db) == 0
+    rejection = await _rejection(db)
+    assert rejection.reader_kennung == "bpo:091620000"
+    parsing.load(rejection.body)  # the 1100 itself is valid XBau
+    assert list_name.encode() in rejection.body and b"X002" in rejection.body
+
+
+async def test_unknown_code_beside_another_schema_error_is_schema_invalid_with_both(
+    deliver, message, pdf
+) -> None:  # type: ignore[no-untyped-def]
+    _, raw = message(anlagen=[LAGEPLAN])
+    raw = raw.replace(WOHNGEBAEUDE, b"<xbau:artDesWohngebaeudes><code>9</code>", 1)
+    raw = raw.replace(b"<versionsnummer>1</versionsnummer>", b"<versionsnummer>x</versionsnummer>")
+    response = await deliver(raw, {"lageplan.pdf": pdf})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "urn:eakte:problem:xbau-schema-invalid"
+    messages = [e["message"] for e in problem["errors"]]
+    assert any("versionsnummer" in m for m in messages)
+    assert any("Statistik Wohngebäude Art" in m for m in messages)
+
+
+async def test_codes_of_lists_the_package_does_not_carry_keep_their_handling(
+    deliver, message, pdf, client, auth
+) -> None:  # type: ignore[no-untyped-def]
+    """Anlage Art (urn:xoev-de:xbau:codeliste:anlagen) is only referenced by URI: an unknown
+    code is kept as Sonstiges; the Verfahrensart (Land list, none for Bavaria) is the BayBO
+    article, and any other is refused as before (docs/xbau.md)."""
+    _, raw = message(anlagen=[("lageplan.pdf", "application/pdf", "9999", "Sonderplan")])
+    response = await deliver(raw, {"lageplan.pdf": pdf})
+    assert response.status_code == 201, response.text
+    [document_id] = response.json()["documents"]
+    document = await client.get(
+        f"/api/v1/cases/{response.json()['case_id']}/documents/{document_id}",
+        headers=auth("clerk"),
+    )
+    assert document.json()["kind"] == "sonstiges"
+    _, raw = message(anlagen=[], verfahrensart="63")
+    refused = await deliver(raw)
+    assert refused.status_code == 422
+    assert refused.json()["type"] == "urn:eakte:problem:xbau-unsupported-message"
