@@ -208,6 +208,38 @@ async def issue_letter(  # type: ignore[no-untyped-def]
     return known.json()  # type: ignore[no-any-return]
 
 
+async def sign_postal_letter(  # type: ignore[no-untyped-def]
+    client,
+    auth,
+    case_id: str,
+    *,
+    name: str,
+    address: str,
+    letter_type: str = "nachbarbenachrichtigung",
+    tenant: str = TENANT_A,
+    data: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue."""
+    clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
+    approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")
+    drafted = await client.post(
+        f"/api/v1/cases/{case_id}/issued",
+        json={
+            "letter_type": letter_type,
+            "channel": "postal",
+            "addressee": {"kind": "neighbour", "name": name, "address": address},
+            "data": LETTER_DATA.get(letter_type, {}) | (data or {}),
+        },
+        headers=clerk,
+    )
+    assert drafted.status_code == 201, drafted.text
+    signed = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{drafted.json()['id']}/sign", headers=approver
+    )
+    assert signed.status_code == 200, signed.text
+    return signed.json()  # type: ignore[no-any-return]
+
+
 def metric_value(body: str, sample: str) -> float:
     """The value of one Prometheus sample line (`name{labels}`) in `body`, 0 when absent."""
     match = re.search(rf"^{re.escape(sample)} (\S+)$", body, re.M)

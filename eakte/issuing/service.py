@@ -47,6 +47,8 @@ from eakte.issuing.models import (
 from eakte.issuing.render import Letter, render_pdf
 from eakte.issuing.schemas import DraftCreate
 from eakte.outbox import service as outbox
+from eakte.postroom import queue as print_queue
+from eakte.postroom.models import QUEUED_POSTAL
 from eakte.tenants.models import Tenant
 from storage import ObjectStore
 
@@ -482,6 +484,8 @@ async def sign(
         record.signed_at = now
         record.updated_at = now
         await session.flush()
+        if record.channel == POSTAL:  # no electronic channel: the post room prints it
+            await print_queue.queue_for_print(session, record, reason=QUEUED_POSTAL, now=now)
         await audit.record(
             session,
             tenant=case.tenant_id,
