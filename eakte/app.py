@@ -67,7 +67,6 @@ DEV_MODE_BANNER = (
     "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
 )
 
-
 def _watch_state(
     metrics: Metrics, db: Database, collab: CollabHub, uploads: UploadCapacity
 ) -> None:
@@ -78,7 +77,9 @@ def _watch_state(
         "Database connections in use",
         lambda: float(getattr(pool, "checkedout", lambda: 0)()),
     )
-    metrics.watch("eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running)
+    metrics.watch(
+        "eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running
+    )
     metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
     metrics.watch(
         "eakte_collab_connections",

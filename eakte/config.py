@@ -154,7 +154,6 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ConfigError(f"EAKTE_TRUSTED_PROXIES: {proxy!r} is no address") from exc
         return self
-
     # issue 14: XBau interface (size of one message without its attachments)
     xbau_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
     # issue 15: document text extraction and search (eakte/search)

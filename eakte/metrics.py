@@ -87,6 +87,7 @@ class Metrics:
         """A gauge read at scrape time (rooms, connections, pool use: no hook in the hot path)."""
         Gauge(name, documentation, registry=self.registry).set_function(read)
 
+
     def ticked(self, report: object | None) -> None:
         """Count one ticker run (`report` None: skipped, the database was unavailable)."""
         if report is None:

@@ -20,7 +20,9 @@ class ApplicationAccess(Base):
         Index("ix_application_access_file_number", "tenant_id", "file_number", unique=True),
     )
 
-    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), primary_key=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("cases.id"), primary_key=True
+    )
     tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"))
     file_number: Mapped[str] = mapped_column(String(60))
     owner_sub: Mapped[str] = mapped_column(String(200))

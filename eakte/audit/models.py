@@ -38,6 +38,8 @@ class AuditChainHead(Base):
 
     __tablename__ = "audit_chain_heads"
 
-    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("tenants.slug"), primary_key=True
+    )
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)

@@ -222,7 +222,9 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise Unauthenticated(f"invalid token: {exc}") from exc
         check_lifetime(claims, self.settings.max_token_lifetime_seconds)
-        return principal_from_claims(claims, mapping, max_name_chars=self.settings.max_claim_chars)
+        return principal_from_claims(
+            claims, mapping, max_name_chars=self.settings.max_claim_chars
+        )
 
     def _keys_of(self, jwks_url: str) -> JWKSCache:
         """One key cache per JWKS URL, with the configured refetch policy."""

@@ -344,10 +344,7 @@ async def persist(
     await xbau_on_transition(session, case=case, result=result, revision=row.revision)
     # issue 13: documents and notifications of the effects, in this transaction (may block)
     await issuing_effects.carry_out(
-        session,
-        case=case,
-        effects=result.effects,
-        label_de=result.transition.label.de,
+        session, case=case, effects=result.effects, label_de=result.transition.label.de,
         public=result.transition.public,
     )
     return row

@@ -58,6 +58,8 @@ class FileNumberCounter(Base):
 
     __tablename__ = "file_number_counters"
 
-    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("tenants.slug"), primary_key=True
+    )
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)

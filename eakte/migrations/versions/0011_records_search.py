@@ -136,9 +136,7 @@ def upgrade() -> None:
         sa.Column("messages", sa.JSON(), nullable=False),
         sa.Column("package", sa.String(length=500), nullable=True),
         sa.Column("package_sha256", sa.String(length=64), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.slug"], name=op.f("fk_records_offers_tenant_id_tenants")
-        ),
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.slug"], name=op.f("fk_records_offers_tenant_id_tenants")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records_offers")),
     )
     op.create_index("ix_records_offers_tenant", "records_offers", ["tenant_id", "created_at"])
