@@ -313,6 +313,7 @@ async def issued_document(
         # the first retrieval makes a provided document known (Art. 41 Abs. 2a BayVwVfG);
         # committed before the bytes go out
         async with get_db(request).session(write=True) as session:
+            session.info["store"] = request.app.state.store  # letters of the effects
             await process_bekanntgabe.record_retrieval(
                 session,
                 found.case.id,

@@ -267,6 +267,20 @@ async def draft(
 ) -> IssuedDocument:
     """Render a draft (marked ENTWURF) into a new document that only officials see."""
     case = await get_case(session, principal, case_id)
+    return await draft_for_case(session, store, principal, case, body)
+
+
+async def draft_for_case(
+    session: AsyncSession,
+    store: ObjectStore,
+    principal: Principal,
+    case: Case,
+    body: DraftCreate,
+    *,
+    source_effect_id: uuid.UUID | None = None,
+) -> IssuedDocument:
+    """Draft a letter in a case the caller already may act on (a procedure effect's letter may
+    lack the address: it then cannot be signed for the post until an official completes it)."""
     letter_type = body.letter_type
     spec = SPECS[letter_type]
     head = await letterhead_for(session, case.tenant_id)
@@ -277,7 +291,7 @@ async def draft(
     if not name:
         raise IssuingBlocked("Der Empfänger hat keinen Namen.", "the addressee has no name")
     email = addressee.email or (case.applicant_email if is_applicant else None)
-    if body.channel == POSTAL and not (addressee.address or "").strip():
+    if body.channel == POSTAL and not (addressee.address or "").strip() and not source_effect_id:
         raise IssuingBlocked(
             "Für den Postversand fehlt die Anschrift des Empfängers.",
             "postal delivery needs the addressee's address",
@@ -307,6 +321,7 @@ async def draft(
         draft_version=1,
         drafted_by=principal.sub,
         drafted_by_name=principal.name,
+        source_effect_id=source_effect_id,
         created_at=now,
         updated_at=now,
     )
@@ -346,6 +361,7 @@ async def draft(
                 "letterhead_version": head.version,
                 "verification_ref": record.verification_ref,
                 "sha256": info.sha256,
+                "source_effect_id": str(source_effect_id) if source_effect_id else None,
             },
         )
     except BaseException:
@@ -447,6 +463,12 @@ async def sign(
         raise WrongIssueState(f"the document is already {record.state}")
     if record.drafted_by == principal.sub:
         raise FourEyes("the drafter may not sign the same document (four-eyes rule)")
+    if record.channel == POSTAL and not record.addressee_address.strip():
+        raise IssuingBlocked(  # a letter drafted from a procedure effect may lack it
+            "Für den Postversand fehlt die Anschrift des Empfängers: Schreiben mit Anschrift "
+            "neu entwerfen.",
+            "postal delivery needs the addressee's address: draft the letter again with it",
+        )
     now = utcnow()
     seal = seals.load_seal(  # before rendering: no seal, nothing signed
         settings.resolved_seal_dir(), case.tenant_id, production=not settings.dev_mode, now=now
