@@ -39,7 +39,7 @@ from support import TENANT_A, TENANT_B, case_payload
 EXAMPLES = int(os.environ.get("EAKTE_FUZZ_EXAMPLES", "25"))
 # `make test` replays the same examples; a `make fuzz` run explores new ones each time
 DERANDOMIZE = "EAKTE_FUZZ_EXAMPLES" not in os.environ
-ROLES = ["clerk", "approver", "agency", "auditor", "admin", "applicant", "xbau", None]
+ROLES = ["clerk", "approver", "agency", "auditor", "admin", "applicant", "xbau", "postroom", None]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     oas_checks.status_code_conformance,
