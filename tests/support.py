@@ -159,6 +159,8 @@ def text_pdf(*lines: str) -> bytes:
         xref,
     )
     return bytes(out)
+
+
 # Data a clerk fills in per letter type (issue 13), enough for the shipped default templates.
 LETTER_DATA: dict[str, dict[str, object]] = {
     "baugenehmigung": {
@@ -238,6 +240,37 @@ async def sign_postal_letter(  # type: ignore[no-untyped-def]
     )
     assert signed.status_code == 200, signed.text
     return signed.json()  # type: ignore[no-any-return]
+
+
+BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
+
+
+async def act(client, headers, case_id: str, action: str, expected: str, **input):  # type: ignore[no-untyped-def]
+    """Take a procedure action through the API (the response, not checked)."""
+    return await client.post(
+        f"/api/v1/cases/{case_id}/process/actions",
+        json={"action": action, "expected_state": expected, "input": input},
+        headers=headers,
+    )
+
+
+async def to_zur_zeichnung(client, clerk, case_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Upload the Bauvorlagen and take a baybo-59 case from `eingegangen` to `zur_zeichnung`."""
+    for kind in BAUVORLAGEN:
+        response = await client.post(
+            f"/api/v1/cases/{case_id}/documents",
+            data={"title": kind.title(), "kind": kind},
+            files={"file": (f"{kind}.pdf", TINY_PDF, "application/pdf")},
+            headers=clerk,
+        )
+        assert response.status_code == 201, response.text
+    for action, state, data in (
+        ("vollstaendigkeit_feststellen", "eingegangen", {}),
+        ("beteiligung_abschliessen", "beteiligung", {}),
+        ("entscheidung_entwerfen", "pruefung", {"vermerk": "zulässig"}),
+    ):
+        done = await act(client, clerk, case_id, action, state, **data)
+        assert done.status_code == 200, done.text
 
 
 def metric_value(body: str, sample: str) -> float:

@@ -15,7 +15,7 @@ from eakte.postroom.models import PrintItem
 from eakte.process import bekanntgabe as process_bekanntgabe
 from eakte.process.service import local_today
 from eakte.process.ticker import tick
-from support import LETTER_DATA, TENANT_A, TENANT_B
+from support import LETTER_DATA, TENANT_A, TENANT_B, act, issue_letter, to_zur_zeichnung
 
 
 @pytest.fixture
@@ -157,3 +157,39 @@ async def test_ticker_ends_an_unretrieved_provision_and_queues_it_for_print_art_
     )
     assert batch.status_code == 201, batch.text
     assert [i["issued_id"] for i in batch.json()["items"]] == [posted["id"]]
+
+
+async def test_retrieved_permit_is_the_procedures_bekanntgabe_art_41_abs_2a_and_42a_bayvwvfg(
+    client, auth, receipt, applicant
+) -> None:  # type: ignore[no-untyped-def]
+    """The day after the first retrieval of the permit is recorded through the procedure: it
+    stops the Fiktion clock (Art. 42a Abs. 1 BayVwVfG) and the permit takes effect."""
+    case_id = receipt["case_id"]
+    clerk = auth("clerk", sub="clara@augsburg")
+    await to_zur_zeichnung(client, clerk, case_id)
+    permit = await issue_letter(client, auth, case_id, "baugenehmigung", make_known=False)
+    signed = await act(
+        client,
+        auth("approver", sub="erik@augsburg"),
+        case_id,
+        "genehmigung_zeichnen",
+        "zur_zeichnung",
+    )
+    assert signed.status_code == 200, signed.text
+    provided = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{permit['id']}/bekanntgabe", json={}, headers=clerk
+    )
+    assert provided.status_code == 200, provided.text
+    view = (await client.get(f"/api/v1/cases/{case_id}/process", headers=clerk)).json()
+    assert view["state"] == "genehmigt"  # provided, not yet known
+    url = f"{receipt['status_url']}/documents/{permit['document_id']}/content"
+    assert (await client.get(url, headers=applicant)).status_code == 200
+    view = (await client.get(f"/api/v1/cases/{case_id}/process", headers=clerk)).json()
+    assert view["state"] == "genehmigung_wirksam"
+    tomorrow = (local_today() + timedelta(days=1)).isoformat()
+    assert view["variables"]["bekanntgabe_am"] == tomorrow
+    recorded = [t for t in view["transitions"] if t["action"] == "bekanntgabe_genehmigung_erfassen"]
+    assert len(recorded) == 1
+    assert (await client.get(url, headers=applicant)).status_code == 200
+    view = (await client.get(f"/api/v1/cases/{case_id}/process", headers=clerk)).json()
+    assert len([t for t in view["transitions"] if t["action"] == recorded[0]["action"]]) == 1
