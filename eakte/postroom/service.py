@@ -26,6 +26,7 @@ import anyio
 import pikepdf
 import typst
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.audit import service as audit
@@ -195,6 +196,14 @@ async def _queued(session: AsyncSession, tenant: str, day: date) -> list[tuple[A
     return [tuple(r) for r in rows]
 
 
+async def _existing(session: AsyncSession, tenant: str, day: date) -> PrintBatch | None:
+    return await session.scalar(
+        select(PrintBatch)
+        .where(PrintBatch.tenant_id == tenant, PrintBatch.batch_date == day)
+        .execution_options(populate_existing=True)
+    )
+
+
 async def build_batch(
     session: AsyncSession,
     store: ObjectStore,
@@ -207,12 +216,13 @@ async def build_batch(
 ) -> tuple[PrintBatch, bool]:
     """The tenant's batch of `day` (created, True) or the existing one (False); a re-run never
     puts a letter into a second batch. Raises PostroomBlocked when nothing is queued."""
-    existing = await session.scalar(
-        select(PrintBatch).where(PrintBatch.tenant_id == tenant, PrintBatch.batch_date == day)
-    )
+    existing = await _existing(session, tenant, day)
     if existing is not None:
         return existing, False
-    queued = await _queued(session, tenant, day)
+    queued = await _queued(session, tenant, day)  # locks the queue: a concurrent run waits
+    existing = await _existing(session, tenant, day)  # … and then finds the batch made
+    if existing is not None:
+        return existing, False
     if not queued:
         raise PostroomBlocked(
             f"Für den {day:%d.%m.%Y} liegen keine Schreiben zum Druck vor.",
@@ -241,8 +251,16 @@ async def build_batch(
     batch.sha256 = info.sha256
     batch.size, batch.letters, batch.pages = len(pdf), len(entries), total
     batch.created_by, batch.created_at = actor, now
-    session.add(batch)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(batch)
+            await session.flush()
+    except IntegrityError:  # another run made the day's batch meanwhile (unique tenant + day)
+        await anyio.to_thread.run_sync(store.delete, batch.object_key)
+        existing = await _existing(session, tenant, day)
+        if existing is None:
+            raise
+        return existing, False
     for n, (entry, (first, pages)) in enumerate(zip(entries, starts, strict=True), start=1):
         entry.item.batch_id, entry.item.position = batch.id, n
         entry.item.first_page, entry.item.pages = first, pages

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
@@ -256,3 +257,23 @@ async def test_cli_print_batch_makes_the_batch_once(client, auth, new_case, stor
         [*command[:-1], "nirgendwo"], env=store_env, capture_output=True, text=True, timeout=60
     )
     assert unknown.returncode == 2
+
+
+async def test_two_concurrent_runs_make_one_batch(client, auth, new_case, db) -> None:  # type: ignore[no-untyped-def]
+    made = await _three_letters(client, auth, new_case)
+    postroom = auth("postroom", sub="paula@augsburg")
+    first, second = await asyncio.gather(
+        client.post(BATCHES, json={}, headers=postroom),
+        client.post(BATCHES, json={}, headers=postroom),
+    )
+    assert sorted([first.status_code, second.status_code]) == [200, 201], (
+        first.text,
+        second.text,
+    )
+    assert first.json()["id"] == second.json()["id"]
+    async with db.session(write=False) as session:
+        items = list(await session.scalars(select(PrintItem)))
+    assert {str(i.batch_id) for i in items} == {first.json()["id"]}
+    assert sorted(str(i.issued_id) for i in items) == sorted(m["letter"]["id"] for m in made)
+    listed = await client.get(BATCHES, headers=postroom)
+    assert len(listed.json()) == 1
