@@ -45,7 +45,7 @@ from eakte.issuing.models import (
     LetterTemplate,
 )
 from eakte.issuing.render import Letter, render_pdf
-from eakte.issuing.schemas import DraftCreate
+from eakte.issuing.schemas import DraftCreate, DraftUpdate
 from eakte.outbox import service as outbox
 from eakte.postroom import queue as print_queue
 from eakte.postroom.models import QUEUED_POSTAL
@@ -363,6 +363,88 @@ async def draft_for_case(
                 "sha256": info.sha256,
                 "source_effect_id": str(source_effect_id) if source_effect_id else None,
             },
+        )
+    except BaseException:
+        await remove_object(store, key)
+        raise
+    return record
+
+
+async def update_draft(
+    session: AsyncSession,
+    store: ObjectStore,
+    principal: Principal,
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+    body: DraftUpdate,
+) -> IssuedDocument:
+    """Replace addressee, channel or data of a draft and render it again (a new version of its
+    document). The editor becomes the drafter, so another official signs (four eyes)."""
+    case, record = await get_issued(session, principal, case_id, issued_id, lock=True)
+    if record.state != DRAFT:
+        raise WrongIssueState(f"only a draft can be changed; it is {record.state}")
+    if body.addressee is not None:
+        a = body.addressee
+        is_applicant = a.kind == "applicant"
+        name = a.name or (case.applicant_name if is_applicant else None)
+        if not name:
+            raise IssuingBlocked("Der Empfänger hat keinen Namen.", "the addressee has no name")
+        email = a.email or (case.applicant_email if is_applicant else None)
+        record.addressee_kind, record.addressee_name = a.kind, name
+        record.addressee_address = (a.address or "").strip()
+        record.addressee_email = str(email) if email else None
+    if body.channel is not None:
+        record.channel = body.channel
+    if body.data is not None:
+        record.data = body.data
+    if record.channel == POSTAL and not record.addressee_address:
+        raise IssuingBlocked(
+            "Für den Postversand fehlt die Anschrift des Empfängers.",
+            "postal delivery needs the addressee's address",
+        )
+    if record.channel == ELECTRONIC and record.addressee_kind != "applicant":
+        if not record.addressee_email:
+            raise IssuingBlocked(
+                "Ohne E-Mail-Adresse ist nur Postversand möglich.",
+                "without an e-mail address only postal delivery is possible",
+            )
+    now = utcnow()
+    record.drafted_by, record.drafted_by_name = principal.sub, principal.name
+    head = await letterhead_for(session, case.tenant_id)
+    _, subject, text = await _pinned_template(session, case.tenant_id, record)
+    letter = build_letter(case, record, head, subject, text, today=now.date(), draft=True)
+    pdf = await _render(letter)  # a placeholder without data raises before anything is stored
+    version_id = uuid.uuid4()
+    key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
+    info = await _store(store, key, pdf)
+    try:
+        _, version = await documents.add_version(
+            session,
+            principal,
+            case.id,
+            record.document_id,
+            version_id=version_id,
+            data=VersionFields(comment="Entwurf geändert"),
+            file=StoredFile(
+                key=key, info=info, filename=f"{record.letter_type}-entwurf.pdf", media_type=PDF
+            ),
+        )
+        record.draft_version = version.number
+        record.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=principal,
+            action="issuing.draft_updated",
+            case_id=case.id,
+            payload={
+                "issued_id": str(record.id),
+                "version": version.number,
+                "fields": sorted(body.model_dump(exclude_none=True)),
+                "sha256": info.sha256,
+            },
+            at=now,
         )
     except BaseException:
         await remove_object(store, key)

@@ -10,6 +10,7 @@ import pypdf
 from sqlalchemy import select
 
 from eakte.outbox.models import OutboxMessage
+from eakte.postroom.models import PrintItem
 from eakte.process.definitions import calendar_for, get_definition
 from eakte.process.service import local_today
 from support import issue_letter
@@ -81,10 +82,42 @@ async def test_request_participations_drafts_beteiligungsersuchen_art_65_baybo(
     assert sign.status_code == 409  # no address yet: the official drafts it with one
     assert sign.json()["type"] == "urn:eakte:problem:issuing-blocked"
     assert sign.json()["reasons"][0]["de"].startswith("Für den Postversand fehlt die Anschrift")
-    again = (
-        await client.get(f"/api/v1/cases/{case['id']}/issued/{drafts[0]['id']}", headers=clerk)
-    ).json()
+    letter_url = f"/api/v1/cases/{case['id']}/issued/{drafts[0]['id']}"
+    again = (await client.get(letter_url, headers=clerk)).json()
     assert again["state"] == "draft"
+    # another clerk completes the address; the draft is rendered again, then it can be signed
+    berta = auth("clerk", "admin", sub="berta@augsburg")  # named "Test clerk/admin"
+    for bad, status in (
+        ({"addressee": {"kind": "gemeinde", "name": "Stadt Augsburg"}}, 409),  # postal: address
+        ({"colour": "rot"}, 422),
+        ({"channel": "fax"}, 422),
+    ):
+        refused = await client.patch(letter_url, json=bad, headers=berta)
+        assert refused.status_code == status, (bad, refused.text)
+    assert (await client.patch(letter_url, json={}, headers=approver)).status_code == 403
+    completed = await client.patch(
+        letter_url,
+        json={
+            "addressee": {
+                "kind": "gemeinde",
+                "name": "Stadt Augsburg, Bauordnungsamt",
+                "address": "Rathausplatz 1\n86150 Augsburg",
+            }
+        },
+        headers=berta,
+    )
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["draft_version"] == 2
+    assert completed.json()["drafted_by_name"] == "Test clerk/admin"  # the editor drafts now
+    text = _text((await client.get(drafts[0]["preview_url"], headers=approver)).content)
+    assert "Rathausplatz 1" in text
+    assert due.strftime("%d.%m.%Y") in text  # the effect's data are kept
+    sealed = await client.post(f"{letter_url}/sign", headers=approver)
+    assert sealed.status_code == 200, sealed.text
+    assert (await client.patch(letter_url, json={}, headers=berta)).status_code == 409
+    async with db.session(write=False) as session:
+        queued = list(await session.scalars(select(PrintItem.issued_id)))
+    assert [str(q) for q in queued] == [drafts[0]["id"]]  # it goes to the post room
 
 
 async def test_serve_neighbours_drafts_the_benachrichtigung_art_66_baybo(
