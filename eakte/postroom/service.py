@@ -237,11 +237,12 @@ async def build_batch(
         if advance:
             advance(1)
     entries.sort(key=sort_key)
-    if progress:
-        progress("Stapel setzen", 1)
+    composed = progress("Stapel setzen", 1) if progress else None
     pdf, starts, total = await anyio.to_thread.run_sync(
         lambda: compose(entries, authority=authority, day=day)
     )
+    if composed:
+        composed(1)
     batch = PrintBatch(id=uuid.uuid4(), tenant_id=tenant, batch_date=day)
     batch.object_key = batch_key(tenant, day, batch.id)
     info = await anyio.to_thread.run_sync(
