@@ -46,6 +46,7 @@ from eakte.openapi import install_generic_problems, problems
 from eakte.outbox.metrics import OutboxGauges
 from eakte.outbox.router import router as outbox_router
 from eakte.outbox.worker import Worker as OutboxWorker
+from eakte.postroom.router import router as postroom_router
 from eakte.process.router import router as process_router
 from eakte.process.ticker import run_periodically
 from eakte.records.endpoint_router import router as archive_endpoint_router
@@ -235,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(audit_router)
     app.include_router(process_router)
+    app.include_router(postroom_router)
     app.include_router(applicants_router)
     app.include_router(documents_router)
     app.include_router(document_kinds_router)

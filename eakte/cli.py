@@ -31,6 +31,7 @@ app.add_typer(records_cli.search_app, name="search")  # issue 15
 seal_app = typer.Typer(help="Electronic seals of the tenants (issue 13).", no_args_is_help=True)
 app.add_typer(seal_app, name="seal")
 app.add_typer(tenant_cli.app, name="tenant")
+app.add_typer(__import__("eakte.postroom.cli", fromlist=["app"]).app, name="print")  # issue 13
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line (issue 19)
 _debug = False

@@ -31,6 +31,8 @@ def get_app_settings(request: Request) -> Settings:
 async def write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """A session for a request that writes: commits on success, rolls back on error."""
     async with get_db(request).session(write=True) as session:
+        # letters drafted from procedure effects need the store (eakte.issuing.effects)
+        session.info["store"] = request.app.state.store
         yield session
 
 

@@ -8,6 +8,7 @@ from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
 from eakte.outbox.models import OutboxMessage, WebhookEndpoint
+from eakte.postroom.models import PrintBatch, PrintItem  # issue 13
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.records import transport as _records_transport  # noqa: F401  (its outbox secret hook)
 from eakte.records.models import (
@@ -49,6 +50,8 @@ __all__ = [
     "LetterTemplate",
     "OutboxMessage",
     "Participation",
+    "PrintBatch",
+    "PrintItem",
     "ProcessDeadline",
     "ProcessInstance",
     "ProcessTransition",

@@ -159,6 +159,8 @@ def text_pdf(*lines: str) -> bytes:
         xref,
     )
     return bytes(out)
+
+
 # Data a clerk fills in per letter type (issue 13), enough for the shipped default templates.
 LETTER_DATA: dict[str, dict[str, object]] = {
     "baugenehmigung": {
@@ -206,6 +208,69 @@ async def issue_letter(  # type: ignore[no-untyped-def]
     )
     assert known.status_code == 200, known.text
     return known.json()  # type: ignore[no-any-return]
+
+
+async def sign_postal_letter(  # type: ignore[no-untyped-def]
+    client,
+    auth,
+    case_id: str,
+    *,
+    name: str,
+    address: str,
+    letter_type: str = "nachbarbenachrichtigung",
+    tenant: str = TENANT_A,
+    data: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue."""
+    clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
+    approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")
+    drafted = await client.post(
+        f"/api/v1/cases/{case_id}/issued",
+        json={
+            "letter_type": letter_type,
+            "channel": "postal",
+            "addressee": {"kind": "neighbour", "name": name, "address": address},
+            "data": LETTER_DATA.get(letter_type, {}) | (data or {}),
+        },
+        headers=clerk,
+    )
+    assert drafted.status_code == 201, drafted.text
+    signed = await client.post(
+        f"/api/v1/cases/{case_id}/issued/{drafted.json()['id']}/sign", headers=approver
+    )
+    assert signed.status_code == 200, signed.text
+    return signed.json()  # type: ignore[no-any-return]
+
+
+BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
+
+
+async def act(client, headers, case_id: str, action: str, expected: str, **input):  # type: ignore[no-untyped-def]
+    """Take a procedure action through the API (the response, not checked)."""
+    return await client.post(
+        f"/api/v1/cases/{case_id}/process/actions",
+        json={"action": action, "expected_state": expected, "input": input},
+        headers=headers,
+    )
+
+
+async def to_zur_zeichnung(client, clerk, case_id: str) -> None:  # type: ignore[no-untyped-def]
+    """Upload the Bauvorlagen and take a baybo-59 case from `eingegangen` to `zur_zeichnung`."""
+    for kind in BAUVORLAGEN:
+        response = await client.post(
+            f"/api/v1/cases/{case_id}/documents",
+            data={"title": kind.title(), "kind": kind},
+            files={"file": (f"{kind}.pdf", TINY_PDF, "application/pdf")},
+            headers=clerk,
+        )
+        assert response.status_code == 201, response.text
+    for action, state, data in (
+        ("vollstaendigkeit_feststellen", "eingegangen", {}),
+        ("beteiligung_abschliessen", "beteiligung", {}),
+        ("entscheidung_entwerfen", "pruefung", {"vermerk": "zulässig"}),
+    ):
+        done = await act(client, clerk, case_id, action, state, **data)
+        assert done.status_code == 200, done.text
 
 
 def metric_value(body: str, sample: str) -> float:

@@ -32,6 +32,7 @@ from eakte.documents.schemas import MULTIPART_DOCUMENT_BODY, DocumentRead
 from eakte.errors import Forbidden, Unauthenticated
 from eakte.issuing import queries as issuing_queries
 from eakte.openapi import problems
+from eakte.process import bekanntgabe as process_bekanntgabe
 from eakte.process.definitions import get_definition
 from eakte.process.models import ProcessInstance
 from eakte.tenants.models import Tenant
@@ -308,6 +309,17 @@ async def issued_document(
         version = await issuing_queries.applicant_version(session, found.case.id, document_id)
         if version is None:
             raise IssuedDocumentNotFound(f"no issued document {document_id}")
+    if request.method == "GET":
+        # the first retrieval makes a provided document known (Art. 41 Abs. 2a BayVwVfG);
+        # committed before the bytes go out
+        async with get_db(request).session(write=True) as session:
+            session.info["store"] = request.app.state.store  # letters of the effects
+            await process_bekanntgabe.record_retrieval(
+                session,
+                found.case.id,
+                document_id,
+                actor=principal.sub if principal else f"applicant:{found.case.file_number}",
+            )
     return await content_response(
         request.app.state.store, version, method=request.method, headers=request.headers
     )

@@ -15,6 +15,7 @@ class Role(StrEnum):
     agency = "agency"  # Fachstelle
     auditor = "auditor"
     admin = "admin"
+    postroom = "postroom"  # Poststelle: print batches (issue 13)
     xbau = "xbau"  # per-tenant system principal of the XBau intermediary (issue 14)
 
 

@@ -109,6 +109,17 @@ class FsckReport:
 Progress_ = Callable[[str, int | None], Callable[[int], None]]
 
 
+async def _postroom_keys(db: Database, tenant: str | None) -> set[str]:
+    """The post room's print batches are objects too, not orphans (issue 13)."""
+    from eakte.postroom.models import PrintBatch
+
+    stmt = select(PrintBatch.object_key)
+    if tenant:
+        stmt = stmt.where(PrintBatch.tenant_id == tenant)
+    async with db.session(write=False) as session:
+        return set(await session.scalars(stmt))
+
+
 async def _rows(db: Database, tenant: str | None) -> list[VersionRow]:
     stmt = select(DocumentVersion, Document.case_id).join(
         Document, Document.id == DocumentVersion.document_id
@@ -166,7 +177,7 @@ async def check(
             report.recovered.append(row)
         if advance:
             advance(1)
-    known = {row.key for row in rows}
+    known = {row.key for row in rows} | await _postroom_keys(db, tenant)
     cutoff = datetime.now(UTC) - grace
     prefix = f"{tenant}/" if tenant else ""
     entries = await anyio.to_thread.run_sync(lambda: list(store.iter_keys(prefix)))

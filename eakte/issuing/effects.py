@@ -3,22 +3,39 @@
 Effects stay data (type + params). `issue_document` needs the sealed document of that kind
 (drafted, previewed and signed in issuing) and blocks the transition without one; `notify`,
 `serve_neighbours` and `request_participations` become outbox messages in the same transaction.
+`serve_neighbours` (Art. 66 Abs. 1 BayBO) and `request_participations` (Art. 65 Abs. 1 S. 1,
+Abs. 2 BayBO; § 36 BauGB) also draft their letters from the tenant's template (one per
+neighbour / participation kind), as drafts only: nothing is signed or sent until an official
+signs (four eyes) and makes it known.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import workflows as wf
+from eakte.audit import service as audit
+from eakte.auth.principal import Principal
 from eakte.cases.models import Case
+from eakte.errors import DomainError
+from eakte.issuing import service as issuing
 from eakte.issuing.errors import IssuingBlocked
 from eakte.issuing.letters import SPECS, LetterType
-from eakte.issuing.models import BEKANNTGEGEBEN, SIGNED, IssuedDocument
+from eakte.issuing.models import BEKANNTGEGEBEN, POSTAL, SIGNED, IssuedDocument
+from eakte.issuing.schemas import Addressee, DraftCreate
 from eakte.issuing.service import status_path
 from eakte.outbox import service as outbox
+from eakte.tenants.models import Tenant
+
+log = logging.getLogger("eakte.issuing.effects")
+LETTER_EFFECTS = {"serve_neighbours", "request_participations"}
 
 # the engine's kind for a refusal is "ablehnungsbescheid", like the letter type
 ISSUE_KINDS = {t.value: t for t in LetterType}
@@ -29,6 +46,11 @@ class EffectLike(Protocol):
     params: dict[str, Any]
 
 
+class ActorLike(Protocol):
+    sub: str
+    name: str | None
+
+
 async def carry_out(
     session: AsyncSession,
     *,
@@ -36,8 +58,24 @@ async def carry_out(
     effects: Iterable[EffectLike],
     label_de: str,
     public: bool,
+    definition: wf.Definition | None = None,
+    actor: ActorLike | None = None,
+    effect_ids: Sequence[uuid.UUID] = (),
+    today: date | None = None,
 ) -> None:
     """Check and carry out the output effects of one transition (raises to block it)."""
+    effects = list(effects)
+    for n, effect in enumerate(effects):
+        if effect.type in LETTER_EFFECTS and actor is not None and definition is not None:
+            await _draft_letters(
+                session,
+                case=case,
+                effect=effect,
+                effect_id=effect_ids[n] if n < len(effect_ids) else None,
+                definition=definition,
+                actor=actor,
+                today=today,
+            )
     for effect in effects:
         if effect.type == "issue_document":
             await _require_sealed(session, case, str(effect.params.get("kind")))
@@ -105,3 +143,110 @@ async def _notify_applicant(session: AsyncSession, case: Case, template: str, la
         ),
         link_path=status_path(case.tenant_id, case.file_number),
     )
+
+
+def _neighbour(entry: Any) -> tuple[str, str]:
+    """(name, address) of a neighbour entry: a dict with name/address, or a parcel label."""
+    if isinstance(entry, dict):
+        name = str(entry.get("name") or entry.get("flurstueck") or "").strip()
+        return name, str(entry.get("address") or "").strip()
+    text = str(entry).strip()
+    return (f"Eigentümer/in des Grundstücks {text}" if text else ""), ""
+
+
+def _requests(
+    session: AsyncSession,
+    case: Case,
+    effect: EffectLike,
+    definition: wf.Definition,
+    calendar: wf.HolidayCalendar | None,
+    today: date,
+) -> list[DraftCreate]:
+    """The drafts one effect asks for."""
+    if effect.type == "serve_neighbours":
+        out = []
+        for entry in effect.params.get("neighbours") or []:
+            name, address = _neighbour(entry)
+            if not name:
+                continue
+            out.append(
+                DraftCreate(
+                    letter_type=LetterType.nachbarbenachrichtigung,
+                    channel=POSTAL,
+                    addressee=Addressee(kind="neighbour", name=name[:300], address=address),
+                    data={"neighbour_name": name[:300]},
+                )
+            )
+        return out
+    out = []
+    for kind in effect.params.get("kinds") or []:
+        rule = definition.participation(str(kind))
+        if rule is None or calendar is None:
+            continue
+        # the answer period counts from the request's arrival (Art. 65 Abs. 2 S. 2 BayBO):
+        # drafted with today's date; an official checks it before signing
+        due = wf.participation_deadline(definition, rule.id, requested_on=today, calendar=calendar)
+        gemeinde = rule.id.startswith("gemeinde")
+        name = "Gemeinde (Einvernehmen nach § 36 BauGB)" if gemeinde else rule.label.de
+        out.append(
+            DraftCreate(
+                letter_type=LetterType.beteiligungsersuchen,
+                channel=POSTAL,
+                addressee=Addressee(kind="gemeinde" if gemeinde else "agency", name=name),
+                data={
+                    "agency_name": name,
+                    "deadline": due.due.strftime("%d.%m.%Y"),
+                    "subject_matter": f"{rule.label.de}; {rule.legal_basis}",
+                    "participation_kind": rule.id,
+                },
+            )
+        )
+    return out
+
+
+async def _draft_letters(
+    session: AsyncSession,
+    *,
+    case: Case,
+    effect: EffectLike,
+    effect_id: uuid.UUID | None,
+    definition: wf.Definition,
+    actor: ActorLike,
+    today: date | None,
+) -> None:
+    """Draft the effect's letters (never signed or sent here). Drafting needs the object store
+    of the request (`session.info["store"]`); a template that cannot be filled does not block
+    the procedure step: it is audited and the official drafts the letter by hand."""
+    from eakte.process.definitions import calendar_for
+    from eakte.process.service import local_today
+
+    store = session.info.get("store")
+    tenant = await session.get(Tenant, case.tenant_id)
+    calendar = calendar_for(tenant.holiday_calendar) if tenant else None
+    requests = _requests(session, case, effect, definition, calendar, today or local_today())
+    drafter = Principal(
+        sub=actor.sub, tenant=case.tenant_id, roles=frozenset(), name=actor.name or actor.sub
+    )
+    for body in requests:
+        outcome: dict[str, Any] = {"letter_type": body.letter_type.value}
+        if store is None:
+            outcome["error"] = "no object store in this transaction"
+        else:
+            try:
+                async with session.begin_nested():
+                    record = await issuing.draft_for_case(
+                        session, store, drafter, case, body, source_effect_id=effect_id
+                    )
+                outcome["issued_id"] = str(record.id)
+                continue
+            except DomainError as exc:
+                outcome["error"] = exc.detail
+        log.warning("letter of effect %s not drafted: %s", effect.type, outcome["error"])
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=actor.sub,
+            action="issuing.effect_letter_not_drafted",
+            case_id=case.id,
+            payload={"effect": effect.type, **outcome},
+        )

@@ -102,5 +102,9 @@ class IssuedDocument(Base):
     bekanntgabe_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     bekanntgabe_rule: Mapped[str | None] = mapped_column(String(200), nullable=True)
     bekanntgegeben_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # first retrieval by the applicant of a document provided for retrieval (Art. 41 Abs. 2a)
+    retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the procedure effect (serve_neighbours, request_participations) this draft came from
+    source_effect_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

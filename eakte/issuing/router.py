@@ -17,6 +17,7 @@ from eakte.issuing.models import IssuedDocument
 from eakte.issuing.schemas import (
     Bekanntgabe,
     DraftCreate,
+    DraftUpdate,
     IssuedRead,
     LetterheadRead,
     LetterheadWrite,
@@ -158,6 +159,27 @@ async def get_issued(
 ) -> IssuedRead:
     """One letter or decision."""
     _, record = await service.get_issued(session, principal, case_id, issued_id)
+    return issued_read(record)
+
+
+@router.patch(
+    "/cases/{case_id}/issued/{issued_id}",
+    response_model=IssuedRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def update_draft(
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+    body: DraftUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> IssuedRead:
+    """Complete or correct a draft (addressee, channel, data); rendered again as a new version.
+    The editor counts as the drafter (four eyes)."""
+    record = await service.update_draft(
+        session, request.app.state.store, principal, case_id, issued_id, body
+    )
     return issued_read(record)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from eakte.issuing.letters import LetterType
 from eakte.textinput import TextInput
@@ -60,6 +60,16 @@ class DraftCreate(TextInput):
     addressee: Addressee = Field(default_factory=Addressee)
     channel: Literal["electronic", "postal"] = "electronic"
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class DraftUpdate(TextInput):
+    """Complete or correct a draft (e.g. the address of a letter drafted from an effect); the
+    fields given replace the draft's, and the draft PDF is rendered again as a new version."""
+
+    model_config = ConfigDict(extra="forbid")
+    addressee: Addressee | None = None
+    channel: Literal["electronic", "postal"] | None = None
+    data: dict[str, Any] | None = None
 
 
 class Bekanntgabe(TextInput):

@@ -45,8 +45,10 @@ from eakte.issuing.models import (
     LetterTemplate,
 )
 from eakte.issuing.render import Letter, render_pdf
-from eakte.issuing.schemas import DraftCreate
+from eakte.issuing.schemas import DraftCreate, DraftUpdate
 from eakte.outbox import service as outbox
+from eakte.postroom import queue as print_queue
+from eakte.postroom.models import QUEUED_POSTAL
 from eakte.tenants.models import Tenant
 from storage import ObjectStore
 
@@ -265,6 +267,20 @@ async def draft(
 ) -> IssuedDocument:
     """Render a draft (marked ENTWURF) into a new document that only officials see."""
     case = await get_case(session, principal, case_id)
+    return await draft_for_case(session, store, principal, case, body)
+
+
+async def draft_for_case(
+    session: AsyncSession,
+    store: ObjectStore,
+    principal: Principal,
+    case: Case,
+    body: DraftCreate,
+    *,
+    source_effect_id: uuid.UUID | None = None,
+) -> IssuedDocument:
+    """Draft a letter in a case the caller already may act on (a procedure effect's letter may
+    lack the address: it then cannot be signed for the post until an official completes it)."""
     letter_type = body.letter_type
     spec = SPECS[letter_type]
     head = await letterhead_for(session, case.tenant_id)
@@ -275,7 +291,7 @@ async def draft(
     if not name:
         raise IssuingBlocked("Der Empfänger hat keinen Namen.", "the addressee has no name")
     email = addressee.email or (case.applicant_email if is_applicant else None)
-    if body.channel == POSTAL and not (addressee.address or "").strip():
+    if body.channel == POSTAL and not (addressee.address or "").strip() and not source_effect_id:
         raise IssuingBlocked(
             "Für den Postversand fehlt die Anschrift des Empfängers.",
             "postal delivery needs the addressee's address",
@@ -305,6 +321,7 @@ async def draft(
         draft_version=1,
         drafted_by=principal.sub,
         drafted_by_name=principal.name,
+        source_effect_id=source_effect_id,
         created_at=now,
         updated_at=now,
     )
@@ -344,7 +361,90 @@ async def draft(
                 "letterhead_version": head.version,
                 "verification_ref": record.verification_ref,
                 "sha256": info.sha256,
+                "source_effect_id": str(source_effect_id) if source_effect_id else None,
             },
+        )
+    except BaseException:
+        await remove_object(store, key)
+        raise
+    return record
+
+
+async def update_draft(
+    session: AsyncSession,
+    store: ObjectStore,
+    principal: Principal,
+    case_id: uuid.UUID,
+    issued_id: uuid.UUID,
+    body: DraftUpdate,
+) -> IssuedDocument:
+    """Replace addressee, channel or data of a draft and render it again (a new version of its
+    document). The editor becomes the drafter, so another official signs (four eyes)."""
+    case, record = await get_issued(session, principal, case_id, issued_id, lock=True)
+    if record.state != DRAFT:
+        raise WrongIssueState(f"only a draft can be changed; it is {record.state}")
+    if body.addressee is not None:
+        a = body.addressee
+        is_applicant = a.kind == "applicant"
+        name = a.name or (case.applicant_name if is_applicant else None)
+        if not name:
+            raise IssuingBlocked("Der Empfänger hat keinen Namen.", "the addressee has no name")
+        email = a.email or (case.applicant_email if is_applicant else None)
+        record.addressee_kind, record.addressee_name = a.kind, name
+        record.addressee_address = (a.address or "").strip()
+        record.addressee_email = str(email) if email else None
+    if body.channel is not None:
+        record.channel = body.channel
+    if body.data is not None:
+        record.data = body.data
+    if record.channel == POSTAL and not record.addressee_address:
+        raise IssuingBlocked(
+            "Für den Postversand fehlt die Anschrift des Empfängers.",
+            "postal delivery needs the addressee's address",
+        )
+    if record.channel == ELECTRONIC and record.addressee_kind != "applicant":
+        if not record.addressee_email:
+            raise IssuingBlocked(
+                "Ohne E-Mail-Adresse ist nur Postversand möglich.",
+                "without an e-mail address only postal delivery is possible",
+            )
+    now = utcnow()
+    record.drafted_by, record.drafted_by_name = principal.sub, principal.name
+    head = await letterhead_for(session, case.tenant_id)
+    _, subject, text = await _pinned_template(session, case.tenant_id, record)
+    letter = build_letter(case, record, head, subject, text, today=now.date(), draft=True)
+    pdf = await _render(letter)  # a placeholder without data raises before anything is stored
+    version_id = uuid.uuid4()
+    key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
+    info = await _store(store, key, pdf)
+    try:
+        _, version = await documents.add_version(
+            session,
+            principal,
+            case.id,
+            record.document_id,
+            version_id=version_id,
+            data=VersionFields(comment="Entwurf geändert"),
+            file=StoredFile(
+                key=key, info=info, filename=f"{record.letter_type}-entwurf.pdf", media_type=PDF
+            ),
+        )
+        record.draft_version = version.number
+        record.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=principal,
+            action="issuing.draft_updated",
+            case_id=case.id,
+            payload={
+                "issued_id": str(record.id),
+                "version": version.number,
+                "fields": sorted(body.model_dump(exclude_none=True)),
+                "sha256": info.sha256,
+            },
+            at=now,
         )
     except BaseException:
         await remove_object(store, key)
@@ -445,6 +545,12 @@ async def sign(
         raise WrongIssueState(f"the document is already {record.state}")
     if record.drafted_by == principal.sub:
         raise FourEyes("the drafter may not sign the same document (four-eyes rule)")
+    if record.channel == POSTAL and not record.addressee_address.strip():
+        raise IssuingBlocked(  # a letter drafted from a procedure effect may lack it
+            "Für den Postversand fehlt die Anschrift des Empfängers: Schreiben mit Anschrift "
+            "neu entwerfen.",
+            "postal delivery needs the addressee's address: draft the letter again with it",
+        )
     now = utcnow()
     seal = seals.load_seal(  # before rendering: no seal, nothing signed
         settings.resolved_seal_dir(), case.tenant_id, production=not settings.dev_mode, now=now
@@ -482,6 +588,8 @@ async def sign(
         record.signed_at = now
         record.updated_at = now
         await session.flush()
+        if record.channel == POSTAL:  # no electronic channel: the post room prints it
+            await print_queue.queue_for_print(session, record, reason=QUEUED_POSTAL, now=now)
         await audit.record(
             session,
             tenant=case.tenant_id,

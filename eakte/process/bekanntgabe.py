@@ -14,15 +14,30 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
+from eakte.audit import service as audit
 from eakte.auth.principal import Principal
+from eakte.cases.models import Case
 from eakte.cases.service import get_case
+from eakte.db import utcnow
+from eakte.errors import DomainError
+from eakte.issuing import bekanntgabe as rules
 from eakte.issuing import service as issuing
-from eakte.issuing.models import IssuedDocument
+from eakte.issuing.models import BEKANNTGEGEBEN, ELECTRONIC, POSTAL, SIGNED, IssuedDocument
+from eakte.postroom.models import QUEUED_NOT_RETRIEVED
+from eakte.postroom.queue import queue_for_print
 from eakte.process.definitions import get_definition
-from eakte.process.service import Actor, instance_for, record_bekanntgabe
+from eakte.process.service import (
+    SYSTEM_ACTOR,
+    Actor,
+    instance_for,
+    local,
+    local_today,
+    record_bekanntgabe,
+)
 from workflows import bekanntgabe as wf_bekanntgabe
 
 RECORD_TAG = "record_bekanntgabe"
@@ -76,3 +91,165 @@ async def make_letter_known(
         now=now,
     )
     return record
+
+
+# The retrieval is a fact the system observes, recorded like an official would record it.
+RETRIEVAL_ACTOR = Actor(SYSTEM_ACTOR, "E-Akte (Abruf im Antragsportal)", frozenset({"clerk"}))
+LAPSED_RULE = (
+    "Art. 41 Abs. 2a S. 4 BayVwVfG: nicht innerhalb von zehn Tagen abgerufen, Bereitstellung "
+    "beendet, Bekanntgabe nicht bewirkt"
+)
+
+
+def provided_on(record: IssuedDocument) -> date:
+    """The local day the document was provided for retrieval (and the notice sent)."""
+    assert record.bekanntgegeben_at is not None
+    return local(record.bekanntgegeben_at).date()
+
+
+async def record_retrieval(
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    *,
+    actor: str,
+    now: datetime | None = None,
+) -> IssuedDocument | None:
+    """The applicant's first retrieval of a document provided for retrieval makes it known on
+    the next day (Art. 41 Abs. 2a S. 3 BayVwVfG), once; later retrievals change nothing.
+
+    A retrieval more than ten days after the provision effects no Bekanntgabe (Art. 41
+    Abs. 2a S. 4): the ticker ends the provision (`lapse_provisions`). A decision the procedure
+    awaits is recorded through the procedure in the same transaction (method provision)."""
+    now = now or utcnow()
+    case = await session.get(Case, case_id)
+    if case is None:
+        return None
+    record = await session.scalar(
+        select(IssuedDocument)
+        .where(
+            IssuedDocument.case_id == case.id,
+            IssuedDocument.document_id == document_id,
+            IssuedDocument.state == BEKANNTGEGEBEN,
+            IssuedDocument.channel == ELECTRONIC,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if record is None or record.retrieved_at is not None:
+        return None
+    record.retrieved_at = now
+    retrieved_on = local_today(now)
+    sent_on = provided_on(record)
+    payload: dict[str, object] = {
+        "issued_id": str(record.id),
+        "provided_on": sent_on.isoformat(),
+        "retrieved_on": retrieved_on.isoformat(),
+    }
+    try:
+        known = rules.electronic(sent_on, retrieved_on)
+    except wf_bekanntgabe.BekanntgabeError as exc:
+        payload |= {"bekanntgabe_on": None, "code": exc.code, "rule": exc.de}
+    else:
+        record.bekanntgabe_on, record.bekanntgabe_rule = known.on, known.rule
+        payload |= {"bekanntgabe_on": known.on.isoformat(), "rule": known.rule}
+    record.updated_at = now
+    await session.flush()
+    if record.bekanntgabe_on is not None:
+        payload["procedure"] = await _record_for_procedure(
+            session, case, record, sent_on=sent_on, retrieved_on=retrieved_on, now=now
+        )
+    await audit.record(
+        session,
+        tenant=case.tenant_id,
+        actor=actor,
+        action="issuing.retrieved",
+        case_id=case.id,
+        payload=payload,
+        at=now,
+    )
+    return record
+
+
+async def _record_for_procedure(
+    session: AsyncSession,
+    case: Case,
+    record: IssuedDocument,
+    *,
+    sent_on: date,
+    retrieved_on: date,
+    now: datetime,
+) -> str | None:
+    """Record the Bekanntgabe of an awaited decision; never blocks the download (the reason is
+    audited and an official records it with `POST …/process/bekanntgabe`)."""
+    row = await instance_for(session, case, lock=True)
+    definition = get_definition(row.definition_id, row.definition_version)
+    if record.letter_type not in awaited_decisions(definition, row.state):
+        return None
+    try:
+        async with session.begin_nested():
+            result = await record_bekanntgabe(
+                session,
+                case,
+                RETRIEVAL_ACTOR,
+                expected_state=row.state,
+                method=wf_bekanntgabe.Method.PROVISION,
+                sent_on=sent_on,
+                retrieved_on=retrieved_on,
+                now=now,
+            )
+    except DomainError as exc:
+        return f"refused: {exc.detail}"
+    return result.action
+
+
+async def lapse_provisions(session: AsyncSession, *, now: datetime, limit: int = 500) -> list[str]:
+    """End every provision not retrieved within ten days (Art. 41 Abs. 2a S. 4 BayVwVfG): the
+    Bekanntgabe is not effected, the applicant no longer sees the document, and it goes to the
+    post room's print batch when the addressee has an address (Bekanntgabe auf andere Weise,
+    Art. 41 Abs. 2a S. 5); otherwise an official provides it again or sends it otherwise."""
+    today = local_today(now)
+    candidates = list(
+        await session.scalars(
+            select(IssuedDocument)
+            .where(
+                IssuedDocument.state == BEKANNTGEGEBEN,
+                IssuedDocument.channel == ELECTRONIC,
+                IssuedDocument.retrieved_at.is_(None),
+                IssuedDocument.bekanntgabe_on.is_(None),
+            )
+            .order_by(IssuedDocument.bekanntgegeben_at)
+            .limit(limit)
+            .with_for_update()
+        )
+    )
+    lapsed = []
+    for record in candidates:
+        sent_on = provided_on(record)
+        if (today - sent_on).days <= wf_bekanntgabe.PROVISION_RETRIEVAL_DAYS:
+            continue
+        record.state = SIGNED  # the provision ends: no longer retrievable, not made known
+        record.bekanntgabe_rule = LAPSED_RULE
+        record.updated_at = now
+        fallback = "none"
+        if record.addressee_address.strip():
+            record.channel = POSTAL
+            await queue_for_print(session, record, reason=QUEUED_NOT_RETRIEVED, now=now)
+            fallback = "print_batch"
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=record.tenant_id,
+            actor=SYSTEM_ACTOR,
+            action="issuing.provision_lapsed",
+            case_id=record.case_id,
+            payload={
+                "issued_id": str(record.id),
+                "provided_on": sent_on.isoformat(),
+                "rule": LAPSED_RULE,
+                "fallback": fallback,
+            },
+            at=now,
+        )
+        lapsed.append(str(record.id))
+    return lapsed

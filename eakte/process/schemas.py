@@ -45,6 +45,9 @@ class AvailableAction(BaseModel):
     input_fields: list[InputFieldRead]
     public: bool
     xbau: str | None
+    legal_basis: str = ""
+    # the kind of decision this step issues (its `issue_document` effect), e.g. baugenehmigung
+    issues_document: str | None = None
 
 
 class DeadlineRead(BaseModel):

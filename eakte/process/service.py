@@ -330,7 +330,7 @@ async def persist(
         session, case, definition, result, created=created, state_changed=state_changed, now=now
     )
     await session.flush()
-    await effects.handle(
+    stored = await effects.handle(
         session,
         case_id=case.id,
         tenant_id=case.tenant_id,
@@ -345,7 +345,8 @@ async def persist(
     # issue 13: documents and notifications of the effects, in this transaction (may block)
     await issuing_effects.carry_out(
         session, case=case, effects=result.effects, label_de=result.transition.label.de,
-        public=result.transition.public,
+        public=result.transition.public, definition=definition, actor=actor,
+        effect_ids=[row.id for row in stored], today=local_today(now),
     )
     return row
 

@@ -19,6 +19,7 @@ from eakte.audit import service as audit
 from eakte.cases.models import Case
 from eakte.db import Database, utcnow
 from eakte.process import errors
+from eakte.process.bekanntgabe import lapse_provisions
 from eakte.process.context import prepare
 from eakte.process.models import (
     DEADLINE_EXPIRED,
@@ -42,11 +43,12 @@ class TickReport:
     expired: list[str] = field(default_factory=list)  # expired without an action
     deemed: list[str] = field(default_factory=list)  # participations deemed answered
     failed: list[str] = field(default_factory=list)
+    lapsed: list[str] = field(default_factory=list)  # provisions not retrieved (Art. 41 Abs. 2a)
 
     @property
     def total(self) -> int:
-        """Number of deadlines and participations handled."""
-        return len(self.fired) + len(self.expired) + len(self.deemed)
+        """Number of deadlines, participations and provisions handled."""
+        return len(self.fired) + len(self.expired) + len(self.deemed) + len(self.lapsed)
 
 
 def _skip_locked(session: AsyncSession) -> dict[str, bool]:
@@ -222,6 +224,9 @@ async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) 
         if taken is None:
             continue
         (report.fired if taken else report.expired).append(f"{did}:{taken}")
+    # issue 13: provisions for retrieval not retrieved within ten days end (Art. 41 Abs. 2a S. 4)
+    async with db.session() as session:
+        report.lapsed = await lapse_provisions(session, now=now, limit=limit)
     return report
 
 

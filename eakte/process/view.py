@@ -158,6 +158,11 @@ async def process_view(
             ],
             public=a.action.public,
             xbau=a.action.xbau,
+            legal_basis=a.action.legal_basis or "",
+            issues_document=next(
+                (str(e.params.get("kind")) for e in a.action.effects if e.type == "issue_document"),
+                None,
+            ),
         )
         for a in wf.available_actions(definition, instance, roles, context, local_today())
     ]

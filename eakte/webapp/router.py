@@ -66,6 +66,8 @@ def content_security_policy(request: Request, settings: Settings) -> str:
             "font-src 'self'",
             f"connect-src {' '.join(connect)}",
             "object-src 'none'",
+            # the signing preview shows a PDF the page fetched itself (issue 13)
+            "frame-src blob:",
             "base-uri 'self'",
             "form-action 'self'",
             "frame-ancestors 'none'",

@@ -65,6 +65,7 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
         "json": {"letter_type": "baugenehmigung", "data": LETTER_DATA["baugenehmigung"]}
     },
     ("GET", ISSUED): {},
+    ("PATCH", ISSUED): {"json": {"data": LETTER_DATA["baugenehmigung"]}},
     ("GET", ISSUED + "/preview"): {},
     ("POST", ISSUED + "/sign"): {},
     ("POST", ISSUED + "/bekanntgabe"): {"json": {}, "own": 409},  # a draft is not signed yet

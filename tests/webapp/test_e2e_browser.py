@@ -189,3 +189,99 @@ def test_an_expired_token_is_renewed_and_edits_made_meanwhile_are_kept(
             "reconnect.mjs", tmp_path, EAKTE_BASE_URL=base, EAKTE_CASE_ID=created.json()["id"]
         )
     assert "RECONNECT OK" in stdout
+
+
+@pytest.fixture
+def sealed_server(tmp_path: Path) -> Iterator[str]:
+    """Like `server`, with development seals so that decisions can be signed (issue 13)."""
+    with _serve(tmp_path, [["seed-demo"], ["seal", "dev-ca"]], EAKTE_ENV="dev") as base:
+        yield base
+
+
+def _token(tmp_path: Path, user: str, roles: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
+    env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_ENV="dev")
+    done = subprocess.run(
+        [*EAKTE, "token", "--tenant", "augsburg", "--user", user, "--roles", roles],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return {"Authorization": f"Bearer {done.stdout.strip()}"}
+
+
+def _case_awaiting_signature(base: str, tmp_path: Path) -> tuple[str, str]:
+    """A case in `zur_zeichnung` with a sealed Baugenehmigung, prepared through the API."""
+    clerk = _token(tmp_path, "kurt@augsburg", "clerk")
+    sealer = _token(tmp_path, "anton@augsburg", "approver")
+    pdf = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    with httpx.Client(base_url=base, timeout=60) as http:
+        case = http.post(
+            "/api/v1/cases",
+            json={
+                "title": "Neubau Einfamilienhaus",
+                "procedure": "baybo-59",
+                "site": {
+                    "address": "Maximilianstraße 12",
+                    "gemarkung": "Augsburg",
+                    "flurstueck": "1",
+                },
+                "applicant": {"name": "Maria Muster", "email": "maria@example.org"},
+            },
+            headers=clerk,
+        )
+        assert case.status_code == 201, case.text
+        case_id = case.json()["id"]
+        for kind in ("lageplan", "bauzeichnung", "baubeschreibung"):
+            up = http.post(
+                f"/api/v1/cases/{case_id}/documents",
+                data={"title": kind, "kind": kind},
+                files={"file": (f"{kind}.pdf", pdf, "application/pdf")},
+                headers=clerk,
+            )
+            assert up.status_code == 201, up.text
+        for action, state, data in (
+            ("vollstaendigkeit_feststellen", "eingegangen", {}),
+            ("beteiligung_abschliessen", "beteiligung", {}),
+            ("entscheidung_entwerfen", "pruefung", {"vermerk": "zulässig"}),
+        ):
+            done = http.post(
+                f"/api/v1/cases/{case_id}/process/actions",
+                json={"action": action, "expected_state": state, "input": data},
+                headers=clerk,
+            )
+            assert done.status_code == 200, done.text
+        drafted = http.post(
+            f"/api/v1/cases/{case_id}/issued",
+            json={
+                "letter_type": "baugenehmigung",
+                "data": {"reasons": "§ 34 BauGB.", "conditions": ["Stellplätze herstellen."]},
+            },
+            headers=clerk,
+        )
+        assert drafted.status_code == 201, drafted.text
+        signed = http.post(
+            f"/api/v1/cases/{case_id}/issued/{drafted.json()['id']}/sign", headers=sealer
+        )
+        assert signed.status_code == 200, signed.text
+    return case_id, case.json()["file_number"]
+
+
+def test_zeichnen_shows_the_preview_and_asks_cancel_changes_nothing_confirm_signs(
+    node_modules: Path, sealed_server: str, tmp_path: Path
+) -> None:
+    """Issue 13: before a decision is signed the browser shows its PDF and names the effect
+    (Art. 68 Abs. 1 S. 1 BayBO); "Abbrechen" leaves the procedure as it was."""
+    case_id, file_number = _case_awaiting_signature(sealed_server, tmp_path)
+    stdout = _run_node(
+        "sign.mjs", tmp_path, EAKTE_BASE_URL=sealed_server, EAKTE_FILE_NUMBER=file_number
+    )
+    assert "E2E SIGN OK" in stdout
+    view = httpx.get(
+        f"{sealed_server}/api/v1/cases/{case_id}/process",
+        headers=_token(tmp_path, "kurt@augsburg", "clerk"),
+    ).json()
+    assert view["state"] == "genehmigt"
+    signings = [t for t in view["transitions"] if t["action"] == "genehmigung_zeichnen"]
+    assert len(signings) == 1  # the cancelled dialog did not sign

@@ -36,6 +36,7 @@ async def test_index_is_served_with_csp_and_no_cache(client: httpx.AsyncClient) 
     assert directives["script-src"] == "'self'"
     assert directives["connect-src"] == "'self' ws://testserver wss://testserver"
     assert directives["object-src"] == "'none'"
+    assert directives["frame-src"] == "blob:"  # only PDFs the page fetched itself
     assert directives["frame-ancestors"] == "'none'"
     assert "unsafe-eval" not in csp and "*" not in csp
     assert response.headers["x-content-type-options"] == "nosniff"

@@ -27,6 +27,93 @@ function readInput (form, fields) {
   return input
 }
 
+// What a step with legal effect does, said before it is taken (issue 13).
+const DECISION_LABELS = {
+  baugenehmigung: 'die Baugenehmigung',
+  ablehnungsbescheid: 'die Ablehnung des Bauantrags',
+  vorbescheid: 'der Vorbescheid',
+  verlaengerung: 'die Verlängerung der Geltungsdauer',
+  fiktionsbescheinigung: 'die Bescheinigung über den Eintritt der Genehmigungsfiktion'
+}
+const ISSUED_VERB = {
+  baugenehmigung: 'erteilt',
+  ablehnungsbescheid: 'ausgesprochen',
+  vorbescheid: 'erteilt',
+  verlaengerung: 'gewährt',
+  fiktionsbescheinigung: 'ausgestellt'
+}
+const WITHDRAWAL = 'ruecknahme_erklaeren'
+
+export function confirmation (action) {
+  if (action.id === WITHDRAWAL) {
+    return {
+      danger: true,
+      text: 'Mit der Rücknahme des Antrags wird das Verfahren beendet; über den Antrag wird nicht mehr entschieden. ' +
+        'Die Antragstellerin oder der Antragsteller wird benachrichtigt. Dieser Schritt lässt sich nicht rückgängig machen.',
+      confirm: 'Antrag zurücknehmen'
+    }
+  }
+  if (!action.issues_document) return null
+  const kind = action.issues_document
+  const what = DECISION_LABELS[kind] || `„${action.label.de}“`
+  return {
+    danger: kind === 'ablehnungsbescheid',
+    kind,
+    text: `Mit der Zeichnung wird ${what} ${ISSUED_VERB[kind] || 'erlassen'}` +
+      (action.legal_basis ? ` (${action.legal_basis})` : '') +
+      '. Wirksam wird die Entscheidung mit der Bekanntgabe. Bitte prüfen Sie das Schreiben in der Vorschau.',
+    confirm: action.label.de
+  }
+}
+
+// The sealed (or, while a draft, the previewed) PDF of the decision, as a blob: URL.
+async function decisionPdf (caseId, kind) {
+  const issued = await api(`/api/v1/cases/${caseId}/issued`)
+  const mine = issued.filter((i) => i.letter_type === kind).reverse()
+  const chosen = mine.find((i) => i.state !== 'draft') || mine[0]
+  if (!chosen) return null
+  const response = await api(chosen.state === 'draft' ? chosen.preview_url : chosen.content_url, { raw: true })
+  const blob = new Blob([await response.arrayBuffer()], { type: 'application/pdf' })
+  return { url: URL.createObjectURL(blob), issued: chosen }
+}
+
+// A modal dialog; resolves true on confirm, false on cancel (Esc counts as cancel).
+function askToConfirm (caseId, action, info) {
+  return new Promise((resolve) => {
+    const frameSlot = h('div.preview-slot#sign-preview-slot', info.kind ? h('p.muted', 'Vorschau wird geladen …') : null)
+    let blobUrl = null
+    const done = (value) => {
+      dialog.close()
+      dialog.remove()
+      if (blobUrl) URL.revokeObjectURL(blobUrl)
+      resolve(value)
+    }
+    const dialog = h('dialog#confirm-action', { class: info.danger ? 'danger' : '', 'aria-labelledby': 'confirm-title' },
+      h('h2#confirm-title', action.label.de),
+      h('p#confirm-text', info.text),
+      frameSlot,
+      h('div.row',
+        h('button#confirm-cancel', { type: 'button', onclick: () => done(false) }, 'Abbrechen'),
+        h('span.spacer'),
+        h('button#confirm-ok', { type: 'button', class: info.danger ? 'danger' : 'primary', onclick: () => done(true) }, info.confirm)))
+    dialog.addEventListener('cancel', (e) => { e.preventDefault(); done(false) })
+    document.body.append(dialog)
+    dialog.showModal()
+    if (info.kind) {
+      decisionPdf(caseId, info.kind).then((pdf) => {
+        if (!pdf) {
+          clear(frameSlot, h('div.notice.warn', `Es gibt noch kein Schreiben „${DECISION_LABELS[info.kind] || info.kind}“. Bitte zuerst entwerfen und siegeln.`))
+          return
+        }
+        blobUrl = pdf.url
+        clear(frameSlot,
+          h('p.muted', `${pdf.issued.label_de} · Prüfnummer ${pdf.issued.verification_ref} · ${pdf.issued.state === 'draft' ? 'Entwurf' : 'gesiegelt'}`),
+          h('iframe#sign-preview', { src: pdf.url, title: `Vorschau: ${pdf.issued.label_de}` }))
+      }).catch((err) => clear(frameSlot, h('div.notice.error', problemText(err))))
+    }
+  })
+}
+
 const DEADLINE_STATUS = { cancelled: 'aufgehoben', fired: 'abgelaufen, Rechtsfolge eingetreten', expired: 'abgelaufen' }
 
 function daysText (days) {
@@ -44,6 +131,11 @@ export function renderProcess (box, caseId, { onChange } = {}) {
     h('button.link', { id: 'process-reload', onclick: () => load() }, 'Neu laden')), status, body)
 
   const take = async (view, action, input) => {
+    const info = confirmation(action)
+    if (info && !(await askToConfirm(caseId, action, info))) {
+      notice(status, 'info', `„${action.label.de}“ abgebrochen – nichts geändert.`)
+      return
+    }
     notice(status, 'info', `„${action.label.de}“ …`)
     try {
       const next = await api(`${url}/actions`, {
@@ -66,8 +158,9 @@ export function renderProcess (box, caseId, { onChange } = {}) {
 
   const actionItem = (view, action) => {
     const slot = h('div')
+    const danger = action.id === WITHDRAWAL
     const button = h('button', {
-      class: action.allowed ? 'action primary' : 'action',
+      class: `action${action.allowed ? (danger ? ' danger' : ' primary') : ''}`,
       disabled: !action.allowed,
       dataset: { action: action.id },
       onclick: () => {

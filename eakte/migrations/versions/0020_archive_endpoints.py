@@ -1,7 +1,7 @@
 """issue 15: the archive's intake endpoint per tenant, so xdomea messages leave through the outbox
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 Create Date: 2026-12-02 16:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from eakte.db import UTCDateTime
 
 revision: str = "0020"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -92,21 +92,6 @@ def store(app) -> ObjectStore:  # type: ignore[no-untyped-def]
     return app.state.store.inner  # type: ignore[no-any-return]
 
 
-@pytest.fixture
-def store_env(settings: Settings, cli_env: dict[str, str]) -> dict[str, str]:
-    """CLI environment with the store settings of this test."""
-    env = dict(cli_env)
-    env["EAKTE_STORAGE"] = settings.storage
-    if settings.storage == "s3":
-        env.update(
-            EAKTE_S3_ENDPOINT=settings.s3_endpoint or "",
-            EAKTE_S3_ACCESS_KEY=settings.s3_access_key or "",
-            EAKTE_S3_SECRET_KEY=settings.s3_secret_key or "",
-            EAKTE_S3_BUCKET=settings.s3_bucket,
-            EAKTE_S3_REGION=settings.s3_region or "",
-            EAKTE_S3_SECURE="false",
-        )
-    return env
 
 
 # -- real sample files ---------------------------------------------------------------
