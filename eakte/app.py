@@ -68,6 +68,7 @@ DEV_MODE_BANNER = (
     "enabled. Never expose this process to a network; unset EAKTE_ENV for production."
 )
 
+
 def _watch_state(
     metrics: Metrics, db: Database, collab: CollabHub, uploads: UploadCapacity
 ) -> None:
@@ -78,9 +79,7 @@ def _watch_state(
         "Database connections in use",
         lambda: float(getattr(pool, "checkedout", lambda: 0)()),
     )
-    metrics.watch(
-        "eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running
-    )
+    metrics.watch("eakte_uploads_in_flight", "Uploads being received now", lambda: uploads.running)
     metrics.watch("eakte_collab_rooms", "Co-editing rooms loaded", lambda: len(collab.rooms))
     metrics.watch(
         "eakte_collab_connections",
@@ -216,7 +215,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         room in the upload pool."""
         if app.state.upload_capacity.saturated:
             raise ServiceUnavailable("every upload worker is busy (upload pool saturated)")
-        checks = await readiness.check(db=db, store=app.state.store, redis_url=settings.redis_url)
+        checks = await readiness.check(
+            db=db,
+            store=app.state.store,
+            redis_url=settings.redis_url,
+            timeout=settings.readiness_timeout_seconds,
+        )
         failed = {k: v for k, v in checks.items() if v != "ok"}
         if failed:
             raise ServiceUnavailable(

@@ -115,6 +115,7 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""  # comma-separated addresses or networks, e.g. "10.0.0.5,10.1.0.0/16"
     max_header_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
     max_token_lifetime_seconds: int = Field(default=24 * 3600, ge=60)
+    readiness_timeout_seconds: float = Field(default=3.0, gt=0, le=60)  # per /readyz check
     dev_login_ttl_seconds: int = Field(default=8 * 3600, ge=5, le=8 * 3600)  # dev mode only
     max_claim_chars: int = Field(default=200, ge=16, le=1000)
     jwks_refresh_seconds: float = Field(default=300, gt=0)

@@ -69,26 +69,28 @@ class _NotReady(Exception):
     pass
 
 
-async def _run(name: str, check: Any) -> tuple[str, str]:
+async def _run(name: str, check: Any, timeout: float) -> tuple[str, str]:
     try:
-        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+        async with asyncio.timeout(timeout):
             return name, await check
     except _NotReady as exc:
         return name, f"failed: {exc}"
     except TimeoutError:
-        return name, "failed: no answer within 3 s"
+        return name, f"failed: no answer within {timeout:g} s"
     except (OSError, DBAPIError, PoolTimeoutError, SQLAlchemyError, StorageError) as exc:
         return name, f"failed: {exc.__class__.__name__}"
     except Exception as exc:  # redis errors and the like: report, never 500
         return name, f"failed: {exc.__class__.__name__}"
 
 
-async def check(*, db: Database, store: Any, redis_url: str | None) -> dict[str, str]:
+async def check(
+    *, db: Database, store: Any, redis_url: str | None, timeout: float = CHECK_TIMEOUT_SECONDS
+) -> dict[str, str]:
     """Every check's result ("ok" or "failed: why"), run concurrently."""
     checks = [
-        _run("database", _database(db)),
-        _run("object_store", asyncio.to_thread(_store, store)),
+        _run("database", _database(db), timeout),
+        _run("object_store", asyncio.to_thread(_store, store), timeout),
     ]
     if redis_url:
-        checks.append(_run("redis", _redis(redis_url)))
+        checks.append(_run("redis", _redis(redis_url), timeout))
     return dict(await asyncio.gather(*checks))

@@ -107,6 +107,9 @@ def settings(database_url: str, tmp_path: Path, seal_dir: Path) -> Settings:
         data_dir=tmp_path / "var",
         jwt_secret=TEST_SECRET,
         seal_dir=seal_dir,
+        # a loaded CI machine can take seconds for a first query; the tests check what
+        # /readyz reports, not how fast (tests of the timeout itself set their own)
+        readiness_timeout_seconds=30,
     )
 
 

@@ -88,16 +88,18 @@ def import_files(
                         word = "imported" if receipt.created else "already received"
                         progress.console.print(
                             f"{path}: {word} {body.get('message_type')} -> "
-                            f"{body.get('tenant')} {body.get('file_number', '')}"
+                            f"{body.get('tenant')} {body.get('file_number', '')}",
+                            soft_wrap=True,  # one line per file, whatever the terminal width
                         )
                     except DomainError as exc:
                         failed += 1
                         progress.console.print(
-                            f"[red]{path}: refused ({exc.slug}): {exc.detail}[/red]"
+                            f"[red]{path}: refused ({exc.slug}): {exc.detail}[/red]",
+                            soft_wrap=True,
                         )
                     except OSError as exc:
                         failed += 1
-                        progress.console.print(f"[red]{path}: {exc}[/red]")
+                        progress.console.print(f"[red]{path}: {exc}[/red]", soft_wrap=True)
                     progress.advance(task)
         finally:
             await db.dispose()
