@@ -7,10 +7,12 @@ from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
+from eakte.notifications.models import Notification
 from eakte.outbox.models import OutboxMessage, WebhookEndpoint
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
 from eakte.records.models import CaseRecord, DestructionRecord, FilePlanEntry, Offer
 from eakte.search.models import DocumentText
+from eakte.tenants.members import DirectoryMember
 from eakte.tenants.models import FileNumberCounter, Tenant
 from eakte.xbau.models import XBauAuthority, XBauInbound, XBauOutgoing  # issue 14
 
@@ -25,11 +27,13 @@ __all__ = [
     "CollabUpdate",
     "CollabVersion",
     "DestructionRecord",
+    "DirectoryMember",
     "Document",
     "DocumentText",
     "DocumentVersion",
     "FileNumberCounter",
     "FilePlanEntry",
+    "Notification",
     "Offer",
     "IssuedDocument",
     "Letterhead",

@@ -6,16 +6,17 @@ import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select, true, update
+from sqlalchemy import and_, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from eakte.audit import service as audit
-from eakte.auth.principal import AUDIT_ROLES, Principal
+from eakte.auth.principal import AUDIT_ROLES, CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case
 from eakte.cases.service import get_case, visibility
 from eakte.db import utcnow
 from eakte.documents.errors import DocumentNotFound, VersionNotFound
-from eakte.documents.kinds import kind_label
+from eakte.documents.kinds import DocumentKind, kind_label
 from eakte.documents.models import VERSION_OK, Document, DocumentVersion
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
 from eakte.documents.streaming import FieldCheck, StoredFile, UploadPolicy
@@ -137,6 +138,30 @@ async def upload_policy(session: AsyncSession, tenant_slug: str) -> UploadPolicy
     )
 
 
+# what an agency (Fachstelle) asked in a Beteiligung may read: the Bauvorlagen, and the
+# Stellungnahmen it uploaded itself; never named workspace versions (Vermerk) or drafts
+AGENCY_KINDS = (
+    DocumentKind.lageplan,
+    DocumentKind.bauzeichnung,
+    DocumentKind.baubeschreibung,
+    DocumentKind.standsicherheitsnachweis,
+    DocumentKind.brandschutznachweis,
+)
+
+
+def agency_view(principal: Principal) -> ColumnElement[bool] | None:
+    """The documents an agency-only principal may see (None: no restriction)."""
+    if principal.has_any(CASE_READ_ROLES) or Role.agency not in principal.roles:
+        return None
+    return or_(
+        Document.kind.in_([k.value for k in AGENCY_KINDS]),
+        and_(
+            Document.kind == DocumentKind.stellungnahme.value,
+            Document.created_by == principal.sub,
+        ),
+    )
+
+
 async def upload_target(
     session: AsyncSession,
     principal: Principal,
@@ -167,6 +192,8 @@ async def get_document(
     )
     if not include_deleted:
         stmt = stmt.where(Document.deleted_at.is_(None))
+    if (restricted := agency_view(principal)) is not None:
+        stmt = stmt.where(restricted)
     if for_update:
         stmt = stmt.with_for_update()
     document = await session.scalar(stmt)
@@ -327,6 +354,8 @@ async def list_documents(
     stmt = select(Document).where(Document.case_id == case.id, Document.tenant_id == case.tenant_id)
     if not include_deleted:
         stmt = stmt.where(Document.deleted_at.is_(None))
+    if (restricted := agency_view(principal)) is not None:
+        stmt = stmt.where(restricted)
     documents = list((await session.scalars(stmt.order_by(Document.created_at, Document.id))).all())
     latest = await session.scalars(
         select(DocumentVersion).where(
