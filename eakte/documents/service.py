@@ -407,6 +407,7 @@ async def get_version(
                 Document.tenant_id == Case.tenant_id,
                 DocumentVersion.number == wanted_number,
                 true() if sees_deleted(principal) else Document.deleted_at.is_(None),
+                agency_view(principal) if agency_view(principal) is not None else true(),
             )
         )
     ).first()
