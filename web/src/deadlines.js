@@ -36,7 +36,7 @@ export function renderDeadlines (main, navigate) {
   const draw = (result) => {
     if (!result.items.length) clear(table, h('p.muted', 'Keine laufenden Fristen.'))
     else {
-      clear(table, h('table.list#deadlines',
+      clear(table, h('table.list.stack#deadlines',
         h('thead', h('tr', ['Fristende', 'Frist', 'Rechtsgrundlage', 'Aktenzeichen', 'Vorhaben', 'Sachbearbeitung'].map((t) => h('th', t)))),
         h('tbody', result.items.map((d) => h('tr.clickable', {
           class: d.overdue ? 'clickable overdue' : 'clickable',

@@ -42,6 +42,13 @@ export function renderWorkList (main, navigate, { endpoint, heading, empty, id }
   let sort = 'due'
   let order = 'asc'
   let offset = 0
+  // the same ordering as the column headers, for narrow screens where the table is stacked
+  const sorter = h('select#work-sort', { 'aria-label': 'Sortieren nach' },
+    COLUMNS.flatMap(([key, label]) => [
+      h('option', { value: `${key}:asc` }, `${label} aufsteigend`),
+      h('option', { value: `${key}:desc` }, `${label} absteigend`)
+    ]))
+  sorter.addEventListener('change', () => { [sort, order] = sorter.value.split(':'); offset = 0; load() })
 
   const load = async () => {
     const query = new URLSearchParams({ sort, order, offset, limit: PAGE })
@@ -49,6 +56,7 @@ export function renderWorkList (main, navigate, { endpoint, heading, empty, id }
     try {
       const result = await api(`${endpoint}?${query}`)
       notice(status)
+      sorter.value = `${sort}:${order}`
       count.textContent = result.total === 1 ? '1 Vorgang' : `${result.total} Vorgänge`
       draw(result)
     } catch (err) {
@@ -75,7 +83,7 @@ export function renderWorkList (main, navigate, { endpoint, heading, empty, id }
     if (!result.items.length) {
       clear(table, h('p.muted', empty))
     } else {
-      clear(table, h(`table.list.work#${id}`,
+      clear(table, h(`table.list.work.stack#${id}`,
         h('thead', h('tr', COLUMNS.map(header), h('th', 'Hinweise'), h('th', 'Zuständig'))),
         h('tbody', result.items.map((c) => h('tr.clickable', {
           dataset: { caseId: c.case_id, markers: c.markers.join(' ') },
@@ -98,7 +106,7 @@ export function renderWorkList (main, navigate, { endpoint, heading, empty, id }
       h('button', { disabled: offset + PAGE >= result.total, onclick: () => { offset += PAGE; load() } }, 'Weiter ›'))
   }
 
-  clear(main, h('div.row', h('h1', heading), count), status, table, pager)
+  clear(main, h('div.row', h('h1', heading), count, h('span.spacer'), sorter), status, table, pager)
   load()
 }
 
