@@ -6,20 +6,20 @@ import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import and_, or_, select, true, update
+from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from eakte.audit import service as audit
-from eakte.auth.principal import AUDIT_ROLES, CASE_READ_ROLES, Principal, Role
+from eakte.auth.principal import AUDIT_ROLES, Principal
 from eakte.cases.models import Case
 from eakte.cases.service import get_case, visibility
 from eakte.db import utcnow
 from eakte.documents.errors import DocumentNotFound, VersionNotFound
-from eakte.documents.kinds import DocumentKind, kind_label
+from eakte.documents.kinds import kind_label
 from eakte.documents.models import VERSION_OK, Document, DocumentVersion
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
 from eakte.documents.streaming import FieldCheck, StoredFile, UploadPolicy
+from eakte.documents.visibility import agency_view
 from eakte.errors import ValidationFailed
 from eakte.records.guard import ensure_writable
 from eakte.search.queue import enqueue_text
@@ -135,30 +135,6 @@ async def upload_policy(session: AsyncSession, tenant_slug: str) -> UploadPolicy
     return UploadPolicy(
         allowed_media_types=list(tenant.allowed_media_types),
         max_bytes=int(tenant.max_upload_bytes),
-    )
-
-
-# what an agency (Fachstelle) asked in a Beteiligung may read: the Bauvorlagen, and the
-# Stellungnahmen it uploaded itself; never named workspace versions (Vermerk) or drafts
-AGENCY_KINDS = (
-    DocumentKind.lageplan,
-    DocumentKind.bauzeichnung,
-    DocumentKind.baubeschreibung,
-    DocumentKind.standsicherheitsnachweis,
-    DocumentKind.brandschutznachweis,
-)
-
-
-def agency_view(principal: Principal) -> ColumnElement[bool] | None:
-    """The documents an agency-only principal may see (None: no restriction)."""
-    if principal.has_any(CASE_READ_ROLES) or Role.agency not in principal.roles:
-        return None
-    return or_(
-        Document.kind.in_([k.value for k in AGENCY_KINDS]),
-        and_(
-            Document.kind == DocumentKind.stellungnahme.value,
-            Document.created_by == principal.sub,
-        ),
     )
 
 

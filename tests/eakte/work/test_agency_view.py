@@ -132,3 +132,28 @@ async def test_the_agency_answers_and_the_sachbearbeiter_is_notified(client, aut
     view = (await client.get(f"/api/v1/cases/{case['id']}/process", headers=clerk)).json()
     assert view["participations"][0]["statement"] == "Keine Bedenken bei Versickerung."
     assert view["participations"][0]["late"] is False
+
+
+async def test_silence_is_deemed_consent_and_the_clerk_is_told(app, client, auth) -> None:  # type: ignore[no-untyped-def]
+    """Art. 65 Abs. 2 S. 2 BayBO: an agency's consent counts as given when it does not answer
+    within a month; the ticker records it and notifies the Sachbearbeiter."""
+    from eakte.process.ticker import tick
+
+    case, clerk, _ = await _setup(client, auth)
+    asked = await client.post(
+        f"/api/v1/cases/{case['id']}/participations",
+        json={
+            "kind": "fachstelle_zustimmung",
+            "party": "Denkmalschutz",
+            "requested_on": "2026-01-05",
+        },
+        headers=clerk,
+    )
+    assert asked.status_code == 201, asked.text
+    report = await tick(app.state.db)
+    assert len(report.deemed) == 1
+    listed = (await client.get("/api/v1/notifications", headers=clerk)).json()
+    (item,) = [i for i in listed["items"] if i["kind"] == "participation_deemed"]
+    assert "Denkmalschutz" in item["text_de"] and "Zustimmung gilt als erteilt" in item["text_de"]
+    view = (await client.get(f"/api/v1/cases/{case['id']}/process", headers=clerk)).json()
+    assert view["participations"][0]["status"] == "deemed"
