@@ -28,6 +28,7 @@ from eakte.cases.schemas import (
     Site,
 )
 from eakte.db import utcnow
+from eakte.documents.visibility import agency_view
 from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed, ValidationFailed
 from eakte.records.guard import ensure_writable
 from eakte.search.index import matching_case_ids, terms
@@ -249,7 +250,8 @@ async def list_cases(
         stmt = stmt.where(Case.procedure == procedure)
     if q and q.strip():
         if terms(q):
-            in_documents = matching_case_ids(session, q, principal.tenant)
+            # an agency's `q` looks only into the documents it may read (issue 16)
+            in_documents = matching_case_ids(session, q, principal.tenant, agency_view(principal))
             stmt = stmt.where(or_(_metadata_match(q), Case.id.in_(in_documents)))
         else:  # punctuation only: nothing for the text index to match
             stmt = stmt.where(_metadata_match(q))

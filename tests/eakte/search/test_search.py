@@ -119,6 +119,10 @@ async def test_role_visibility_applies_to_every_hit(
     assert await _search(client, auth("agency", sub=agency), q="Klagedrohung") == []
     clerk_hits = await _search(client, auth("clerk"), q="Klagedrohung")
     assert [h["document_title"] for h in clerk_hits] == ["Vermerk"]
+    listed = await client.get(
+        "/api/v1/cases", params={"q": "Klagedrohung"}, headers=auth("agency", sub=agency)
+    )
+    assert listed.json()["items"] == []  # not even as a yes/no through the case list
     assert await _search(client, auth("agency", sub="anderes-amt@augsburg"), q="Tiefgarage") == []
     applicant = await client.get(
         "/api/v1/search", params={"q": "Tiefgarage"}, headers=auth("applicant")
