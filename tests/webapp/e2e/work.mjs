@@ -139,14 +139,17 @@ try {
     title: 'Garage zur Zeichnung', procedure: 'baybo-59',
     site: { address: 'Jakoberstraße 1, 86152 Augsburg' }, applicant: { name: 'Gustav Garage' }
   })).body
-  for (const kind of ['lageplan', 'bauzeichnung', 'baubeschreibung']) {
+  const uploadAs = async (token, caseId, kind, title) => {
     const form = new FormData()
-    form.append('title', kind)
+    form.append('title', title)
     form.append('kind', kind)
-    form.append('file', new Blob([pdf(kind)], { type: 'application/pdf' }), `${kind}.pdf`)
-    const up = await call(clerkToken, 'POST', `/api/v1/cases/${signing.id}/documents`, form)
+    form.append('file', new Blob([pdf(title)], { type: 'application/pdf' }), `${kind}.pdf`)
+    const up = await call(token, 'POST', `/api/v1/cases/${caseId}/documents`, form)
     if (up.status !== 201) fail(`upload ${kind}: ${JSON.stringify(up.body)}`)
   }
+  for (const kind of ['lageplan', 'bauzeichnung', 'baubeschreibung']) await uploadAs(clerkToken, signing.id, kind, kind)
+  await uploadAs(clerkToken, soon.id, 'lageplan', 'Lageplan 1:500')
+  await uploadAs(clerkToken, soon.id, 'sonstiges', 'Interne Notiz zur Klage')
   for (const [action, expected] of [['vollstaendigkeit_feststellen', 'eingegangen'], ['beteiligung_abschliessen', 'beteiligung'], ['entscheidung_entwerfen', 'pruefung']]) {
     const r = await call(clerkToken, 'POST', `/api/v1/cases/${signing.id}/process/actions`, { action, expected_state: expected, input: {} })
     if (r.status !== 200) fail(`${action}: ${JSON.stringify(r.body)}`)
@@ -194,7 +197,9 @@ try {
   await agency.goto(`${base}/app/`)
   await agency.locator('table.list tbody tr', { hasText: soon.file_number }).click()
   await agency.waitForSelector('#agency-request li[data-status=open]')
+  await agency.waitForSelector('#agency-documents .doc-title:has-text("Lageplan 1:500")')
   const agencyText = await agency.textContent('main')
+  if (agencyText.includes('Interne Notiz')) fail('agency sees an internal document')
   if (agencyText.includes('Nachbar kündigt') || (await agency.locator('#notes-editor, #decision-editor').count())) fail('agency page shows the Vermerk')
   const probe = await agency.evaluate(async ({ caseId, token }) => {
     const auth = { headers: { Authorization: `Bearer ${token}` } }
@@ -211,7 +216,7 @@ try {
   if (probe.workspace !== 403 || probe.workspaceBody.includes('Nachbar')) fail(`workspace JSON: ${probe.workspace}`)
   if (probe.processView.includes('Nachbar')) fail('process view leaks the Vermerk')
   if (probe.socket.code !== 4403 || probe.socket.messages !== 0) fail(`socket: ${JSON.stringify(probe.socket)}`)
-  step(`the agency cannot read the Vermerk: page, workspace JSON ${probe.workspace}, socket closed ${probe.socket.code} after ${probe.socket.messages} messages`)
+  step(`the agency sees the Lageplan, not the internal note, and cannot read the Vermerk: page, workspace JSON ${probe.workspace}, socket closed ${probe.socket.code} after ${probe.socket.messages} messages`)
   await shoot(agency, 'fachstelle')
 
   // the agency answers with a statement and a file
