@@ -91,11 +91,11 @@ export function renderWorkList (main, navigate, { endpoint, heading, empty, id }
         },
         h('td', h('a', { href: `/app/cases/${c.case_id}`, onclick: (e) => e.preventDefault() }, c.file_number)),
         h('td', c.title),
-        h('td', c.state_label_de),
-        h('td', deadlineCell(c.next_deadline)),
-        h('td', fmtDate(c.updated_at)),
+        h('td', { dataset: { label: 'Zustand' } }, c.state_label_de),
+        h('td', { dataset: { label: 'Nächste Frist' } }, deadlineCell(c.next_deadline)),
+        h('td', { dataset: { label: 'Zuletzt geändert' } }, fmtDate(c.updated_at)),
         h('td', markerBadges(c)),
-        h('td', c.assignee ? c.assignee.name : h('span.muted', 'nicht zugewiesen'),
+        h('td', { dataset: { label: 'Zuständig' } }, c.assignee ? c.assignee.name : h('span.muted', 'nicht zugewiesen'),
           c.my_role !== 'none' ? h('span.badge', ROLE[c.my_role]) : null))))))
     }
     const pages = Math.max(1, Math.ceil(result.total / PAGE))
