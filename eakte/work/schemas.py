@@ -58,10 +58,13 @@ class WorkList(BaseModel):
 
 
 class DeadlineItem(BaseModel):
-    """One running deadline of the tenant with its case."""
+    """One running deadline or open participation of the tenant with its case."""
 
     id: uuid.UUID
-    kind: str
+    source: Literal["deadline", "participation"] = Field(
+        description="a procedure deadline, or the answer period of an open Beteiligung"
+    )
+    kind: str = Field(description="the deadline kind; `beteiligung_<kind>` for a participation")
     label_de: str
     legal_basis: str
     anchor: date
@@ -69,6 +72,7 @@ class DeadlineItem(BaseModel):
     days_left: int
     overdue: bool
     fiction: bool
+    party: str | None = Field(default=None, description="who was asked (participations)")
     case_id: uuid.UUID
     file_number: str
     title: str

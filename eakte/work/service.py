@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from typing import Literal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Subquery, and_, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
@@ -21,7 +21,13 @@ from eakte.auth.principal import Principal
 from eakte.cases.models import Case
 from eakte.cases.service import to_read
 from eakte.process.definitions import definitions, get_definition
-from eakte.process.models import DEADLINE_RUNNING, ProcessDeadline, ProcessInstance
+from eakte.process.models import (
+    DEADLINE_RUNNING,
+    PARTICIPATION_OPEN,
+    Participation,
+    ProcessDeadline,
+    ProcessInstance,
+)
 from eakte.process.service import local_today
 from eakte.work.schemas import (
     DeadlineItem,
@@ -233,6 +239,49 @@ async def signing_inbox(
     return _page(_order(items, sort, order), offset, limit)
 
 
+PARTICIPATION_PREFIX = "beteiligung_"
+
+
+def _participation_rule(definition: wf.Definition | None, kind: str) -> wf.ParticipationRule | None:
+    return definition.participation(kind) if definition else None
+
+
+def _participation_label(kind: str) -> str:
+    for definition in definitions().values():
+        rule = definition.participation(kind)
+        if rule is not None:
+            return f"Beteiligung: {rule.label.de}"
+    return f"Beteiligung: {kind}"
+
+
+def _running_union(tenant: str) -> Subquery:
+    """Running deadlines and open participations (each has its own answer period, with
+    deemed consent on silence, Art. 65 Abs. 2 S. 2 BayBO) as one list of periods."""
+    deadlines = select(
+        ProcessDeadline.id.label("id"),
+        literal("deadline").label("source"),
+        ProcessDeadline.kind.label("kind"),
+        ProcessDeadline.label_de.label("label_de"),
+        ProcessDeadline.legal_basis.label("legal_basis"),
+        ProcessDeadline.anchor.label("anchor"),
+        ProcessDeadline.due.label("due"),
+        ProcessDeadline.case_id.label("case_id"),
+        literal("").label("party"),
+    ).where(ProcessDeadline.tenant_id == tenant, ProcessDeadline.status == DEADLINE_RUNNING)
+    asked = select(
+        Participation.id,
+        literal("participation"),
+        (literal(PARTICIPATION_PREFIX) + Participation.kind),
+        (literal("Beteiligung: ") + Participation.party),
+        literal(""),
+        func.coalesce(Participation.arrived_on, Participation.requested_on),
+        Participation.due,
+        Participation.case_id,
+        Participation.party,
+    ).where(Participation.tenant_id == tenant, Participation.status == PARTICIPATION_OPEN)
+    return union_all(deadlines, asked).subquery("periods")
+
+
 async def running_deadlines(
     session: AsyncSession,
     principal: Principal,
@@ -243,57 +292,73 @@ async def running_deadlines(
     limit: int = 50,
     today: date | None = None,
 ) -> DeadlineList:
-    """Every running deadline of the tenant, the one ending first first."""
+    """Every running deadline and open participation of the tenant, the one ending first
+    first; a participation's kind is `beteiligung_<kind>`."""
     today = today or local_today()
-    conditions = [
-        ProcessDeadline.tenant_id == principal.tenant,
-        ProcessDeadline.status == DEADLINE_RUNNING,
-        Case.tenant_id == principal.tenant,
-    ]
+    periods = _running_union(principal.tenant)
+    conditions = [Case.tenant_id == principal.tenant]
     if kind:
-        conditions.append(ProcessDeadline.kind == kind)
+        conditions.append(periods.c.kind == kind)
     if official:
         conditions.append(or_(Case.assignee_sub == official, Case.deputy_sub == official))
     base = (
-        select(ProcessDeadline, Case, ProcessInstance)
-        .join(Case, Case.id == ProcessDeadline.case_id)
+        select(periods, Case, ProcessInstance)
+        .join(Case, Case.id == periods.c.case_id)
         .join(ProcessInstance, ProcessInstance.case_id == Case.id)
         .where(*conditions)
     )
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     rows = (
         await session.execute(
-            base.order_by(ProcessDeadline.due, Case.file_number, ProcessDeadline.kind)
+            base.order_by(periods.c.due, Case.file_number, periods.c.kind, periods.c.id)
             .offset(offset)
             .limit(limit)
         )
     ).all()
     kinds_rows = (
         await session.execute(
-            select(ProcessDeadline.kind, func.min(ProcessDeadline.label_de), func.count())
-            .where(
-                ProcessDeadline.tenant_id == principal.tenant,
-                ProcessDeadline.status == DEADLINE_RUNNING,
+            select(periods.c.kind, func.min(periods.c.label_de), func.count()).group_by(
+                periods.c.kind
             )
-            .group_by(ProcessDeadline.kind)
-            .order_by(func.min(ProcessDeadline.label_de))
         )
     ).all()
+    kinds = [
+        KindCount(
+            kind=k,
+            label_de=_participation_label(k.removeprefix(PARTICIPATION_PREFIX))
+            if k.startswith(PARTICIPATION_PREFIX)
+            else str(label),
+            count=int(n),
+        )
+        for k, label, n in kinds_rows
+    ]
     items = []
-    for d, case, row in rows:
+    for row in rows:
+        m = row._mapping
+        case: Case = m[Case]
+        instance: ProcessInstance = m[ProcessInstance]
         read = to_read(case)
-        definition = _definition(row.definition_id, row.definition_version)
+        definition = _definition(instance.definition_id, instance.definition_version)
+        is_participation = m["source"] == "participation"
+        rule = (
+            _participation_rule(definition, str(m["kind"]).removeprefix(PARTICIPATION_PREFIX))
+            if is_participation
+            else None
+        )
+        due: date = m["due"]
         items.append(
             DeadlineItem(
-                id=d.id,
-                kind=d.kind,
-                label_de=d.label_de,
-                legal_basis=d.legal_basis,
-                anchor=d.anchor,
-                due=d.due,
-                days_left=(d.due - today).days,
-                overdue=d.due < today,
-                fiction=_is_fiction(definition, d.kind),
+                id=m["id"],
+                source="participation" if is_participation else "deadline",
+                kind=m["kind"],
+                label_de=m["label_de"],
+                legal_basis=rule.legal_basis if rule else m["legal_basis"],
+                anchor=m["anchor"],
+                due=due,
+                days_left=(due - today).days,
+                overdue=due < today,
+                fiction=not is_participation and _is_fiction(definition, m["kind"]),
+                party=m["party"] or None,
                 case_id=case.id,
                 file_number=case.file_number,
                 title=case.title,
@@ -306,5 +371,5 @@ async def running_deadlines(
         total=int(total or 0),
         offset=offset,
         limit=limit,
-        kinds=[KindCount(kind=k, label_de=str(label), count=int(n)) for k, label, n in kinds_rows],
+        kinds=sorted(kinds, key=lambda k: k.label_de.casefold()),
     )

@@ -191,6 +191,27 @@ async def test_fristen_sorted_by_end_date_filtered_by_kind_and_official(client, 
         await client.get("/api/v1/deadlines?kind=genehmigungsfiktion&limit=1", headers=headers)
     ).json()
     assert kind["total"] == 2 and len(kind["items"]) == 1
+    # an open Beteiligung runs its own answer period (Art. 65 Abs. 2 S. 2 BayBO) and is listed
+    asked = await client.post(
+        f"/api/v1/cases/{later['id']}/participations",
+        json={"kind": "fachstelle_zustimmung", "party": "Denkmalschutz"},
+        headers=headers,
+    )
+    assert asked.status_code == 201, asked.text
+    kind = "beteiligung_fachstelle_zustimmung"
+    listed = (await client.get(f"/api/v1/deadlines?kind={kind}", headers=headers)).json()
+    (row,) = listed["items"]
+    assert row["source"] == "participation" and row["party"] == "Denkmalschutz"
+    assert row["due"] == asked.json()["due"] and "Art. 65" in row["legal_basis"]
+    assert {k["kind"]: k["label_de"] for k in listed["kinds"]}[kind].startswith("Beteiligung: ")
+    answered = await client.post(
+        f"/api/v1/cases/{later['id']}/participations/{asked.json()['id']}/answer",
+        json={"answer": "consent"},
+        headers=headers,
+    )
+    assert answered.status_code == 200
+    after = (await client.get(f"/api/v1/deadlines?kind={kind}", headers=headers)).json()
+    assert after["total"] == 0  # answered: no longer running
     bad = await client.get("/api/v1/deadlines?kind=Robert'); DROP", headers=headers)
     assert bad.status_code == 422
 
