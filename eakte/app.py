@@ -42,6 +42,7 @@ from eakte.issuing.router import router as issuing_router
 from eakte.limits import RequestLimitMiddleware
 from eakte.logging import RequestIdMiddleware
 from eakte.metrics import Metrics, MetricsMiddleware, check_metrics_access
+from eakte.notifications.router import router as notifications_router
 from eakte.openapi import install_generic_problems, problems
 from eakte.outbox.metrics import OutboxGauges
 from eakte.outbox.router import router as outbox_router
@@ -57,6 +58,7 @@ from eakte.search.router import router as search_router
 from eakte.tenants.router import router as tenants_router
 from eakte.tenants.service import TenantDirectory
 from eakte.webapp.router import build_router as build_webapp_router
+from eakte.work.router import router as work_router
 from eakte.xbau.router import case_router as xbau_case_router
 from eakte.xbau.router import router as xbau_router
 
@@ -254,5 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(outbox_router)
     app.include_router(issuing_router)
     app.include_router(tenants_router)
+    app.include_router(work_router)
+    app.include_router(notifications_router)
     app.include_router(build_webapp_router(settings))
     return app

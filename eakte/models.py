@@ -7,6 +7,7 @@ from eakte.collab.models import CollabSnapshot, CollabUpdate, CollabVersion
 from eakte.db import Base
 from eakte.documents.models import Document, DocumentVersion
 from eakte.issuing.models import IssuedDocument, Letterhead, LetterTemplate
+from eakte.notifications.models import Notification
 from eakte.outbox.models import OutboxMessage, WebhookEndpoint
 from eakte.postroom.models import PrintBatch, PrintItem  # issue 13
 from eakte.process.models import Participation, ProcessDeadline, ProcessInstance, ProcessTransition
@@ -19,6 +20,7 @@ from eakte.records.models import (
     Offer,
 )
 from eakte.search.models import DocumentText
+from eakte.tenants.members import DirectoryMember
 from eakte.tenants.models import FileNumberCounter, Tenant
 from eakte.xbau.models import (  # issue 14
     XBauAuthority,
@@ -39,11 +41,13 @@ __all__ = [
     "CollabUpdate",
     "CollabVersion",
     "DestructionRecord",
+    "DirectoryMember",
     "Document",
     "DocumentText",
     "DocumentVersion",
     "FileNumberCounter",
     "FilePlanEntry",
+    "Notification",
     "Offer",
     "IssuedDocument",
     "Letterhead",

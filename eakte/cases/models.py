@@ -21,6 +21,8 @@ class Case(Base):
         Index("ix_cases_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_cases_tenant_state", "tenant_id", "state"),
         Index("ix_cases_tenant_procedure", "tenant_id", "procedure"),
+        Index("ix_cases_tenant_assignee", "tenant_id", "assignee_sub"),  # 0017
+        Index("ix_cases_tenant_deputy", "tenant_id", "deputy_sub"),
         # migration 0006: trigram index for `q` (PostgreSQL only; SQLite scans)
         Index(
             "ix_cases_search_text_trgm",
@@ -49,6 +51,11 @@ class Case(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(200))
+    # the responsible official (Sachbearbeiter) and the deputy (Vertretung), issue 16
+    assignee_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deputy_sub: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    deputy_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 
 from eakte.auth.principal import CASE_READ_ROLES, CASE_WRITE_ROLES, Principal, Role
 from eakte.cases import service
-from eakte.cases.schemas import CaseHistory, CaseList, CaseRead, CaseUpdate
+from eakte.cases.schemas import AssignmentUpdate, CaseHistory, CaseList, CaseRead, CaseUpdate
 from eakte.deps import ReadSessionDep, SessionDep, require_roles
 from eakte.errors import PreconditionFailed, PreconditionRequired
 from eakte.openapi import problems
@@ -98,11 +98,29 @@ async def update_case(
     return service.to_read(case)
 
 
+@router.put(
+    "/{case_id}/assignment",
+    response_model=CaseRead,
+    responses=problems(401, 403, 404, 409, 422),
+    summary="Assign the Sachbearbeiter and the Vertretung",
+)
+async def assign_case(
+    case_id: uuid.UUID, data: AssignmentUpdate, session: SessionDep, principal: Writer
+) -> CaseRead:
+    """Set who is responsible for the case and who deputises (clerks who have signed in;
+    `null` clears). Audited as `case.assigned`; the case's revision does not change."""
+    return service.to_read(await service.assign_case(session, principal, case_id, data))
+
+
+Historian = Annotated[Principal, Depends(require_roles(*CASE_READ_ROLES))]
+
+
 @router.get(
     "/{case_id}/history", response_model=CaseHistory, responses=problems(401, 403, 404, 422)
 )
 async def case_history(
-    case_id: uuid.UUID, session: ReadSessionDep, principal: Reader
+    case_id: uuid.UUID, session: ReadSessionDep, principal: Historian
 ) -> CaseHistory:
-    """Every recorded change of the case, oldest first."""
+    """Every recorded change of the case, oldest first (not for agencies: the audit payloads
+    carry internal notes)."""
     return CaseHistory(items=await service.history(session, principal, case_id))

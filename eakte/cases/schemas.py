@@ -99,6 +99,30 @@ class CaseUpdate(Strict):
     applicant: Applicant | None = None
 
 
+class Official(BaseModel):
+    """An official named on a case: token subject and display name."""
+
+    sub: str
+    name: str
+
+
+OfficialSub = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class AssignmentUpdate(Strict):
+    """Who is responsible (Sachbearbeiter) and who deputises (Vertretung); null clears."""
+
+    assignee: OfficialSub | None = Field(default=None, description="token subject of a clerk")
+    deputy: OfficialSub | None = Field(default=None, description="token subject of a clerk")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"assignee": "clara@augsburg", "deputy": "bernd@augsburg"}]
+        },
+    )
+
+
 class CaseRead(BaseModel):
     """A case file as returned by the API."""
 
@@ -113,6 +137,8 @@ class CaseRead(BaseModel):
     description: str
     housing: bool
     revision: int
+    assignee: Official | None = Field(default=None, description="Sachbearbeiter")
+    deputy: Official | None = Field(default=None, description="Vertretung")
     created_by: str
     created_at: datetime
     updated_at: datetime

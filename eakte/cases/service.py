@@ -17,11 +17,22 @@ from eakte.audit import service as audit
 from eakte.audit.models import AuditEvent
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case, CaseGrant
-from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
+from eakte.cases.schemas import (
+    Applicant,
+    AssignmentUpdate,
+    CaseCreate,
+    CaseRead,
+    CaseUpdate,
+    HistoryEntry,
+    Official,
+    Site,
+)
 from eakte.db import utcnow
-from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed
+from eakte.documents.visibility import agency_view
+from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed, ValidationFailed
 from eakte.records.guard import ensure_writable
 from eakte.search.index import matching_case_ids, terms
+from eakte.tenants import members as directory
 from eakte.tenants.service import get_tenant, next_file_number
 
 SEARCHED = ("file_number", "title", "site_address", "applicant_name")
@@ -31,6 +42,15 @@ MIN_INDEXED_TERM = 3
 def search_text(values: dict[str, Any]) -> str:
     """The case-folded text that `q` searches (file number, title, address, applicant)."""
     return "\n".join(str(values[k]).casefold() for k in SEARCHED if values.get(k))
+
+
+class UnknownOfficial(ValidationFailed):
+    slug = "unknown-official"
+    title = "Unbekannte Sachbearbeiterin oder unbekannter Sachbearbeiter / Unknown official"
+
+
+def _official(sub: str | None, name: str | None) -> Official | None:
+    return Official(sub=sub, name=name or sub) if sub else None
 
 
 def to_read(case: Case) -> CaseRead:
@@ -51,6 +71,8 @@ def to_read(case: Case) -> CaseRead:
         description=case.description,
         housing=bool((case.attributes or {}).get("housing")),
         revision=case.revision,
+        assignee=_official(case.assignee_sub, case.assignee_name),
+        deputy=_official(case.deputy_sub, case.deputy_name),
         created_by=case.created_by,
         created_at=case.created_at,
         updated_at=case.updated_at,
@@ -130,6 +152,10 @@ async def create_case(
         created_at=now,
         updated_at=now,
     )
+    if Role.clerk in principal.roles and applicant_sub is None:
+        # a clerk who records a case is its Sachbearbeiter until someone reassigns it
+        case.assignee_sub, case.assignee_name = principal.sub, principal.name or principal.sub
+        await directory.remember(session, principal)
     case.search_text = search_text({k: getattr(case, k) for k in SEARCHED})
     session.add(case)
     await session.flush()
@@ -224,7 +250,8 @@ async def list_cases(
         stmt = stmt.where(Case.procedure == procedure)
     if q and q.strip():
         if terms(q):
-            in_documents = matching_case_ids(session, q, principal.tenant)
+            # an agency's `q` looks only into the documents it may read (issue 16)
+            in_documents = matching_case_ids(session, q, principal.tenant, agency_view(principal))
             stmt = stmt.where(or_(_metadata_match(q), Case.id.in_(in_documents)))
         else:  # punctuation only: nothing for the text index to match
             stmt = stmt.where(_metadata_match(q))
@@ -311,6 +338,60 @@ async def update_case(
             "changes": {k: {"old": old, "new": new} for k, (old, new) in changes.items()},
         },
         at=values["updated_at"],
+    )
+    return case
+
+
+async def _clerk(
+    session: AsyncSession, tenant: str, sub: str | None, field: str
+) -> Official | None:
+    if sub is None:
+        return None
+    found = await directory.member(session, tenant, sub)
+    if found is None or Role.clerk.value not in (found.roles or []):
+        raise UnknownOfficial(
+            f"{sub!r} ist keine Sachbearbeiterin/kein Sachbearbeiter dieser Behörde, die sich "
+            f"schon angemeldet hat / {sub!r} is not a clerk of this authority who has signed in",
+            field=field,
+        )
+    return Official(sub=found.sub, name=found.name)
+
+
+async def assign_case(
+    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: AssignmentUpdate
+) -> Case:
+    """Set the Sachbearbeiter and the Vertretung (clerks of the tenant's directory); audited.
+
+    Assignment is not a change of the case's content: the revision stays, so an open
+    co-editing session or a PATCH in flight is not invalidated by a reassignment."""
+    case = await get_case(session, principal, case_id)
+    await ensure_writable(session, case.id)
+    assignee = await _clerk(session, case.tenant_id, data.assignee, "assignee")
+    deputy = await _clerk(session, case.tenant_id, data.deputy, "deputy")
+    if assignee is not None and deputy is not None and assignee.sub == deputy.sub:
+        raise UnknownOfficial(
+            "Vertretung und Sachbearbeitung müssen verschiedene Personen sein / "
+            "the deputy must be someone other than the responsible official",
+            field="deputy",
+        )
+    before = {"assignee": case.assignee_sub, "deputy": case.deputy_sub}
+    case.assignee_sub = assignee.sub if assignee else None
+    case.assignee_name = assignee.name if assignee else None
+    case.deputy_sub = deputy.sub if deputy else None
+    case.deputy_name = deputy.name if deputy else None
+    after = {"assignee": case.assignee_sub, "deputy": case.deputy_sub}
+    if before == after:
+        return case
+    now = utcnow()
+    await session.flush()
+    await audit.record(
+        session,
+        tenant=case.tenant_id,
+        actor=principal,
+        action="case.assigned",
+        case_id=case.id,
+        payload={"old": before, "new": after},
+        at=now,
     )
     return case
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from eakte.auth.bearer import SUBPROTOCOL, authenticate, valid_until, websocket_token
-from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
+from eakte.auth.principal import CASE_READ_ROLES, Principal
 from eakte.cases.models import Case
 from eakte.cases.service import get_case
 from eakte.collab import crdt, history
@@ -54,7 +54,8 @@ from eakte.records.guard import ensure_writable
 log = logging.getLogger("eakte.collab")
 
 router = APIRouter(tags=["collab"])
-Reader = Annotated[Principal, Depends(require_roles(*(CASE_READ_ROLES | {Role.agency})))]
+# not agencies: the workspace holds the internal Vermerk and the decision draft (issue 16)
+Reader = Annotated[Principal, Depends(require_roles(*CASE_READ_ROLES))]
 Writer = Annotated[Principal, Depends(require_roles(*WRITE_ROLES))]
 
 
@@ -80,6 +81,10 @@ async def _authorize(websocket: WebSocket, case_id: str) -> tuple[Principal, Cas
         raise CloseConnection(CLOSE_FORBIDDEN, exc.detail[:100]) from exc
     if not principal.has_any(READ_ROLES):
         raise CloseConnection(CLOSE_FORBIDDEN, "this role may not open the workspace")
+    if not principal.has_any(CASE_READ_ROLES):
+        # an agency (Fachstelle) reads the Bauvorlagen and its request, never the internal
+        # workspace (Vermerk, decision draft): a Y.Doc cannot be synced in part, so none of it
+        raise CloseConnection(CLOSE_FORBIDDEN, "agencies do not see the internal workspace")
     try:
         ident = uuid.UUID(case_id)
         async with app.state.db.session(write=False) as session:

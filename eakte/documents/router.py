@@ -29,7 +29,8 @@ from storage import ObjectStore
 router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"])
 kinds_router = APIRouter(prefix="/api/v1", tags=["documents"])
 
-UPLOAD_ROLES = frozenset({Role.clerk, Role.approver, Role.admin})
+# an agency uploads only its Stellungnahme (checked in uploads.receive_document_for)
+UPLOAD_ROLES = frozenset({Role.clerk, Role.approver, Role.admin, Role.agency})
 
 Uploader = Annotated[Principal, Depends(require_roles(*UPLOAD_ROLES))]
 Deleter = Annotated[Principal, Depends(require_roles(*CASE_WRITE_ROLES))]

@@ -19,6 +19,7 @@ from eakte.documents.kinds import kind_label
 from eakte.documents.models import VERSION_OK, Document, DocumentVersion
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
 from eakte.documents.streaming import FieldCheck, StoredFile, UploadPolicy
+from eakte.documents.visibility import agency_view
 from eakte.errors import ValidationFailed
 from eakte.records.guard import ensure_writable
 from eakte.search.queue import enqueue_text
@@ -167,6 +168,8 @@ async def get_document(
     )
     if not include_deleted:
         stmt = stmt.where(Document.deleted_at.is_(None))
+    if (restricted := agency_view(principal)) is not None:
+        stmt = stmt.where(restricted)
     if for_update:
         stmt = stmt.with_for_update()
     document = await session.scalar(stmt)
@@ -327,6 +330,8 @@ async def list_documents(
     stmt = select(Document).where(Document.case_id == case.id, Document.tenant_id == case.tenant_id)
     if not include_deleted:
         stmt = stmt.where(Document.deleted_at.is_(None))
+    if (restricted := agency_view(principal)) is not None:
+        stmt = stmt.where(restricted)
     documents = list((await session.scalars(stmt.order_by(Document.created_at, Document.id))).all())
     latest = await session.scalars(
         select(DocumentVersion).where(
@@ -378,6 +383,7 @@ async def get_version(
                 Document.tenant_id == Case.tenant_id,
                 DocumentVersion.number == wanted_number,
                 true() if sees_deleted(principal) else Document.deleted_at.is_(None),
+                agency_view(principal) if agency_view(principal) is not None else true(),
             )
         )
     ).first()

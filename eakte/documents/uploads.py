@@ -15,15 +15,18 @@ from dataclasses import dataclass
 
 from anyio import CapacityLimiter
 
-from eakte.auth.principal import Principal
+from eakte.auth.principal import Principal, Role
 from eakte.cases.models import Case
 from eakte.cases.service import get_case
 from eakte.db import Database
 from eakte.documents import service
 from eakte.documents.capacity import UploadCapacity
+from eakte.documents.kinds import DocumentKind, kind_label
 from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
 from eakte.documents.streaming import UploadPace, UploadReceiver, remove_object
-from eakte.errors import CaseNotFound
+from eakte.errors import CaseNotFound, Forbidden
+from eakte.notifications.models import NotificationKind
+from eakte.notifications.service import notify
 from storage import ObjectStore
 
 
@@ -85,6 +88,11 @@ async def receive_document_for(
         )
     try:
         data = service.parse_fields(DocumentFields, upload.fields)
+        if service.agency_view(principal) is not None and data.kind != DocumentKind.stellungnahme:
+            raise Forbidden(
+                "Eine Fachstelle kann nur ihre Stellungnahme hochladen / an agency may upload "
+                "its statement (kind stellungnahme) only"
+            )
         async with db.session(write=True) as session:
             current = await session.get(Case, case.id)
             if current is None or current.tenant_id != case.tenant_id:
@@ -98,6 +106,15 @@ async def receive_document_for(
                 data=data,
                 file=upload.file,
             )
+            if Role.applicant in principal.roles:
+                await notify(
+                    session,
+                    current,
+                    NotificationKind.applicant_uploaded,
+                    de=f"Antragsteller hat „{document.title}“ hochgeladen "
+                    f"({kind_label(document.kind)})",
+                    en=f"The applicant uploaded “{document.title}” ({document.kind})",
+                )
             result = service.document_read(document, version, [version])
     except BaseException:
         await remove_object(store, key)
@@ -114,6 +131,10 @@ async def receive_version(
     body: UploadBody,
 ) -> VersionRead:
     """Append a new version from a multipart body (file, optional comment)."""
+    if service.agency_view(principal) is not None:
+        raise Forbidden(
+            "Eine Fachstelle kann keine neuen Versionen hochladen / an agency may not add versions"
+        )
     async with db.session(write=False) as session:
         case, policy = await service.upload_target(session, principal, case_id, document_id)
     version_id = uuid.uuid4()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +13,8 @@ from eakte.audit import service as audit
 from eakte.auth.principal import Principal, Role
 from eakte.cases.service import get_case, grant_access
 from eakte.db import utcnow
+from eakte.notifications.models import NotificationKind
+from eakte.notifications.service import notify
 from eakte.process import errors
 from eakte.process.definitions import calendar_for, get_definition
 from eakte.process.models import (
@@ -21,9 +23,48 @@ from eakte.process.models import (
     PARTICIPATION_OPEN,
     Participation,
 )
-from eakte.process.schemas import ParticipationAnswer, ParticipationCreate
+from eakte.process.schemas import (
+    Label,
+    ParticipationAnswer,
+    ParticipationCreate,
+    ParticipationKindPreview,
+    ParticipationPreview,
+)
 from eakte.process.service import instance_for, local_today
 from eakte.tenants.models import Tenant
+
+
+async def preview_participations(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    arrived_on: date | None = None,
+) -> ParticipationPreview:
+    """The kinds a clerk may ask for, each with the deadline the procedure's rule gives it
+    (counted from the request's arrival, Art. 65 Abs. 2 S. 2 BayBO); nothing is written."""
+    case = await get_case(session, principal, case_id)
+    row = await instance_for(session, case)
+    definition = get_definition(row.definition_id, row.definition_version)
+    tenant = await session.get(Tenant, case.tenant_id)
+    assert tenant is not None
+    day = arrived_on or local_today()
+    calendar = calendar_for(tenant.holiday_calendar)
+    kinds = []
+    for rule in definition.participations:
+        deadline = wf.participation_deadline(
+            definition, rule.id, requested_on=day, calendar=calendar
+        )
+        kinds.append(
+            ParticipationKindPreview(
+                kind=rule.id,
+                label=Label(de=rule.label.de, en=rule.label.en),
+                legal_basis=rule.legal_basis,
+                due=deadline.due,
+                on_silence=str(deadline.on_silence),
+            )
+        )
+    return ParticipationPreview(arrived_on=day, kinds=kinds)
 
 
 async def request_participation(
@@ -148,5 +189,16 @@ async def answer_participation(
             "late": late,
         },
         at=now,
+    )
+    answers = {"consent": "Zustimmung", "refusal": "Versagung", "statement": "Stellungnahme"}
+    await notify(
+        session,
+        case,
+        NotificationKind.participation_answered,
+        de=f"{participation.party} hat geantwortet ({answers[data.answer]})"
+        + (" – verspätet" if late else ""),
+        en=f"{participation.party} answered ({data.answer})" + (" – late" if late else ""),
+        now=now,
+        skip=principal.sub,
     )
     return participation

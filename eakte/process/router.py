@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 import workflows as wf
@@ -24,6 +25,7 @@ from eakte.process.schemas import (
     Label,
     ParticipationAnswer,
     ParticipationCreate,
+    ParticipationPreview,
     ParticipationRead,
     ProcedureList,
     ProcedureSummary,
@@ -131,6 +133,25 @@ async def take_action(
         input=data.input,
     )
     return await view.process_view(session, principal, case_id)
+
+
+@router.get(
+    "/cases/{case_id}/participations/preview",
+    response_model=ParticipationPreview,
+    responses=problems(401, 403, 404, 422),
+)
+async def preview_participations(
+    case_id: uuid.UUID,
+    session: ReadSessionDep,
+    principal: Requester,
+    arrived_on: Annotated[
+        date | None, Query(description="day the request will arrive (default: today)")
+    ] = None,
+) -> ParticipationPreview:
+    """The Beteiligung kinds of the case's procedure with the deadline each would get."""
+    return await participations.preview_participations(
+        session, principal, case_id, arrived_on=arrived_on
+    )
 
 
 @router.post(

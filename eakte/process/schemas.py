@@ -258,3 +258,20 @@ class BekanntgabeRead(BaseModel):
     sent_on: date
     recorded_by_action: str | None
     process: ProcessRead | None
+
+
+class ParticipationKindPreview(BaseModel):
+    """A kind of Beteiligung the case's procedure offers, with the deadline it would get."""
+
+    kind: str
+    label: Label
+    legal_basis: str
+    due: date = Field(description="last day to answer if the request arrives on `arrived_on`")
+    on_silence: str = Field(description="what silence means: consent_deemed or no_concerns")
+
+
+class ParticipationPreview(BaseModel):
+    """The participation kinds of the case's procedure and their computed deadlines."""
+
+    arrived_on: date
+    kinds: list[ParticipationKindPreview]

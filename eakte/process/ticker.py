@@ -18,6 +18,8 @@ import workflows as wf
 from eakte.audit import service as audit
 from eakte.cases.models import Case
 from eakte.db import Database, utcnow
+from eakte.notifications.models import NotificationKind
+from eakte.notifications.service import notify
 from eakte.process import errors
 from eakte.process.bekanntgabe import lapse_provisions
 from eakte.process.context import prepare
@@ -31,6 +33,7 @@ from eakte.process.models import (
     ProcessInstance,
 )
 from eakte.process.service import SYSTEM, local, local_today, persist
+from eakte.process.view import FICTION_LABELS
 
 log = logging.getLogger("eakte.process.ticker")
 
@@ -114,6 +117,14 @@ async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime
             payload={"deadline": deadline.kind, "due": deadline.due.isoformat()},
             at=now,
         )
+        await notify(
+            session,
+            case,
+            NotificationKind.deadline_overdue,
+            de=f"Frist abgelaufen: {deadline.label_de} (Fristende {deadline.due:%d.%m.%Y})",
+            en=f"Deadline expired: {deadline.label_en} (last day {deadline.due.isoformat()})",
+            now=now,
+        )
         log.info(
             "deadline expired without effect: %s %s",
             case.file_number,
@@ -128,6 +139,31 @@ async def _fire_one(session: AsyncSession, deadline_id: uuid.UUID, now: datetime
     await persist(
         session, case=case, row=row, definition=definition, result=result, actor=SYSTEM, now=now
     )
+    found = (row.variables or {}).get("fiktion_festgestellt")
+    if isinstance(found, dict):  # Genehmigungs- or Rücknahmefiktion: an official must decide
+        label = FICTION_LABELS.get(str(found.get("regel", "")))
+        await notify(
+            session,
+            case,
+            NotificationKind.fiction_detected,
+            de=(label.de if label else "Fiktion festgestellt")
+            + f" ({deadline.label_de}, Fristende {deadline.due:%d.%m.%Y}; "
+            + f"{found.get('rechtsgrundlage') or deadline.legal_basis})",
+            en=(label.en if label else "Fiction detected")
+            + f" ({deadline.label_en}, last day {deadline.due.isoformat()})",
+            now=now,
+        )
+    else:
+        await notify(
+            session,
+            case,
+            NotificationKind.deadline_overdue,
+            de=f"Frist abgelaufen: {deadline.label_de} (Fristende {deadline.due:%d.%m.%Y}) – "
+            f"{result.transition.label.de}",
+            en=f"Deadline expired: {deadline.label_en} (last day {deadline.due.isoformat()}) – "
+            f"{result.transition.label.en}",
+            now=now,
+        )
     rule = definition.deadline(deadline.kind)
     log.info(
         "deadline fired: %s %s -> %s (%s)",
@@ -170,8 +206,22 @@ async def _deem_one(session: AsyncSession, participation_id: uuid.UUID, now: dat
         },
         at=now,
     )
-    file_number = await session.scalar(
-        select(Case.file_number).where(Case.id == participation.case_id)
+    case = await session.get(Case, participation.case_id)
+    assert case is not None
+    file_number = case.file_number
+    means = (
+        "Zustimmung gilt als erteilt"
+        if participation.on_silence == "consent_deemed"
+        else ("keine Bedenken angenommen")
+    )
+    await notify(
+        session,
+        case,
+        NotificationKind.participation_deemed,
+        de=f"Keine Antwort von {participation.party} bis {participation.due:%d.%m.%Y}: {means}",
+        en=f"No answer from {participation.party} by {participation.due.isoformat()}: "
+        f"{participation.on_silence}",
+        now=now,
     )
     log.info(
         "participation deemed: %s %s (%s)",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import workflows as wf
-from eakte.auth.principal import Principal
+from eakte.auth.principal import CASE_READ_ROLES, Principal
 from eakte.cases.service import get_case
 from eakte.process.context import prepare
 from eakte.process.models import Participation, ProcessDeadline, ProcessTransition
@@ -183,6 +183,28 @@ async def process_view(
     )
     state = definition.state(row.state)
     assert state is not None
+    if not principal.has_any(CASE_READ_ROLES):
+        # an agency (Fachstelle) asked in a Beteiligung sees its own request and the public
+        # deadlines, never the internal variables (Vermerk, draft), history or other parties
+        return ProcessRead(
+            case_id=case.id,
+            procedure=definition.id,
+            procedure_version=definition.version,
+            state=row.state,
+            state_label=_label(state.label),
+            state_since=row.state_since,
+            final=state.final,
+            revision=row.revision,
+            flags=[],
+            variables={},
+            available_actions=[],
+            fictions=[],
+            deadlines=[deadline_read(d) for d in deadlines if d.public],
+            participations=[
+                participation_read(p) for p in participations if p.agency_sub == principal.sub
+            ],
+            transitions=[],
+        )
     return ProcessRead(
         case_id=case.id,
         procedure=definition.id,

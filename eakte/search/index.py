@@ -174,7 +174,16 @@ def visible_texts(index: TextIndex, query: str, tenant: str) -> Select[tuple[int
     )
 
 
-def matching_case_ids(session: AsyncSession, query: str, tenant: str) -> Select[tuple[uuid.UUID]]:
-    """The ids of the tenant's cases whose current document text matches `query`."""
-    inner = visible_texts(index_for(session), query, tenant).subquery("texts")
+def matching_case_ids(
+    session: AsyncSession,
+    query: str,
+    tenant: str,
+    only: ColumnElement[bool] | None = None,
+) -> Select[tuple[uuid.UUID]]:
+    """The ids of the tenant's cases whose current document text matches `query` (`only`:
+    a further condition on the documents, e.g. what an agency may see)."""
+    texts = visible_texts(index_for(session), query, tenant)
+    if only is not None:
+        texts = texts.where(only)
+    inner = texts.subquery("texts")
     return select(inner.c.case_id)

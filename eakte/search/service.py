@@ -9,6 +9,7 @@ from eakte.auth.principal import Principal
 from eakte.cases.models import Case
 from eakte.cases.service import site_filters, visibility
 from eakte.documents.models import Document
+from eakte.documents.visibility import agency_view
 from eakte.errors import ValidationFailed
 from eakte.search.index import index_for, terms
 from eakte.search.models import DONE, DocumentText
@@ -56,6 +57,7 @@ async def search_documents(
             Document.deleted_at.is_(None),  # withdrawn documents are not listed, nor found
             Document.version_count == DocumentText.number,  # only the current version
             visibility(principal),
+            *([] if (restricted := agency_view(principal)) is None else [restricted]),
             *site_filters(gemarkung=gemarkung, flurstueck=flurstueck),
         )
         # Every fence above applies before the cap, so the cap never trades a visible hit

@@ -36,6 +36,7 @@ DEMO_TENANTS: dict[str, tuple[str, str]] = {
 
 DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("clerk", "Sachbearbeitung (Demo)", ("clerk",)),
+    DemoUser("clerk-2", "Vertretung Sachbearbeitung (Demo)", ("clerk",)),  # issue 16
     DemoUser("approver", "Zeichnungsberechtigte (Demo)", ("approver",)),
     DemoUser("agency", "Fachstelle (Demo)", ("agency",)),
     DemoUser("auditor", "Revision (Demo)", ("auditor",)),

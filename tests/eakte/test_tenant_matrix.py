@@ -18,6 +18,8 @@ UPLOAD = {"files": {"file": ("plan.pdf", PDF, "application/pdf")}}
 REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", "/api/v1/cases/{case_id}"): {},
     ("GET", "/api/v1/cases/{case_id}/history"): {},
+    ("PUT", "/api/v1/cases/{case_id}/assignment"): {"json": {"assignee": None}},  # issue 16
+    ("GET", "/api/v1/cases/{case_id}/participations/preview"): {},
     ("PATCH", "/api/v1/cases/{case_id}"): {
         "json": {"title": "hijack"},
         "headers": {"If-Match": '"1"'},

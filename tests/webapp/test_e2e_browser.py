@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ import pytest
 from oidc_support import API_AUDIENCE, CLIENT_ID, oidc_provider
 
 E2E_DIR = Path(__file__).parent / "e2e"
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots (gitignored)
 CHROMIUM = os.environ.get("EAKTE_CHROMIUM", "/usr/bin/chromium")
 EAKTE = [sys.executable, "-m", "eakte.cli"]
 
@@ -114,6 +116,29 @@ def test_two_officials_co_edit_a_case_in_the_browser(
     )
     assert "E2E OK" in stdout
     assert (tmp_path / "case.png").stat().st_size > 10_000
+
+
+def test_three_officials_daily_work_in_the_browser(node_modules: Path, tmp_path: Path) -> None:
+    """Issue 16 with clerk, approver and agency contexts: assignment and "Meine Vorgänge"
+    (overdue and "Fiktion in n Tagen" first), "Zur Zeichnung", a Beteiligung requested and
+    answered while the agency cannot read the Vermerk (page, workspace API, socket), the
+    notification, and "Fristen" after `eakte process tick` detected a Genehmigungsfiktion
+    (Art. 68 Abs. 2 S. 1 BayBO, Art. 42a BayVwVfG). Screenshots go to tests/webapp/artifacts."""
+    config = {"EAKTE_ENV": "dev", "EAKTE_TICK_INTERVAL_SECONDS": "0"}
+    with _serve(tmp_path, [["seed-demo"]], **config) as base:
+        server_env = {**config, "EAKTE_DATA_DIR": str(tmp_path / "var")}
+        stdout = _run_node(
+            "work.mjs",
+            tmp_path,
+            EAKTE_BASE_URL=base,
+            EAKTE_PYTHON=sys.executable,
+            EAKTE_SERVER_ENV=json.dumps(server_env),
+            EAKTE_ARTIFACTS=str(ARTIFACTS),
+        )
+    print(stdout)  # the steps, shown with -s
+    assert "WORK E2E OK" in stdout, stdout
+    assert "socket closed 4403 after 0 messages" in stdout
+    assert (ARTIFACTS / "fachstelle-390.png").stat().st_size > 5_000
 
 
 def test_sign_in_refresh_and_logout_against_a_real_oidc_provider(

@@ -8,6 +8,8 @@ import { h, clear, notice } from './dom.js'
 import { collabEditor } from './editor.js'
 import { renderDocuments } from './documents.js'
 import { renderProcess } from './process.js'
+import { renderAssignment } from './assignment.js'
+import { renderParticipations } from './participation.js'
 
 const FIELDS = [
   ['title', 'Vorhaben (Titel)'],
@@ -132,7 +134,10 @@ export function renderCase (main, caseId, navigate) {
   caseInfo()
   const processBox = h('div.card#process')
   const documentsBox = h('div.card#documents')
-  side.append(processBox, documentsBox)
+  const assignmentBox = h('div.card#assignment-card')
+  const participationBox = h('div.card#participation-card')
+  side.append(assignmentBox, processBox, participationBox, documentsBox)
+  renderAssignment(assignmentBox, caseId)
   // Tell the others in the room that the procedure or the documents changed (via awareness),
   // so their panels reload without polling.
   const changed = {}
@@ -144,6 +149,9 @@ export function renderCase (main, caseId, navigate) {
     onChange: () => { caseInfo(); signal('process') }
   })
   const reloadDocuments = renderDocuments(documentsBox, caseId, { onChange: () => signal('documents') })
+  const reloadParticipations = renderParticipations(participationBox, caseId, {
+    onChange: () => { reloadProcess(true, true); signal('process') }
+  })
   const seen = new Map()
   provider.awareness.on('change', () => {
     for (const [clientId, state] of provider.awareness.getStates()) {
@@ -152,7 +160,7 @@ export function renderCase (main, caseId, navigate) {
       const now = state.changed || {}
       seen.set(clientId, now)
       if (!before) continue // first seen: our panels were loaded after its changes
-      if ((now.process || 0) > (before.process || 0)) { reloadProcess(true, true); caseInfo() }
+      if ((now.process || 0) > (before.process || 0)) { reloadProcess(true, true); reloadParticipations(); caseInfo() }
       if ((now.documents || 0) > (before.documents || 0)) reloadDocuments()
     }
   })

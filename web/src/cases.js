@@ -1,6 +1,6 @@
 // The tenant's case list: search, filters, cursor paging, and creating a case.
 import { api, problemText } from './api.js'
-import { canWrite } from './auth.js'
+import { hasRole } from './auth.js'
 import { h, clear, notice, fmtDate } from './dom.js'
 import { procedures, stateLabel } from './procedures.js'
 
@@ -53,7 +53,7 @@ export function renderCaseList (main, navigate) {
     page = 0
     const url = new URLSearchParams()
     if (q.value.trim()) url.set('q', q.value.trim())
-    history.replaceState(null, '', '/app/' + (url.toString() ? `?${url}` : ''))
+    history.replaceState(null, '', location.pathname + (url.toString() ? `?${url}` : ''))
     load()
   }
 
@@ -84,8 +84,9 @@ export function renderCaseList (main, navigate) {
   state.addEventListener('change', restart)
 
   const createBox = h('div')
-  const newButton = canWrite()
-    ? h('button.primary', { id: 'new-case', onclick: () => renderCreate(createBox, procs, navigate) }, 'Neuer Vorgang')
+  // only those who may create a case (POST /cases: clerk, admin) are offered it
+  const newButton = hasRole('clerk', 'admin')
+    ? h('button.primary', { id: 'new-case', disabled: true, onclick: () => renderCreate(createBox, procs, navigate) }, 'Neuer Vorgang')
     : null
 
   clear(main,
@@ -96,6 +97,7 @@ export function renderCaseList (main, navigate) {
 
   procedures().then((list) => {
     procs = list
+    if (newButton) newButton.disabled = false // the form needs the procedures
     procedure.append(...list.map((p) => h('option', { value: p.id }, `${p.id} – ${p.title}`)))
     fillStates()
   }).catch((err) => notice(status, 'error', problemText(err))).finally(load)
@@ -113,19 +115,29 @@ function renderCreate (box, procs, navigate) {
     applicant: h('input', { name: 'applicant_name', required: true }),
     email: h('input', { name: 'applicant_email', type: 'email' }),
     housing: h('input', { name: 'housing', type: 'checkbox' }),
+    received: h('input', { name: 'received_on', type: 'date', required: true, value: new Date().toLocaleDateString('sv-SE'), max: new Date().toLocaleDateString('sv-SE') }),
     description: h('textarea', { name: 'description', rows: 3 })
   }
+  const required = (label) => h('span', label, h('span.req', { 'aria-hidden': 'true' }, ' *'))
   const form = h('form.card.grid', {
     id: 'create-case',
+    novalidate: true,
     onsubmit: async (e) => {
       e.preventDefault()
+      const missing = [[f.title, 'Vorhaben'], [f.address, 'Adresse'], [f.applicant, 'Antragsteller'], [f.received, 'Eingangsdatum']]
+        .filter(([input]) => !input.value.trim())
+      if (missing.length) {
+        missing[0][0].focus()
+        return notice(status, 'error', `Bitte ausfüllen: ${missing.map(([, label]) => label).join(', ')}`)
+      }
       const body = {
         title: f.title.value,
         procedure: f.procedure.value,
         site: { address: f.address.value, gemarkung: f.gemarkung.value, flurstueck: f.flurstueck.value },
         applicant: { name: f.applicant.value, ...(f.email.value ? { email: f.email.value } : {}) },
         description: f.description.value,
-        housing: f.housing.checked
+        housing: f.housing.checked,
+        received_on: f.received.value
       }
       try {
         const created = await api('/api/v1/cases', { method: 'POST', body })
@@ -136,9 +148,12 @@ function renderCreate (box, procs, navigate) {
     }
   },
   h('h2.wide', 'Neuer Vorgang'),
-  field('Vorhaben (Titel)', f.title), field('Verfahren', f.procedure),
-  field('Adresse', f.address), field('Gemarkung', f.gemarkung), field('Flurstück', f.flurstueck),
-  field('Antragsteller', f.applicant), field('E-Mail Antragsteller', f.email),
+  h('p.wide.muted', 'Pflichtfelder sind mit * markiert.'),
+  field(required('Vorhaben (Titel)'), f.title), field(required('Verfahren'), f.procedure),
+  field(required('Adresse'), f.address), field('Gemarkung', f.gemarkung), field('Flurstück', f.flurstueck),
+  field(required('Antragsteller'), f.applicant), field('E-Mail Antragsteller', f.email),
+  field(required('Eingangsdatum'), f.received),
+  h('p.muted.small', 'Tag des Eingangs bei der Behörde; bei Papieranträgen, die früher eingegangen sind, laufen die Fristen ab diesem Tag.'),
   h('label.check', f.housing, 'überwiegend Wohnnutzung (Genehmigungsfiktion möglich)'),
   h('label.wide', 'Beschreibung', f.description),
   h('div.wide', status),

@@ -1,7 +1,7 @@
 """issue 13: print queue and daily print batches, first retrieval and effect source of letters
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-02 16:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import eakte.db
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

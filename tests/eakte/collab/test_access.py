@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 import websockets
-from collab_support import YClient, until
+from collab_support import until
 from pycrdt import Text
 
 from support import TENANT_B
@@ -43,26 +43,40 @@ async def test_other_tenants_and_unknown_cases_are_4404(live, ycase, token) -> N
         assert (got, reason) == (4404, "case not found")
 
 
-async def test_agency_sees_only_cases_it_participates_in(live, client, ycase, token, auth) -> None:
+async def test_an_agency_never_opens_the_workspace(
+    live, client, ycase, yclient, token, auth
+) -> None:
+    """Issue 16: an agency (Fachstelle) asked in a Beteiligung reads the Bauvorlagen and its
+    request, never the internal Vermerk or decision draft: the socket refuses it (4403)
+    before sending a single byte of the Y.Doc, asked or not, and the workspace JSON is 403."""
     case_id = await ycase()
+    clerk = await yclient(live, case_id, "clerk")
+    await clerk.edit(lambda d: d.get("notes", type=Text).insert(0, "Vermerk: intern"))
     agency = "wwa@augsburg"
-    got, _ = await _close_code(
-        f"{live.ws}/api/v1/collab/{case_id}?token={token('agency', sub=agency)}"
-    )
-    assert got == 4404
+    url = f"{live.ws}/api/v1/collab/{case_id}?token={token('agency', sub=agency)}"
+    assert (await _close_code(url))[0] == 4403
     response = await client.post(
         f"/api/v1/cases/{case_id}/participations",
         json={"kind": "fachstelle_stellungnahme", "party": "WWA", "agency_sub": agency},
         headers=auth("clerk"),
     )
     assert response.status_code == 201, response.text
-    reader = YClient(live.ws, case_id, token("agency", sub=agency))
-    await reader.connect()
-    assert reader.fields()["title"]
-    await reader.close()
+    async with websockets.connect(url) as ws:
+        received = []
+        with pytest.raises(websockets.ConnectionClosed):
+            while True:
+                received.append(await ws.recv())
+        assert received == []  # no sync step, no update, no awareness
+        assert ws.close_code == 4403 and "agencies" in ws.close_reason
+    headers = auth("agency", sub=agency)
+    assert (await client.get(f"/api/v1/cases/{case_id}", headers=headers)).status_code == 200
+    for path in ("workspace", "workspace/versions", "workspace/history", "history"):
+        denied = await client.get(f"/api/v1/cases/{case_id}/{path}", headers=headers)
+        assert denied.status_code == 403, (path, denied.text)
+        assert "intern" not in denied.text
 
 
-@pytest.mark.parametrize("role", ["auditor", "agency"])
+@pytest.mark.parametrize("role", ["auditor"])
 async def test_read_only_roles_receive_but_a_write_closes_4403(
     live, client, ycase, yclient, token, auth, role
 ) -> None:

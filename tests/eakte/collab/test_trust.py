@@ -111,9 +111,9 @@ async def test_read_only_delete_set_for_future_clocks_is_refused(
     case_id = await ycase()
     clerk = await yclient(live, case_id, "clerk")
     await clerk.edit(lambda d: d.get("notes", type=Text).insert(0, "a"))
-    agency = await _reader(client, live, case_id, "agency", auth, token)
-    await agency.send_update(_future_delete(clerk))
-    assert await agency.wait_closed() == 4403
+    auditor = await _reader(client, live, case_id, "auditor", auth, token)
+    await auditor.send_update(_future_delete(clerk))
+    assert await auditor.wait_closed() == 4403
     await clerk.edit(lambda d: d.get("notes", type=Text).insert(1, "bcdef"))
     fresh = await yclient(live, case_id, "auditor")
     await until(lambda: fresh.text() == "abcdef", what="the clerk's new text kept")

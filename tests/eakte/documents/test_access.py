@@ -60,12 +60,20 @@ async def test_upload_roles(new_case, upload, samples, role: str) -> None:
     assert version.status_code == 201
 
 
-@pytest.mark.parametrize("role", ["applicant", "auditor", "agency"])
+@pytest.mark.parametrize("role", ["applicant", "auditor"])
 async def test_roles_that_cannot_upload(db, store, new_case, upload, samples, role: str) -> None:  # type: ignore[no-untyped-def]
     case = await new_case()
     response = await upload(case["id"], samples.pdf(), role=role)
     assert response.status_code == 403
     assert response.json()["type"] == PROBLEM + "forbidden"
+    assert raw_names(store) == []
+
+
+async def test_an_agency_not_asked_cannot_upload(db, store, new_case, upload, samples) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16: an agency uploads its Stellungnahme only to a case it is asked on."""
+    case = await new_case()
+    response = await upload(case["id"], samples.pdf(), role="agency")
+    assert response.status_code == 404
     assert raw_names(store) == []
 
 

@@ -98,7 +98,9 @@ async def test_role_visibility_applies_to_every_hit(
     asked = await new_case()
     other = await new_case()
     for case in (asked, other):
-        await add_document(case, FIRE)
+        await add_document(case, FIRE, kind="brandschutznachweis")
+    # issue 16: an internal document (e.g. a frozen Vermerk) is never found by an agency
+    await add_document(asked, text_pdf("Vermerk intern: Tiefgarage Klagedrohung"), title="Vermerk")
     await index_all()
     agency = "wwa@augsburg"
     answer = await client.post(
@@ -113,6 +115,14 @@ async def test_role_visibility_applies_to_every_hit(
     assert answer.status_code == 201, answer.text
     hits = await _search(client, auth("agency", sub=agency), q="Tiefgarage")
     assert {h["case_id"] for h in hits} == {asked["id"]}
+    assert [h["kind"] for h in hits] == ["brandschutznachweis"]
+    assert await _search(client, auth("agency", sub=agency), q="Klagedrohung") == []
+    clerk_hits = await _search(client, auth("clerk"), q="Klagedrohung")
+    assert [h["document_title"] for h in clerk_hits] == ["Vermerk"]
+    listed = await client.get(
+        "/api/v1/cases", params={"q": "Klagedrohung"}, headers=auth("agency", sub=agency)
+    )
+    assert listed.json()["items"] == []  # not even as a yes/no through the case list
     assert await _search(client, auth("agency", sub="anderes-amt@augsburg"), q="Tiefgarage") == []
     applicant = await client.get(
         "/api/v1/search", params={"q": "Tiefgarage"}, headers=auth("applicant")

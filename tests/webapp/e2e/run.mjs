@@ -35,6 +35,7 @@ async function signIn (page, user) {
 }
 
 async function openCase (page, fileNumber) {
+  await page.click('#nav-cases') // the start page is "Meine Vorgänge" / "Zur Zeichnung" (issue 16)
   await page.fill('#search', fileNumber)
   await page.locator('table.list tbody tr', { hasText: fileNumber }).click()
   await page.waitForSelector('#connection.connected')
@@ -49,6 +50,7 @@ try {
   await signIn(b, 'approver')
   step('both signed in')
 
+  await a.click('#nav-cases')
   await a.click('#new-case')
   await a.fill('#create-case [name=title]', 'Neubau Einfamilienhaus mit Garage')
   await a.selectOption('#create-case [name=procedure]', 'baybo-59')
