@@ -10,12 +10,44 @@ const assets = join(out, 'assets')
 rmSync(assets, { recursive: true, force: true })
 mkdirSync(assets, { recursive: true })
 
+// pdf.js renders in a worker of its own (same origin, so the CSP's script-src 'self' covers it);
+// built first so the app knows its content-hashed name.
+const worker = await esbuild.build({
+  entryPoints: { 'pdf-worker': join(here, 'node_modules', 'pdfjs-dist', 'build', 'pdf.worker.mjs') },
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  target: ['es2022'],
+  outdir: assets,
+  entryNames: '[name]-[hash]',
+  metafile: true,
+  legalComments: 'linked',
+  logLevel: 'warning'
+})
+const workerName = basename(Object.keys(worker.metafile.outputs).find((p) => p.endsWith('.js')))
+
+// ReDoc for /redoc (served by eakte/apidocs.py), bundled with its React runtime: no CDN.
+const docs = join(out, 'docs')
+rmSync(docs, { recursive: true, force: true })
+await esbuild.build({
+  entryPoints: { redoc: join(here, 'src', 'redoc.js') },
+  bundle: true,
+  minify: true,
+  format: 'iife',
+  target: ['es2020'],
+  outdir: docs,
+  define: { 'process.env.NODE_ENV': '"production"', global: 'window' },
+  legalComments: 'linked',
+  logLevel: 'error'
+})
+
 const result = await esbuild.build({
   entryPoints: { app: join(here, 'src', 'main.js') },
   bundle: true,
   minify: true,
   format: 'esm',
-  target: ['es2020'],
+  target: ['es2022'],
+  define: { __PDF_WORKER__: JSON.stringify(`/app/assets/${workerName}`) },
   outdir: assets,
   entryNames: '[name]-[hash]',
   metafile: true,
@@ -24,6 +56,7 @@ const result = await esbuild.build({
 })
 
 const built = Object.keys(result.metafile.outputs).map((p) => basename(p))
+for (const name of readdirSync(docs)) console.log(`docs/${name.padEnd(35)} ${(readFileSync(join(docs, name)).length / 1024).toFixed(1)} KiB`)
 const js = built.find((n) => n.endsWith('.js'))
 const css = built.find((n) => n.endsWith('.css'))
 const template = readFileSync(join(here, 'src', 'index.html'), 'utf8')

@@ -133,6 +133,7 @@ class HistoryEntry(BaseModel):
     actor: str
     actor_name: str | None
     action: str
+    text: str = Field(description="what happened, in plain German: who did what")
     details: dict[str, Any]
 
 

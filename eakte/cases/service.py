@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from eakte.audit import service as audit
 from eakte.audit.models import AuditEvent
+from eakte.audit.wording import sentence
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case, CaseGrant
 from eakte.cases.schemas import Applicant, CaseCreate, CaseRead, CaseUpdate, HistoryEntry, Site
@@ -332,6 +333,7 @@ async def history(
             actor=e.actor,
             actor_name=e.actor_name,
             action=e.action,
+            text=sentence(e.actor, e.actor_name, e.action, e.payload),
             details=e.payload,
         )
         for e in events

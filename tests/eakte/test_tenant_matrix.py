@@ -26,6 +26,7 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/cases/{case_id}/documents"): UPLOAD
     | {"data": {"title": "Plan", "kind": "lageplan"}},
     ("GET", DOCUMENT): {},
+    ("PATCH", DOCUMENT): {"json": {"title": "hijack"}},  # issue 16: retitle / reclassify
     ("DELETE", DOCUMENT): {"own": 409},
     ("POST", DOCUMENT + "/versions"): UPLOAD,
     ("GET", DOCUMENT + "/versions/{number}"): {},
