@@ -76,11 +76,17 @@ def _changed_fields(p: Payload) -> str:
         "title": "Vorhaben",
         "description": "Beschreibung",
         "site": "Grundstück",
+        "site_address": "Adresse",
+        "site_gemarkung": "Gemarkung",
+        "site_flurstueck": "Flurstück",
         "applicant": "Antragsteller",
+        "applicant_name": "Antragsteller",
+        "applicant_email": "E-Mail des Antragstellers",
+        "housing": "Wohnnutzung",
     }
     changed: list[str] = []
     for key in p.get("changes") or {}:
-        name = names.get(str(key).split(".")[0], str(key))
+        name = names.get(str(key), names.get(str(key).split(".")[0], str(key)))
         if name not in changed:
             changed.append(name)
     return f" ({', '.join(changed)})" if changed else ""
