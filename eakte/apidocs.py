@@ -2,9 +2,11 @@
 
 FastAPI's default pages load Swagger UI and ReDoc from a CDN and run an inline script; here
 the pages, their assets and start-up scripts all come from this service, so the
-Content-Security-Policy can forbid every other origin and inline scripts. Swagger UI comes
-from PyPI `swagger-ui-bundle`; ReDoc from npm `redoc`, bundled by `make web` into
-`eakte/webapp/static/docs/redoc.js` (committed, like the web app). ReDoc's search is off: it
+Content-Security-Policy can forbid every other origin and inline scripts. Both come from npm
+through `make web` into `eakte/webapp/static/docs/` (committed, like the web app): Swagger UI
+5 (`swagger-ui-dist`; the 4.x of PyPI's `swagger-ui-bundle` cannot read the OpenAPI 3.1 that
+FastAPI writes, so `/docs` showed only "does not specify a valid version field") and ReDoc
+(`redoc`, bundled with its React runtime). ReDoc's search is off: it
 would need a `blob:` worker. `EAKTE_DOCS_ENABLED=false` removes `/docs`, `/redoc` and
 `/openapi.json`.
 """
@@ -15,14 +17,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from swagger_ui_bundle import swagger_ui_path
 
 from eakte.errors import NotFound
 
-ASSETS = Path(swagger_ui_path)
-REDOC_ASSETS = Path(__file__).parent / "webapp" / "static" / "docs"
+ASSETS = Path(__file__).parent / "webapp" / "static" / "docs"
+SERVED = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "swagger-ui.LICENSE.txt"}
+)
 REDOC_SERVED = frozenset({"redoc.js", "redoc.js.LEGAL.txt"})
-SERVED = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png"})
 DOCS_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -69,7 +71,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc/assets/{name}", include_in_schema=False)
     async def redoc_asset(name: str) -> Response:
-        path = REDOC_ASSETS / name
+        path = ASSETS / name
         if name not in REDOC_SERVED or not path.is_file():
             raise NotFound("no such asset; run `make web`")
         response = FileResponse(
@@ -80,8 +82,8 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs/assets/{name}", include_in_schema=False)
     async def docs_asset(name: str) -> Response:
-        if name not in SERVED:
-            raise NotFound("no such asset")
+        if name not in SERVED or not (ASSETS / name).is_file():
+            raise NotFound("no such asset; run `make web`")
         response = FileResponse(ASSETS / name)
         response.headers["Cache-Control"] = "public, max-age=86400"
         return _secure(response)

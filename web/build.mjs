@@ -1,6 +1,6 @@
 // Builds the web app into eakte/webapp/static (index.html + content-hashed assets).
 import * as esbuild from 'esbuild'
-import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -41,11 +41,20 @@ await esbuild.build({
   logLevel: 'error'
 })
 
+// Swagger UI 5 for /docs (OpenAPI 3.1, which FastAPI writes; the 4.x of PyPI's
+// swagger-ui-bundle cannot read it): its prebuilt files, copied as they are
+const swagger = join(here, 'node_modules', 'swagger-ui-dist')
+for (const name of ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png', 'LICENSE']) {
+  copyFileSync(join(swagger, name), join(docs, name === 'LICENSE' ? 'swagger-ui.LICENSE.txt' : name))
+}
+
 const result = await esbuild.build({
   entryPoints: { app: join(here, 'src', 'main.js') },
   bundle: true,
   minify: true,
   format: 'esm',
+  splitting: true, // pdf.js is a chunk of its own, loaded with the first preview
+  chunkNames: '[name]-[hash]',
   target: ['es2022'],
   define: { __PDF_WORKER__: JSON.stringify(`/app/assets/${workerName}`) },
   outdir: assets,
@@ -57,7 +66,7 @@ const result = await esbuild.build({
 
 const built = Object.keys(result.metafile.outputs).map((p) => basename(p))
 for (const name of readdirSync(docs)) console.log(`docs/${name.padEnd(35)} ${(readFileSync(join(docs, name)).length / 1024).toFixed(1)} KiB`)
-const js = built.find((n) => n.endsWith('.js'))
+const js = basename(Object.entries(result.metafile.outputs).find(([, o]) => o.entryPoint)[0])
 const css = built.find((n) => n.endsWith('.css'))
 const template = readFileSync(join(here, 'src', 'index.html'), 'utf8')
 writeFileSync(
