@@ -167,7 +167,19 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
         f"hat den Arbeitsstand als Version „{p.get('name', '')}“ gesichert"
     ),
     "workspace.restored": lambda p: "hat einen früheren Arbeitsstand wiederhergestellt",
-    "outbox.delivered": lambda p: "Nachricht zugestellt",
+    "outbox.delivered": lambda p: "hat eine Nachricht zugestellt",
+    "outbox.delivery_failed": lambda p: (
+        "konnte eine Nachricht nicht zustellen (wird erneut versucht oder gemeldet)"
+    ),
+    "outbox.requeued": lambda p: "hat eine gescheiterte Nachricht erneut zum Versand gegeben",
+    "outbox.webhook_registered": lambda p: "hat einen Webhook eingerichtet",
+    "outbox.webhook_removed": lambda p: "hat einen Webhook entfernt",
+    "issuing.letterhead_saved": lambda p: "hat den Briefkopf gespeichert",
+    "issuing.template_saved": lambda p: "hat eine Vorlage gespeichert",
+    "records.appraised": lambda p: "hat die Akte bewertet (Archivwürdigkeit)",
+    "records.destruction_decided": lambda p: "hat die Vernichtung der Akte beschlossen",
+    "records.file_plan_changed": lambda p: "hat den Aktenplan geändert",
+    "records.import_confirmed": lambda p: "Das Archiv hat die Übernahme der Akte bestätigt",
     "records.hold_set": lambda p: (
         f"hat eine Aufbewahrungssperre gesetzt (Grund: {p.get('reason', '')})"
     ),
@@ -175,9 +187,9 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "records.offered": lambda p: "hat die Akte dem Archiv angeboten",
     "records.handed_over": lambda p: "hat die Akte an das Archiv abgegeben",
     "records.destroyed": lambda p: "hat die Akte nach Ablauf der Aufbewahrungsfrist vernichtet",
-    "xbau.message_received": lambda p: "XBau-Nachricht empfangen",
-    "xbau.message_queued": lambda p: "XBau-Nachricht zum Versand bereitgestellt",
-    "xbau.message_acknowledged": lambda p: "XBau-Nachricht quittiert",
+    "xbau.message_received": lambda p: "hat eine XBau-Nachricht empfangen",
+    "xbau.message_queued": lambda p: "hat eine XBau-Nachricht zum Versand bereitgestellt",
+    "xbau.message_acknowledged": lambda p: "hat den Empfang einer XBau-Nachricht quittiert",
 }
 
 
