@@ -4,6 +4,12 @@ import { h, clear } from './dom.js'
 import { session, signOut, onSessionChange, renderSignIn, oidcCallback } from './auth.js'
 import { renderCaseList } from './cases.js'
 import { renderCase } from './case.js'
+import { api } from './api.js'
+import { installGermanValidation, roleLabels } from './i18n.js'
+
+installGermanValidation()
+// the authority's display name ("Stadt Augsburg – Bauordnungsamt"), asked once per sign-in
+const tenantNames = new Map()
 
 const root = document.getElementById('app')
 let config = null
@@ -14,12 +20,23 @@ export function navigate (path) {
   route()
 }
 
+function tenantName (s) {
+  const el = h('span.muted#tenant-name', tenantNames.get(s.token) || '')
+  if (!tenantNames.has(s.token)) {
+    api('/api/v1/me').then((me) => {
+      tenantNames.set(s.token, me.tenant_name)
+      el.textContent = me.tenant_name
+    }).catch(() => { el.textContent = s.tenant })
+  }
+  return el
+}
+
 function header (s) {
-  return h('header.top',
+  return h('header.top', { role: 'banner' },
     h('a.brand', { href: '/app/', onclick: (e) => { e.preventDefault(); navigate('/app/') } }, 'E-Akte Bau'),
-    h('span.muted', s.tenant),
+    tenantName(s),
     h('span.spacer'),
-    h('span#whoami', `${s.name} (${s.roles.join(', ')})`),
+    h('span#whoami', `${s.name} (${roleLabels(s.roles)})`),
     h('button.link', { id: 'logout', onclick: () => signOut() }, 'Abmelden'))
 }
 
