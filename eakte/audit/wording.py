@@ -166,6 +166,10 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "workspace.version_created": lambda p: (
         f"hat den Arbeitsstand als Version „{p.get('name', '')}“ gesichert"
     ),
+    "workspace.edited": lambda p: (
+        f"hat im Arbeitsbereich gearbeitet ({p.get('updates', 1)} Änderung"
+        + ("en)" if p.get("updates", 1) != 1 else ")")
+    ),
     "workspace.restored": lambda p: "hat einen früheren Arbeitsstand wiederhergestellt",
     "outbox.delivered": lambda p: "hat eine Nachricht zugestellt",
     "outbox.delivery_failed": lambda p: (

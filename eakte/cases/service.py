@@ -326,6 +326,9 @@ async def history(
         .where(AuditEvent.tenant_id == case.tenant_id, AuditEvent.case_id == case.id)
         .order_by(AuditEvent.seq)
     )
+    rows = list(events)
+    # some events carry only the subject (workspace edits): name it as the others of the case do
+    names = {e.actor: e.actor_name for e in rows if e.actor_name}
     return [
         HistoryEntry(
             seq=e.seq,
@@ -333,8 +336,8 @@ async def history(
             actor=e.actor,
             actor_name=e.actor_name,
             action=e.action,
-            text=sentence(e.actor, e.actor_name, e.action, e.payload),
+            text=sentence(e.actor, e.actor_name or names.get(e.actor), e.action, e.payload),
             details=e.payload,
         )
-        for e in events
+        for e in rows
     ]

@@ -43,7 +43,9 @@ export function renderDocuments (box, caseId, { onChange } = {}) {
   const officials = hasRole('clerk', 'approver', 'auditor', 'admin')
   const kind = h('select', { id: 'upload-kind' })
   const title = h('input', { id: 'upload-title', placeholder: 'Standard: Dateiname', maxlength: 300 })
-  const file = h('input', { type: 'file', id: 'upload-file', multiple: true })
+  // the browser's own file button speaks the browser's language: a German button instead
+  const file = h('input.sr-only', { type: 'file', id: 'upload-file', multiple: true, tabindex: '-1', 'aria-hidden': 'true' })
+  const pick = h('button', { type: 'button', id: 'upload-pick', onclick: () => file.click() }, 'Dateien auswählen …')
   const progress = h('progress', { max: 1, value: 0, hidden: true })
 
   const send = async (files) => {
@@ -79,7 +81,7 @@ export function renderDocuments (box, caseId, { onChange } = {}) {
   const drop = h('div.dropzone#dropzone',
     h('p', 'Dateien hierher ziehen oder auswählen'),
     h('div.row', h('label', 'Art', kind), h('label', 'Titel', title)),
-    h('label', 'Datei(en)', file), progress)
+    h('div.row', pick, file), progress)
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over') })
   drop.addEventListener('dragleave', () => drop.classList.remove('over'))
   drop.addEventListener('drop', (e) => {

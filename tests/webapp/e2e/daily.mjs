@@ -235,6 +235,8 @@ try {
   await a.waitForFunction(() => !document.querySelector('#notes-editor .cm-content').innerText.includes('Nachtrag danach'))
   await a.click('#history-reload')
   await a.waitForSelector('#case-history li:has-text("als Version „Stand vor Ortstermin“ gesichert")')
+  const later = await a.textContent('#case-history')
+  if (/Eintrag „|@augsburg|\b(workspace|case|document)\.[a-z_]+/.test(later)) throw new Error(`ids or subjects in the history: ${later}`)
   step('history in German; named version created, viewed and restored as a new edit')
   const transitions = await a.textContent('#transitions')
   if (/→ [a-z]+_[a-z_]+/.test(transitions)) throw new Error(`state ids in the procedure history: ${transitions}`)
