@@ -118,8 +118,14 @@ def _known_ids(client: asgi.ASGIClient, settings: Settings) -> dict[str, str]:
     }
 
 
+# EAKTE_FUZZ_ONLY=/fields/check,/documents/{document_id}: fuzz only operations whose path
+# contains one of these (to try a new route alone; CI runs them all)
+ONLY = [p for p in os.environ.get("EAKTE_FUZZ_ONLY", "").split(",") if p]
+
+
 def _operations(schema: Any) -> list[Any]:
-    return [result.ok() for result in schema.get_all_operations()]
+    found = [result.ok() for result in schema.get_all_operations()]
+    return [o for o in found if not ONLY or any(p in o.path for p in ONLY)]
 
 
 def _fuzz_operation(
@@ -173,7 +179,7 @@ def test_every_operation_survives_generated_input(
     with asgi.get_client(fuzz_app) as client:
         known = _known_ids(client, settings)
         operations = _operations(schema)
-        assert len(operations) > 30
+        assert len(operations) > 30 or ONLY
         for operation in operations:
             for attempt in (1, 2):
                 try:
