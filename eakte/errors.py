@@ -156,6 +156,13 @@ def request_language(request: Request | None) -> Language:
     return negotiate_language(request.headers.get("accept-language"), request.url.path)
 
 
+def scope_language(scope: Any) -> Language:
+    """The problem language for a raw ASGI scope (middleware answering before routing)."""
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    return negotiate_language(accept or None, str(scope.get("path", "")))
+
+
 def problem_response(
     *,
     type_uri: str,

@@ -97,3 +97,14 @@ async def test_validation_messages_are_german(client: httpx.AsyncClient, auth) -
     )
     assert malformed.status_code == 400
     assert malformed.json()["title"] == "Der Inhalt der Anfrage ist kein gültiges JSON"
+
+
+async def test_middleware_problems_follow_the_language_too(client: httpx.AsyncClient) -> None:
+    """Answers given before routing (header and body limits, early auth) are localised alike."""
+    # a body without a token is refused before it is read
+    german = await client.post("/api/v1/cases", json={}, headers={"Accept-Language": "de"})
+    english = await client.post("/api/v1/cases", json={})
+    assert german.status_code == english.status_code == 401
+    assert german.json()["type"] == english.json()["type"] == "urn:eakte:problem:unauthenticated"
+    assert german.json()["title"] == "Anmeldung erforderlich"
+    assert english.json()["title"] == "Authentication required"
