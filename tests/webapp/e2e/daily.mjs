@@ -162,7 +162,7 @@ try {
   await a.setInputFiles('#upload-file', { name: 'bild.pdf', mimeType: 'application/pdf', buffer: Buffer.from('nur Text, kein PDF\n') })
   await a.waitForSelector('#upload-status .notice.error')
   const rejected = await a.textContent('#upload-status')
-  if (!rejected.includes('Der Inhalt der Datei passt nicht zu ihrer Dateiendung')) throw new Error(`rejection: ${rejected}`)
+  if (!rejected.includes("Der Inhalt der Datei passt nicht zu ihrer Dateiendung") || !rejected.includes("Die Datei heißt *.pdf, ihr Inhalt ist aber text/plain")) throw new Error(`rejection: ${rejected}`)
   step(`rejected upload: ${rejected.trim()}`)
 
   // retitle and change kind, then withdraw with a reason: stays listed, marked
