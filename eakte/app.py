@@ -36,7 +36,12 @@ from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import CountingStore, build_store
 from eakte.documents.streaming import UploadPace
-from eakte.errors import ServiceUnavailable, error_response, install_error_handlers
+from eakte.errors import (
+    ServiceUnavailable,
+    error_response,
+    install_error_handlers,
+    request_language,
+)
 from eakte.headers import SecurityHeadersMiddleware
 from eakte.issuing.router import router as issuing_router
 from eakte.limits import RequestLimitMiddleware
@@ -188,14 +193,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(PoolTimeoutError)
     async def _db_down(request: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", exc.__class__.__name__)
-        return error_response(ServiceUnavailable("the database is not reachable; retry later"))
+        return error_response(
+            ServiceUnavailable("the database is not reachable; retry later"),
+            language=request_language(request),
+        )
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return error_response(ServiceUnavailable("the database connection was lost; retry"))
+            return error_response(
+                ServiceUnavailable("the database connection was lost; retry"),
+                language=request_language(request),
+            )
         log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-        return error_response(ServiceUnavailable("a database error occurred; retry later"))
+        return error_response(
+            ServiceUnavailable("a database error occurred; retry later"),
+            language=request_language(request),
+        )
 
     app.add_middleware(
         RequestLimitMiddleware,

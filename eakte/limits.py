@@ -24,6 +24,7 @@ from eakte.errors import (
     Unauthenticated,
     ValidationFailed,
     error_response,
+    scope_language,
 )
 
 _UUID = "[0-9a-fA-F-]{36}"
@@ -80,12 +81,12 @@ class RequestLimitMiddleware:
             error = HeadersTooLarge(
                 f"request line and headers exceed {self.max_header_bytes} bytes"
             )
-            await error_response(error)(scope, receive, send)
+            await error_response(error, language=scope_language(scope))(scope, receive, send)
             return
         target = (scope.get("raw_path") or b"") + b"?" + (scope.get("query_string") or b"")
         if b"%00" in target:  # NUL cannot be stored (PostgreSQL) and has no place in a URL
             error = ValidationFailed("the URL must not contain NUL characters (%00)")
-            await error_response(error)(scope, receive, send)
+            await error_response(error, language=scope_language(scope))(scope, receive, send)
             return
         headers = dict(raw)
         method: str = scope["method"]
@@ -93,7 +94,7 @@ class RequestLimitMiddleware:
         if path.startswith("/api/") and _has_body(method, headers):
             failure = await self._authenticate(scope, headers)
             if failure is not None:
-                await error_response(failure)(scope, receive, send)
+                await error_response(failure, language=scope_language(scope))(scope, receive, send)
                 return
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         if _accepts_upload(method, path, content_type):
@@ -142,4 +143,4 @@ class RequestLimitMiddleware:
 
     async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"request body exceeds {self.max_bytes} bytes")
-        await error_response(error)(scope, receive, send)
+        await error_response(error, language=scope_language(scope))(scope, receive, send)

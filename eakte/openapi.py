@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 _DESCRIPTIONS = {
     400: "Bad request",
@@ -27,13 +27,16 @@ _DESCRIPTIONS = {
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; `title` and `detail` in the language of `Accept-Language`."""
 
     type: str
     title: str
     status: int
     detail: str
     instance: str | None = None
+    detail_en: str | None = Field(
+        default=None, description="the English detail, where the German one is less specific"
+    )
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:

@@ -238,9 +238,13 @@ async def upload_bauvorlage(
         assert row is not None
         definition = get_definition(row.definition_id, row.definition_version)
         if not service.uploads_open(definition, row):
+            state = definition.state(row.state)
             raise UploadsClosed(
                 "documents can be submitted before completeness is confirmed or while a "
-                f"Nachforderung is open; the application is in state {row.state!r}"
+                f"Nachforderung is open; the application is in state {row.state!r}",
+                detail_de="Unterlagen können bis zur Feststellung der Vollständigkeit oder "
+                "während einer offenen Nachforderung eingereicht werden; der Antrag ist im "
+                f"Stand „{state.public_label.de if state else row.state}“",
             )
         await quotas.check_upload_quota(
             session, found.case.id, request.app.state.settings.uploads_per_application

@@ -159,6 +159,7 @@ class HistoryEntry(BaseModel):
     actor: str
     actor_name: str | None
     action: str
+    text: str = Field(description="what happened, in plain German: who did what")
     details: dict[str, Any]
 
 

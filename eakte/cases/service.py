@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from eakte.audit import service as audit
 from eakte.audit.models import AuditEvent
+from eakte.audit.wording import sentence
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.models import Case, CaseGrant
 from eakte.cases.schemas import (
@@ -406,6 +407,9 @@ async def history(
         .where(AuditEvent.tenant_id == case.tenant_id, AuditEvent.case_id == case.id)
         .order_by(AuditEvent.seq)
     )
+    rows = list(events)
+    # some events carry only the subject (workspace edits): name it as the others of the case do
+    names = {e.actor: e.actor_name for e in rows if e.actor_name}
     return [
         HistoryEntry(
             seq=e.seq,
@@ -413,7 +417,8 @@ async def history(
             actor=e.actor,
             actor_name=e.actor_name,
             action=e.action,
+            text=sentence(e.actor, e.actor_name or names.get(e.actor), e.action, e.payload),
             details=e.payload,
         )
-        for e in events
+        for e in rows
     ]

@@ -14,7 +14,7 @@ from eakte.auth.principal import Principal
 from eakte.cases.schemas import Applicant, CaseUpdate, SitePatch
 from eakte.cases.service import get_case, update_case
 from eakte.db import Database
-from eakte.errors import DomainError, PreconditionFailed
+from eakte.errors import DomainError, PreconditionFailed, validation_message_de
 
 log = logging.getLogger("eakte.collab")
 
@@ -27,46 +27,98 @@ def _text(fields: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def case_update(fields: dict[str, Any]) -> CaseUpdate:
-    """The case change the fields ask for; invalid parts are left out (and logged)."""
+# the co-edited fields that are projected into the case record, with the model checking each
+PROJECTED = (
+    "title",
+    "description",
+    "site_address",
+    "site_gemarkung",
+    "site_flurstueck",
+    "applicant_name",
+    "applicant_email",
+)
+
+
+def _check(key: str, value: str) -> None:
+    """Validate one field as the case record would (raises ValidationError)."""
+    if key in ("title", "description"):
+        CaseUpdate.model_validate({key: value})
+    elif key.startswith("site_"):
+        SitePatch.model_validate({key.removeprefix("site_"): value})
+    elif key == "applicant_name":
+        Applicant.model_validate({"name": value})
+    elif key == "applicant_email" and value.strip():
+        Applicant.model_validate({"name": "-", "email": value.strip()})
+
+
+def field_errors(fields: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Why fields would not be projected: {key: {"de": ..., "en": ...}} (valid keys absent)."""
+    errors: dict[str, dict[str, str]] = {}
+    for key in PROJECTED:
+        value = _text(fields, key)
+        if value is None:
+            continue
+        try:
+            _check(key, value)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            errors[key] = {
+                "de": validation_message_de(str(first["type"]), str(first["msg"])),
+                "en": str(first["msg"]),
+            }
+    return errors
+
+
+def case_update(
+    fields: dict[str, Any],
+    *,
+    applicant_name: str | None = None,
+    applicant_email: str | None = None,
+) -> CaseUpdate:
+    """The case change the fields ask for; invalid fields are left out (and logged).
+
+    Name and e-mail of the applicant are checked one by one: an invalid e-mail being typed
+    keeps the recorded one and does not hold back a renamed applicant (issue 16).
+    """
+    invalid = field_errors(fields)
+    for key, reason in invalid.items():
+        log.warning("collab: field %s not projected: %s", key, reason["en"])
+
+    def valid(key: str) -> str | None:
+        return None if key in invalid else _text(fields, key)
+
     parts: dict[str, Any] = {}
     for key in ("title", "description"):
-        value = _text(fields, key)
+        value = valid(key)
         if value is not None:
             parts[key] = value
     site = {
         name: value
         for name in ("address", "gemarkung", "flurstueck")
-        if (value := _text(fields, f"site_{name}")) is not None
+        if (value := valid(f"site_{name}")) is not None
     }
     if site:
-        parts["site"] = site
-    name = _text(fields, "applicant_name")
-    if name is not None:
-        email = _text(fields, "applicant_email")
-        parts["applicant"] = {"name": name, "email": email or None}
-    checked: dict[str, Any] = {}
-    for key, value in parts.items():
-        try:
-            if key == "site":
-                checked[key] = SitePatch.model_validate(value)
-            elif key == "applicant":
-                checked[key] = Applicant.model_validate(value)
-            else:
-                CaseUpdate.model_validate({key: value})
-                checked[key] = value
-        except ValidationError as exc:
-            log.warning("collab: field %s not projected: %s", key, exc.errors()[0]["msg"])
-    return CaseUpdate(**checked)
+        parts["site"] = SitePatch.model_validate(site)
+    name, email = valid("applicant_name"), valid("applicant_email")
+    if name is not None or (email is not None and applicant_name is not None):
+        parts["applicant"] = Applicant.model_validate(
+            {
+                "name": name if name is not None else applicant_name,
+                "email": (email.strip() or None) if email is not None else applicant_email,
+            }
+        )
+    return CaseUpdate(**parts)
 
 
 async def project(db: Database, principal: Principal, case_id: uuid.UUID, fields: dict) -> None:
     """Apply `fields` to the case as `principal`, retrying on concurrent changes."""
-    data = case_update(fields)
     for _ in range(RETRIES):
         try:
             async with db.session(write=True) as session:
                 case = await get_case(session, principal, case_id)
+                data = case_update(
+                    fields, applicant_name=case.applicant_name, applicant_email=case.applicant_email
+                )
                 await update_case(
                     session,
                     principal,

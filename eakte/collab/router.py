@@ -32,8 +32,12 @@ from eakte.collab.connection import (
     Limits,
 )
 from eakte.collab.hub import CollabHub
+from eakte.collab.projection import field_errors
 from eakte.collab.room import Room
 from eakte.collab.schemas import (
+    FieldReason,
+    FieldsCheck,
+    FieldsChecked,
     HistoryEntry,
     HistoryList,
     HistoryView,
@@ -192,6 +196,24 @@ async def read_workspace(
     case = await get_case(session, principal, case_id)
     state, seq = await _hub(request.app).committed_state(case)
     return WorkspaceRead(case_id=case.id, seq=seq, **crdt.Workspace(state).to_json())
+
+
+@router.post(
+    "/api/v1/cases/{case_id}/workspace/fields/check",
+    response_model=FieldsChecked,
+    responses=problems(401, 403, 404, 422),
+)
+async def check_fields(
+    case_id: uuid.UUID, body: FieldsCheck, principal: Writer, session: ReadSessionDep
+) -> FieldsChecked:
+    """Check co-edited fields as you type: the reason a value would not reach the case record.
+
+    The same rules as the projection of the workspace into the case (eakte/collab/projection),
+    so the field can say why, e.g., "kein-email" is kept out of the record.
+    """
+    await get_case(session, principal, case_id)
+    reasons = field_errors(dict(body.fields))
+    return FieldsChecked(errors={k: FieldReason(**v) for k, v in reasons.items()})
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -95,3 +95,38 @@ class RestoreResult(BaseModel):
     changed: bool
     seq: int
     restored_sha256: str
+
+
+FieldValue = Annotated[str, StringConstraints(max_length=20_000)]
+
+
+class FieldsCheck(TextInput):
+    """Co-edited field values to check as the case record would (`title`, `applicant_email`…)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: dict[
+        Literal[
+            "title",
+            "description",
+            "site_address",
+            "site_gemarkung",
+            "site_flurstueck",
+            "applicant_name",
+            "applicant_email",
+        ],
+        FieldValue,
+    ]
+
+
+class FieldReason(BaseModel):
+    """Why a field is not taken into the case record, in German and English."""
+
+    de: str
+    en: str
+
+
+class FieldsChecked(BaseModel):
+    """The fields that would not be projected, with the reason; valid fields are absent."""
+
+    errors: dict[str, FieldReason]

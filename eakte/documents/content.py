@@ -83,7 +83,12 @@ def check_content(media_type: str, head: bytes, tail: bytes, size: int) -> None:
         return
     if _end_of_central_directory(tail) is not None:
         raise PolyglotFile(
-            f"the file is {media_type} but also ends in a ZIP archive; upload the parts separately"
+            f"the file is {media_type} but also ends in a ZIP archive; upload the parts separately",
+            detail_de=f"Die Datei ist {media_type}, endet aber zugleich in einem ZIP-Archiv; "
+            "bitte die Teile einzeln hochladen",
         )
     if media_type in IMAGE_TYPES and (_MARKUP.search(head) or _MARKUP.search(tail)):
-        raise ActiveContent(f"the {media_type} image carries HTML or script markup")
+        raise ActiveContent(
+            f"the {media_type} image carries HTML or script markup",
+            detail_de=f"Das Bild ({media_type}) enthält HTML- oder Skript-Auszeichnungen",
+        )

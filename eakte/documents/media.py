@@ -54,6 +54,8 @@ def check_type(media_type: str, filename: str, allowed: list[str]) -> None:
         raise MediaTypeNotAllowed(
             f"the file's content is {media_type}, which is not accepted here; "
             f"accepted: {', '.join(sorted(allowed))}",
+            detail_de=f"Die Datei ist ihrem Inhalt nach {media_type}; das nimmt diese Behörde "
+            f"nicht an (angenommen: {', '.join(sorted(allowed))})",
             detected_media_type=media_type,
         )
     suffix = PurePosixPath(filename).suffix.lower()
@@ -67,6 +69,7 @@ def check_type(media_type: str, filename: str, allowed: list[str]) -> None:
     if mismatch:
         raise ExtensionMismatch(
             f"the file is named *{suffix} but its content is {media_type}",
+            detail_de=f"Die Datei heißt *{suffix}, ihr Inhalt ist aber {media_type}",
             detected_media_type=media_type,
         )
 

@@ -18,6 +18,7 @@ from eakte.documents.schemas import (
     DocumentKindRead,
     DocumentList,
     DocumentRead,
+    DocumentUpdate,
     VersionRead,
     Withdrawal,
 )
@@ -107,13 +108,23 @@ async def list_documents(
     include_deleted: Annotated[
         bool, Query(description="also soft-deleted documents (auditor, admin)")
     ] = False,
+    include_withdrawn: Annotated[
+        bool,
+        Query(description="also withdrawn documents, marked `withdrawn` (officials)"),
+    ] = False,
 ) -> DocumentList:
     """The case's documents, oldest first, each with its newest version."""
     if include_deleted and not service.sees_deleted(principal):
         raise Forbidden("only auditors and admins may list deleted documents")
+    if include_withdrawn and not service.sees_withdrawn(principal):
+        raise Forbidden("only officials may list withdrawn documents")
     async with get_db(request).session(write=False) as session:
         items = await service.list_documents(
-            session, principal, case_id, include_deleted=include_deleted
+            session,
+            principal,
+            case_id,
+            include_deleted=include_deleted,
+            include_withdrawn=include_withdrawn,
         )
     return DocumentList(items=items)
 
@@ -125,6 +136,21 @@ async def get_document(
     """One document with all its versions, oldest first."""
     async with get_db(request).session(write=False) as session:
         return await service.read_document(session, principal, case_id, document_id)
+
+
+@router.patch(
+    "/{document_id}", response_model=DocumentRead, responses=problems(401, 403, 404, 409, 422)
+)
+async def update_document(
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    data: DocumentUpdate,
+    request: Request,
+    principal: Deleter,
+) -> DocumentRead:
+    """Retitle (`title`) or reclassify (`kind`) a document; its versions stay unchanged."""
+    async with get_db(request).session(write=True) as session:
+        return await service.update_document(session, principal, case_id, document_id, data)
 
 
 @router.post(

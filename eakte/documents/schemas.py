@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from eakte.documents.kinds import DocumentKind
 from eakte.textinput import TextInput
@@ -66,6 +66,21 @@ class Withdrawal(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
+class DocumentUpdate(TextInput):
+    """Retitle or reclassify a document; only the fields given change (at least one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title | None = None
+    kind: DocumentKind | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> DocumentUpdate:
+        if self.title is None and self.kind is None:
+            raise ValueError("give a new title or kind")
+        return self
+
+
 class DocumentRead(BaseModel):
     """A document with its newest version (and all versions where asked for)."""
 
@@ -83,6 +98,9 @@ class DocumentRead(BaseModel):
     deleted_at: datetime | None = None
     deleted_by: str | None = None
     withdrawn_reason: str | None = None
+    withdrawn: bool = Field(
+        default=False, description="withdrawn (zurückgezogen): kept in the file as a record"
+    )
 
 
 class DocumentList(BaseModel):

@@ -10,14 +10,20 @@ from sqlalchemy import select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from eakte.audit import service as audit
-from eakte.auth.principal import AUDIT_ROLES, Principal
+from eakte.auth.principal import AUDIT_ROLES, CASE_READ_ROLES, Principal
 from eakte.cases.models import Case
 from eakte.cases.service import get_case, visibility
 from eakte.db import utcnow
 from eakte.documents.errors import DocumentNotFound, VersionNotFound
 from eakte.documents.kinds import kind_label
 from eakte.documents.models import VERSION_OK, Document, DocumentVersion
-from eakte.documents.schemas import DocumentFields, DocumentRead, VersionFields, VersionRead
+from eakte.documents.schemas import (
+    DocumentFields,
+    DocumentRead,
+    DocumentUpdate,
+    VersionFields,
+    VersionRead,
+)
 from eakte.documents.streaming import FieldCheck, StoredFile, UploadPolicy
 from eakte.documents.visibility import agency_view
 from eakte.errors import ValidationFailed
@@ -40,6 +46,11 @@ def object_key(
 def sees_deleted(principal: Principal) -> bool:
     """Auditors (and admins) may still read soft-deleted documents."""
     return principal.has_any(AUDIT_ROLES)
+
+
+def sees_withdrawn(principal: Principal) -> bool:
+    """Officials see withdrawn documents listed (marked, with the reason) as part of the file."""
+    return principal.has_any(CASE_READ_ROLES)
 
 
 def _problem_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -126,6 +137,7 @@ def document_read(
         deleted_at=document.deleted_at,
         deleted_by=document.deleted_by,
         withdrawn_reason=document.withdrawn_reason,
+        withdrawn=document.deleted_at is not None,
     )
 
 
@@ -322,13 +334,53 @@ async def _versions(session: AsyncSession, document_ids: list[uuid.UUID]) -> lis
     return list(rows.all())
 
 
+async def update_document(
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    document_id: uuid.UUID,
+    data: DocumentUpdate,
+) -> DocumentRead:
+    """Retitle or reclassify a document (audited with before and after; versions unchanged)."""
+    case = await get_case(session, principal, case_id)
+    await ensure_writable(session, case.id)
+    document = await get_document(session, principal, case, document_id, for_update=True)
+    before = {"title": document.title, "kind": document.kind}
+    after = {
+        "title": data.title if data.title is not None else document.title,
+        "kind": data.kind.value if data.kind is not None else document.kind,
+    }
+    if after != before:
+        now = utcnow()
+        document.title = after["title"]
+        document.kind = after["kind"]
+        document.updated_at = now
+        await session.flush()
+        await audit.record(
+            session,
+            tenant=case.tenant_id,
+            actor=principal,
+            action="document.updated",
+            case_id=case.id,
+            payload={"document_id": str(document.id), "before": before, "after": after},
+            at=now,
+        )
+    versions = await _versions(session, [document.id])
+    return document_read(document, versions[-1], versions)
+
+
 async def list_documents(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, *, include_deleted: bool
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    *,
+    include_deleted: bool,
+    include_withdrawn: bool = False,
 ) -> list[DocumentRead]:
     """The case's documents, oldest first, each with its newest version."""
     case = await get_case(session, principal, case_id)
     stmt = select(Document).where(Document.case_id == case.id, Document.tenant_id == case.tenant_id)
-    if not include_deleted:
+    if not (include_deleted or include_withdrawn):
         stmt = stmt.where(Document.deleted_at.is_(None))
     if (restricted := agency_view(principal)) is not None:
         stmt = stmt.where(restricted)

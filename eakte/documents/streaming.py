@@ -112,6 +112,8 @@ FieldCheck = Callable[[dict[str, str], bool], None]
 def _upload_too_large(policy: UploadPolicy) -> UploadTooLarge:
     return UploadTooLarge(
         f"the file exceeds this authority's limit of {policy.max_bytes} bytes",
+        detail_de=f"Die Datei ist größer als die Höchstgrenze dieser Behörde "
+        f"({policy.max_bytes} Byte)",
         max_bytes=policy.max_bytes,
     )
 
@@ -342,7 +344,9 @@ class UploadReceiver:
     async def _file_end(self) -> None:
         if self._pipe is None:
             if self._head_size == 0:
-                raise EmptyUpload("the file is empty (0 bytes)")
+                raise EmptyUpload(
+                    "the file is empty (0 bytes)", detail_de="Die Datei ist leer (0 Byte)"
+                )
             await self._start_put()
         assert self._pipe is not None and self._put is not None
         self._pipe.close()

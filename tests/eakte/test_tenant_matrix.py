@@ -28,6 +28,7 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("POST", "/api/v1/cases/{case_id}/documents"): UPLOAD
     | {"data": {"title": "Plan", "kind": "lageplan"}},
     ("GET", DOCUMENT): {},
+    ("PATCH", DOCUMENT): {"json": {"title": "hijack"}},  # issue 16: retitle / reclassify
     ("DELETE", DOCUMENT): {"own": 409},
     ("POST", DOCUMENT + "/versions"): UPLOAD,
     ("GET", DOCUMENT + "/versions/{number}"): {},
@@ -61,6 +62,9 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
         "json": {"agency_kennung": "wwa:097610042", "agency_name": "WWA", "reason": "Versickerung"}
     },
     ("GET", "/api/v1/cases/{case_id}/workspace"): {},
+    ("POST", "/api/v1/cases/{case_id}/workspace/fields/check"): {  # issue 16
+        "json": {"fields": {"applicant_email": "kein-email"}}
+    },
     # issuing (issue 13): each route gets a fresh draft of its own
     ("GET", "/api/v1/cases/{case_id}/issued"): {},
     ("POST", "/api/v1/cases/{case_id}/issued"): {

@@ -54,9 +54,28 @@ async def test_docs_come_from_this_service_under_a_strict_csp(
     assert (await client.get("/docs/assets/index.html")).status_code == 404
 
 
+async def test_redoc_comes_from_this_service_under_a_strict_csp(
+    client: httpx.AsyncClient,
+) -> None:
+    """Issue 16: /redoc too is bundled (npm `redoc`, built by `make web`), no CDN."""
+    page = await client.get("/redoc")
+    assert page.status_code == 200
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    assert "https://" not in page.text and "<script>" not in page.text
+    assert '<script src="/redoc/assets/redoc.js">' in page.text
+    asset = await client.get("/redoc/assets/redoc.js")
+    assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/javascript")
+    # the one remote URL in the bundle (Redocly's logo) is blocked by img-src 'self' data:
+    assert b"/openapi.json" in asset.content and "img-src 'self' data:;" in csp
+    assert (await client.get("/redoc/assets/..%2Fapp.py")).status_code == 404
+    assert (await client.get("/redoc/assets/index.html")).status_code == 404
+
+
 async def test_docs_can_be_switched_off(settings: Settings, db: object) -> None:
     async with _client(settings, docs_enabled=False) as client:
         assert (await client.get("/docs")).status_code == 404
+        assert (await client.get("/redoc")).status_code == 404
         assert (await client.get("/openapi.json")).status_code == 404
 
 

@@ -310,3 +310,19 @@ def test_zeichnen_shows_the_preview_and_asks_cancel_changes_nothing_confirm_sign
     assert view["state"] == "genehmigt"
     signings = [t for t in view["transitions"] if t["action"] == "genehmigung_zeichnen"]
     assert len(signings) == 1  # the cancelled dialog did not sign
+
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def test_an_officials_day_with_documents_history_and_german_labels(
+    node_modules: Path, server: str, tmp_path: Path
+) -> None:
+    """Issue 16 (part 2): PDF and image preview, retitle and withdraw, history in German,
+    named versions, co-edited field validation and projection, German validation messages,
+    no sideways scroll at 390 px, axe-core scans (0 serious/critical), /docs and /redoc."""
+    stdout = _run_node("daily.mjs", tmp_path, EAKTE_BASE_URL=server, EAKTE_ARTIFACTS=str(ARTIFACTS))
+    assert "DAILY E2E OK" in stdout, stdout
+    assert "axe Vorgang:" in stdout and "axe Vorgänge 390:" in stdout
+    for name in ("case-390.png", "case-1440.png", "list-390.png", "list-1440.png"):
+        assert (ARTIFACTS / name).stat().st_size > 5_000, name

@@ -17,8 +17,11 @@ def _asset_names() -> list[str]:
 def test_the_built_bundle_is_committed_and_small() -> None:
     names = _asset_names()
     assert any(n.endswith(".js") for n in names) and any(n.endswith(".css") for n in names)
-    total = sum((STATIC_DIR / "assets" / n).stat().st_size for n in names)
-    assert total < 1_500_000
+    # pdf.js (its module and worker, issue 16) loads only with the first document preview
+    size = {n: (STATIC_DIR / "assets" / n).stat().st_size for n in names}
+    assert sum(v for n, v in size.items() if not n.startswith("pdf-")) < 1_500_000
+    pdf = [n for n in names if n.startswith("pdf-")]
+    assert len(pdf) == 2 and sum(size[n] for n in pdf) < 2_000_000
     index = (STATIC_DIR / "index.html").read_text()
     for name in re.findall(r'/app/assets/([^"]+)"', index):
         assert name in names

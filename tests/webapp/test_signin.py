@@ -30,6 +30,7 @@ async def test_dev_login_returns_a_working_token(client: httpx.AsyncClient) -> N
     assert me.json() == {
         "sub": "clerk@augsburg",
         "tenant": "augsburg",
+        "tenant_name": "Stadt Augsburg",
         "roles": ["clerk"],
         "name": "Sachbearbeitung (Demo)",
     }

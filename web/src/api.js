@@ -14,8 +14,10 @@ export function problemText (err) {
   if (!(err instanceof ApiError)) return String(err.message || err)
   const p = err.problem
   const reasons = (p.reasons || []).map((r) => r.de).join('; ')
-  const fields = (p.errors || []).map((e) => `${(e.loc || []).slice(-1)[0] || e.field || ''}: ${e.msg || e.message || ''}`).join('; ')
-  return [p.title, p.detail, reasons, fields].filter(Boolean).join(' – ')
+  const errors = Array.isArray(p.errors) ? p.errors.filter((e) => e && typeof e === 'object') : []
+  const fields = errors.map((e) => `${(e.loc || []).slice(-1)[0] || e.field || ''}: ${e.msg_de || e.msg || e.message || ''}`).join('; ')
+  const detail = p.detail === p.title || p.detail === reasons || fields ? '' : p.detail
+  return [p.title, detail, reasons, fields].filter(Boolean).join(' – ')
 }
 
 export async function parseProblem (status, text) {
@@ -27,7 +29,8 @@ export async function parseProblem (status, text) {
 }
 
 export async function api (path, { method = 'GET', body, headers = {}, raw = false } = {}) {
-  const init = { method, headers: { ...headers } }
+  // problems (title, detail) in German: the server localises by Accept-Language
+  const init = { method, headers: { 'Accept-Language': 'de', ...headers } }
   // an expired token is renewed first (dev sign-in again, OIDC refresh token); only when that
   // fails does the user have to sign in again
   const token = session()?.token || await renewToken()

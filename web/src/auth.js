@@ -1,5 +1,6 @@
 // Sign-in: demo users in dev mode, OIDC authorization code + PKCE in production.
 import { UserManager, WebStorageStateStore } from 'oidc-client-ts'
+import { roleLabels } from './i18n.js'
 import { h, clear, notice } from './dom.js'
 
 const KEY = 'eakte.session'
@@ -210,7 +211,7 @@ export function renderSignIn (root, config) {
     const tenant = h('select', { id: 'dev-tenant', name: 'tenant' }, tenants.map(([slug, name]) => h('option', { value: slug }, name)))
     const user = h('select', { id: 'dev-user', name: 'user' },
       config.demo_users.filter((u) => u.tenant === tenants[0][0])
-        .map((u) => h('option', { value: u.user }, `${u.name} – ${u.roles.join(', ')}`)))
+        .map((u) => h('option', { value: u.user }, `${u.name} – ${roleLabels(u.roles)}`)))
     parts.push(
       h('form.card', {
         id: 'dev-login',

@@ -4,12 +4,14 @@ import { WebsocketProvider } from 'y-websocket'
 import { api, problemText } from './api.js'
 import * as decoding from 'lib0/decoding'
 import { session, canWrite, renewToken } from './auth.js'
-import { h, clear, notice } from './dom.js'
+import { h, clear, notice, fmtDateTime } from './dom.js'
 import { collabEditor } from './editor.js'
 import { renderDocuments } from './documents.js'
 import { renderProcess } from './process.js'
 import { renderAssignment } from './assignment.js'
 import { renderParticipations } from './participation.js'
+import { renderHistory } from './history.js'
+import { procedures, procedureName } from './procedures.js'
 
 const FIELDS = [
   ['title', 'Vorhaben (Titel)'],
@@ -18,9 +20,10 @@ const FIELDS = [
   ['site_gemarkung', 'Gemarkung'],
   ['site_flurstueck', 'Flurstück'],
   ['applicant_name', 'Antragsteller'],
-  ['applicant_email', 'E-Mail Antragsteller']
+  ['applicant_email', 'E-Mail Antragsteller', 'email']
 ]
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2']
+// dark enough for white name labels on remote cursors (WCAG AA contrast 4.5:1)
+const COLORS = ['#1f5f99', '#b3261e', '#1e7b34', '#6a3d9a', '#9a4a00', '#0e6e78', '#7a4a3a', '#a3296b']
 const HEX = /^#[0-9a-fA-F]{6}$/
 // Colours of other editors are used in CSS (presence dots, remote cursors): only #rrggbb.
 export const safeColor = (c) => (typeof c === 'string' && HEX.test(c) ? c : '#888888')
@@ -100,33 +103,49 @@ export function renderCase (main, caseId, navigate) {
   const fields = h('div.grid#fields')
   const checklist = h('div#checklist')
   const conditions = h('div#conditions')
+  const notesMeta = h('p.muted.lastedit#notes-lastedit')
   clear(workspace,
     denied,
     h('div.card', h('h2', 'Angaben zum Vorgang'), fields),
-    h('div.card', h('h2', 'Vermerk'), notes),
+    h('div.card', h('h2', 'Vermerk'), notes, notesMeta),
     h('div.card', h('h2', 'Prüfliste'), checklist),
     h('div.card', h('h2', 'Nebenbestimmungen'), conditions),
     h('div.card', h('h2', 'Entscheidungsentwurf'), decision))
 
   const editors = [
-    collabEditor(notes, doc.getText('notes'), provider.awareness, { readOnly: !writable, hint: 'Vermerk zum Vorgang …' }),
-    collabEditor(decision, doc.getText('decision'), provider.awareness, { readOnly: !writable, hint: 'Entwurf der Entscheidung …' })
+    collabEditor(notes, doc.getText('notes'), provider.awareness, { readOnly: !writable, hint: 'Vermerk zum Vorgang …', label: 'Vermerk' }),
+    collabEditor(decision, doc.getText('decision'), provider.awareness, { readOnly: !writable, hint: 'Entwurf der Entscheidung …', label: 'Entscheidungsentwurf' })
   ]
-  bindFields(fields, doc.getMap('fields'), writable)
+  bindFields(fields, doc.getMap('fields'), writable, caseId)
+  trackLastEdit(doc, 'notes', notesMeta, s.name)
   bindChecklist(checklist, doc.getArray('checklist'), writable, s.name)
   bindConditions(conditions, doc.getArray('conditions'), writable)
 
   const fieldsMap = doc.getMap('fields')
   const title = h('span#case-title')
-  fieldsMap.observe(() => { if (fieldsMap.get('title')) title.textContent = fieldsMap.get('title') })
+  const address = h('span#case-address')
+  const applicant = h('span#case-applicant')
+  // the header follows every valid edit of the co-edited fields (as the case record does)
+  const followFields = () => {
+    const t = (fieldsMap.get('title') || '').trim()
+    if (t) title.textContent = t
+    const a = (fieldsMap.get('site_address') || '').trim()
+    if (a) address.textContent = a
+    const n = (fieldsMap.get('applicant_name') || '').trim()
+    if (n && n.length <= 200) applicant.textContent = n
+  }
+  fieldsMap.observe(followFields)
   const caseInfo = async () => {
     try {
-      const c = await api(`/api/v1/cases/${caseId}`)
-      title.textContent = fieldsMap.get('title') || c.title
+      const [c, procs] = await Promise.all([api(`/api/v1/cases/${caseId}`), procedures().catch(() => [])])
+      title.textContent = c.title
+      address.textContent = c.site.address
+      applicant.textContent = c.applicant.name
+      followFields()
       clear(head,
         h('a.back', { href: '/app/', onclick: (e) => { e.preventDefault(); navigate('/app/') } }, '‹ Vorgänge'),
         h('h1', h('span#file-number', c.file_number), ' – ', title),
-        h('p.muted', `${c.procedure} · ${c.site.address} · ${c.applicant.name}`))
+        h('p.muted', h('span#case-procedure', procedureName(procs, c.procedure)), ' · ', address, ' · Antragsteller: ', applicant))
     } catch (err) {
       notice(head, 'error', problemText(err))
     }
@@ -136,8 +155,10 @@ export function renderCase (main, caseId, navigate) {
   const documentsBox = h('div.card#documents')
   const assignmentBox = h('div.card#assignment-card')
   const participationBox = h('div.card#participation-card')
-  side.append(assignmentBox, processBox, participationBox, documentsBox)
+  const historyBox = h('div.card#history')
+  side.append(assignmentBox, processBox, participationBox, documentsBox, historyBox)
   renderAssignment(assignmentBox, caseId)
+  const reloadHistory = renderHistory(historyBox, caseId)
   // Tell the others in the room that the procedure or the documents changed (via awareness),
   // so their panels reload without polling.
   const changed = {}
@@ -146,9 +167,9 @@ export function renderCase (main, caseId, navigate) {
     provider.awareness.setLocalStateField('changed', { ...changed })
   }
   const reloadProcess = renderProcess(processBox, caseId, {
-    onChange: () => { caseInfo(); signal('process') }
+    onChange: () => { caseInfo(); reloadHistory(); signal('process') }
   })
-  const reloadDocuments = renderDocuments(documentsBox, caseId, { onChange: () => signal('documents') })
+  const reloadDocuments = renderDocuments(documentsBox, caseId, { onChange: () => { reloadHistory(); signal('documents') } })
   const reloadParticipations = renderParticipations(participationBox, caseId, {
     onChange: () => { reloadProcess(true, true); signal('process') }
   })
@@ -160,8 +181,8 @@ export function renderCase (main, caseId, navigate) {
       const now = state.changed || {}
       seen.set(clientId, now)
       if (!before) continue // first seen: our panels were loaded after its changes
-      if ((now.process || 0) > (before.process || 0)) { reloadProcess(true, true); reloadParticipations(); caseInfo() }
-      if ((now.documents || 0) > (before.documents || 0)) reloadDocuments()
+      if ((now.process || 0) > (before.process || 0)) { reloadProcess(true, true); reloadParticipations(); caseInfo(); reloadHistory() }
+      if ((now.documents || 0) > (before.documents || 0)) { reloadDocuments(); reloadHistory() }
     }
   })
 
@@ -173,18 +194,67 @@ export function renderCase (main, caseId, navigate) {
   }
 }
 
-function bindFields (box, map, writable) {
+// Who last changed a part of the workspace, and when (kept in the shared `meta` map)
+function trackLastEdit (doc, part, target, name) {
+  const meta = doc.getMap('meta')
+  let timer
+  doc.getText(part).observe((event) => {
+    if (!event.transaction.local) return
+    clearTimeout(timer)
+    timer = setTimeout(() => meta.set(part, { by: name, at: new Date().toISOString() }), 300)
+  })
+  const draw = () => {
+    const last = meta.get(part)
+    target.textContent = last && last.by ? `Zuletzt bearbeitet von ${String(last.by).slice(0, 200)} am ${fmtDateTime(String(last.at))}` : ''
+  }
+  meta.observe(draw)
+  draw()
+}
+
+// Co-edited fields are checked as you type by the server's rules (POST .../fields/check):
+// an invalid value shows the reason and is kept out of the case record until corrected.
+function bindFields (box, map, writable, caseId) {
   const inputs = {}
+  const reasons = {}
   for (const [key, label, kind] of FIELDS) {
+    const reason = h('span.field-error', { id: `field-${key}-error`, 'aria-live': 'polite' })
     const input = h(kind === 'textarea' ? 'textarea' : 'input', {
       name: key,
       id: `field-${key}`,
+      type: kind === 'email' ? 'email' : undefined,
       disabled: !writable,
-      rows: kind === 'textarea' ? 3 : undefined
+      rows: kind === 'textarea' ? 3 : undefined,
+      'aria-describedby': `field-${key}-error`
     })
     input.addEventListener('input', () => map.set(key, input.value))
     inputs[key] = input
-    box.append(h(kind === 'textarea' ? 'label.wide' : 'label', label, input))
+    reasons[key] = reason
+    box.append(h(kind === 'textarea' ? 'label.wide' : 'label', label, input, reason))
+  }
+  let timer
+  let asked = 0
+  const check = async () => {
+    const values = {}
+    for (const key of Object.keys(inputs)) {
+      const value = map.get(key)
+      if (typeof value === 'string') values[key] = value
+    }
+    const mine = ++asked
+    try {
+      const result = await api(`/api/v1/cases/${caseId}/workspace/fields/check`, { method: 'POST', body: { fields: values } })
+      if (mine !== asked) return // a newer check is under way
+      for (const [key, input] of Object.entries(inputs)) {
+        const why = result.errors[key]
+        const text = why ? `${why.de} – wird nicht in die Akte übernommen.` : ''
+        reasons[key].textContent = text
+        input.setAttribute('aria-invalid', why ? 'true' : 'false')
+        if (why) input.dataset.serverReason = '1'
+        else delete input.dataset.serverReason
+        input.setCustomValidity(text)
+      }
+    } catch (err) {
+      if (err.status !== 403) console.warn('field check failed', err)
+    }
   }
   const sync = () => {
     for (const [key, input] of Object.entries(inputs)) {
@@ -193,8 +263,9 @@ function bindFields (box, map, writable) {
       const focused = document.activeElement === input
       const { selectionStart, selectionEnd } = input
       input.value = value
-      if (focused) input.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length))
+      if (focused && input.type !== 'email') input.setSelectionRange(Math.min(selectionStart, value.length), Math.min(selectionEnd, value.length))
     }
+    if (writable) { clearTimeout(timer); timer = setTimeout(check, 250) }
   }
   map.observe(sync)
   sync()
@@ -207,7 +278,7 @@ function itemText (item) {
 
 function editableList (box, yarray, writable, { render, create, placeholder: hint, addId }) {
   const list = h('ul.items')
-  const input = h('input', { id: addId, placeholder: hint, disabled: !writable })
+  const input = h('input', { id: addId, placeholder: hint, 'aria-label': hint.replace(' …', ''), disabled: !writable })
   const add = (e) => {
     e.preventDefault()
     const text = input.value.trim()
@@ -219,7 +290,7 @@ function editableList (box, yarray, writable, { render, create, placeholder: hin
   if (writable) box.append(h('form.row', { onsubmit: add }, input, h('button', { type: 'submit' }, 'Hinzufügen')))
   const draw = () => {
     clear(list, yarray.toArray().map((item, index) => h('li', render(item, index),
-      writable ? h('button.link.remove', { title: 'Entfernen', onclick: () => yarray.delete(index, 1) }, '✕') : null)))
+      writable ? h('button.link.remove', { type: 'button', title: 'Entfernen', 'aria-label': `Eintrag ${index + 1} entfernen`, onclick: () => yarray.delete(index, 1) }, '✕') : null)))
     if (!yarray.length) list.append(h('li.muted', 'Noch keine Einträge.'))
   }
   yarray.observeDeep(draw)
@@ -267,7 +338,7 @@ function bindConditions (box, yarray, writable) {
     render: (item, index) => {
       const text = itemText(item)
       if (!writable) return h('span', `${index + 1}. ${text}`)
-      const input = h('input.inline', { value: text })
+      const input = h('input.inline', { value: text, 'aria-label': `Nebenbestimmung ${index + 1}` })
       input.addEventListener('change', () => {
         if (item instanceof Y.Map) item.set('text', input.value)
         else yarray.doc.transact(() => { yarray.delete(index, 1); yarray.insert(index, [input.value]) })

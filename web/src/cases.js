@@ -1,16 +1,17 @@
 // The tenant's case list: search, filters, cursor paging, and creating a case.
 import { api, problemText } from './api.js'
-import { hasRole } from './auth.js'
-import { h, clear, notice, fmtDate } from './dom.js'
-import { procedures, stateLabel } from './procedures.js'
+import { hasRole, canWrite } from './auth.js'
+import { h, clear, notice, fmtDate, labelCells } from './dom.js'
+import { procedures, stateLabel, procedureName } from './procedures.js'
+import { procedureLabel } from './i18n.js'
 
 const PAGE = 20
 
 export function renderCaseList (main, navigate) {
   const params = new URLSearchParams(location.search)
-  const q = h('input', { type: 'search', id: 'search', placeholder: 'Suche: Aktenzeichen, Titel, Adresse, Antragsteller', value: params.get('q') || '' })
-  const procedure = h('select', { id: 'filter-procedure' }, h('option', { value: '' }, 'Alle Verfahren'))
-  const state = h('select', { id: 'filter-state' }, h('option', { value: '' }, 'Alle Zustände'))
+  const q = h('input', { type: 'search', id: 'search', 'aria-label': 'Suche', placeholder: 'Suche: Aktenzeichen, Titel, Adresse, Antragsteller', value: params.get('q') || '' })
+  const procedure = h('select', { id: 'filter-procedure', 'aria-label': 'Verfahren' }, h('option', { value: '' }, 'Alle Verfahren'))
+  const state = h('select', { id: 'filter-state', 'aria-label': 'Zustand' }, h('option', { value: '' }, 'Alle Zustände'))
   const status = h('div')
   const table = h('div')
   const pager = h('div.pager')
@@ -59,7 +60,7 @@ export function renderCaseList (main, navigate) {
 
   const renderRows = (items) => {
     if (!items.length) return clear(table, h('p.muted', 'Keine Vorgänge gefunden.'))
-    clear(table, h('table.list',
+    clear(table, h('div.table-wrap', h('table.list',
       h('thead', h('tr', ['Aktenzeichen', 'Vorhaben', 'Ort', 'Antragsteller', 'Verfahren', 'Zustand', 'Angelegt'].map((t) => h('th', t)))),
       h('tbody', items.map((c) => h('tr', {
         class: 'clickable',
@@ -73,9 +74,10 @@ export function renderCaseList (main, navigate) {
       h('td', c.title),
       h('td', c.site.address),
       h('td', c.applicant.name),
-      h('td', c.procedure),
+      h('td', procedureName(procs, c.procedure)),
       h('td', stateLabel(procs, c.procedure, c.state)),
-      h('td', fmtDate(c.created_at)))))))
+      h('td', fmtDate(c.created_at))))))))
+    labelCells(table)
   }
 
   let timer
@@ -98,7 +100,7 @@ export function renderCaseList (main, navigate) {
   procedures().then((list) => {
     procs = list
     if (newButton) newButton.disabled = false // the form needs the procedures
-    procedure.append(...list.map((p) => h('option', { value: p.id }, `${p.id} – ${p.title}`)))
+    procedure.append(...list.map((p) => h('option', { value: p.id }, procedureLabel(p))))
     fillStates()
   }).catch((err) => notice(status, 'error', problemText(err))).finally(load)
 }
@@ -108,7 +110,7 @@ function renderCreate (box, procs, navigate) {
   const field = (label, input) => h('label', label, input)
   const f = {
     title: h('input', { name: 'title', required: true, maxlength: 300 }),
-    procedure: h('select', { name: 'procedure' }, procs.map((p) => h('option', { value: p.id, selected: p.id === 'baybo-59' }, `${p.id} – ${p.title}`))),
+    procedure: h('select', { name: 'procedure' }, procs.map((p) => h('option', { value: p.id, selected: p.id === 'baybo-59' }, procedureLabel(p)))),
     address: h('input', { name: 'address', required: true }),
     gemarkung: h('input', { name: 'gemarkung' }),
     flurstueck: h('input', { name: 'flurstueck', placeholder: 'z. B. 1234/5' }),

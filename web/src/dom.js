@@ -34,16 +34,8 @@ export function clear (el, ...children) {
   return el
 }
 
-export function fmtDate (value) {
-  if (!value) return ''
-  const d = new Date(value.length === 10 ? value + 'T00:00:00' : value)
-  return d.toLocaleDateString('de-DE', { day: '2-digit', month: '2-digit', year: 'numeric' })
-}
-
-export function fmtDateTime (value) {
-  if (!value) return ''
-  return new Date(value).toLocaleString('de-DE', { dateStyle: 'short', timeStyle: 'short' })
-}
+// one date format throughout (TT.MM.JJJJ), see i18n.js
+export { formatDate as fmtDate, formatDateTime as fmtDateTime } from './i18n.js'
 
 export function fmtBytes (n) {
   if (n < 1024) return `${n} B`
@@ -60,4 +52,13 @@ export function daysUntil (isoDate) {
 
 export function notice (el, kind, text) {
   clear(el, text ? h(`div.notice.${kind}`, { role: kind === 'error' ? 'alert' : 'status' }, text) : null)
+}
+
+// Narrow screens show table rows as cards: each cell is labelled with its column (CSS ::before)
+export function labelCells (table) {
+  const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent)
+  for (const row of table.querySelectorAll('tbody tr')) {
+    [...row.children].forEach((td, i) => { if (heads[i]) td.dataset.label = heads[i] })
+  }
+  return table
 }

@@ -5,7 +5,7 @@ import { defaultKeymap } from '@codemirror/commands'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import * as Y from 'yjs'
 
-export function collabEditor (parent, ytext, awareness, { readOnly = false, hint = '' } = {}) {
+export function collabEditor (parent, ytext, awareness, { readOnly = false, hint = '', label = '' } = {}) {
   const undoManager = new Y.UndoManager(ytext)
   const view = new EditorView({
     parent,
@@ -16,6 +16,7 @@ export function collabEditor (parent, ytext, awareness, { readOnly = false, hint
         drawSelection(),
         EditorView.lineWrapping,
         placeholder(hint),
+        EditorView.contentAttributes.of({ 'aria-label': label || hint }),
         EditorState.readOnly.of(readOnly),
         EditorView.editable.of(!readOnly),
         yCollab(ytext, awareness, { undoManager })

@@ -9,6 +9,11 @@ import { renderMyCases, renderSigning } from './work.js'
 import { renderDeadlines } from './deadlines.js'
 import { notificationBell } from './notifications.js'
 import { renderAgencyCase } from './participation.js'
+import { installGermanValidation, roleLabels } from './i18n.js'
+
+installGermanValidation()
+// the authority's display name ("Stadt Augsburg – Bauordnungsamt"), asked once per sign-in
+const tenantNames = new Map()
 
 const root = document.getElementById('app')
 let config = null
@@ -23,11 +28,21 @@ const official = () => hasRole('clerk', 'approver', 'auditor', 'admin')
 const link = (path, text, id) => h('a.nav', {
   href: path, id, 'aria-current': location.pathname === path ? 'page' : null, onclick: (e) => { e.preventDefault(); navigate(path) }
 }, text)
+function tenantName (s) {
+  const el = h('span.muted#tenant-name', tenantNames.get(s.token) || '')
+  if (!tenantNames.has(s.token)) {
+    api('/api/v1/me').then((me) => {
+      tenantNames.set(s.token, me.tenant_name)
+      el.textContent = me.tenant_name
+    }).catch(() => { el.textContent = s.tenant })
+  }
+  return el
+}
 
 function header (s) {
-  return h('header.top',
+  return h('header.top', { role: 'banner' },
     h('a.brand', { href: '/app/', onclick: (e) => { e.preventDefault(); navigate('/app/') } }, 'E-Akte Bau'),
-    h('span.muted', s.tenant),
+    tenantName(s),
     official()
       ? h('nav.work',
         hasRole('clerk', 'admin') ? link('/app/', 'Meine Vorgänge', 'nav-mine') : null,
@@ -37,7 +52,7 @@ function header (s) {
       : null,
     h('span.spacer'),
     official() ? notificationBell(navigate) : null,
-    h('span#whoami', `${s.name} (${s.roles.join(', ')})`),
+    h('span#whoami', `${s.name} (${roleLabels(s.roles)})`),
     h('button.link', { id: 'logout', onclick: () => signOut() }, 'Abmelden'))
 }
 

@@ -1,5 +1,6 @@
 // Procedure definitions (cached): titles and state labels for lists and filters.
 import { api } from './api.js'
+import { procedureLabel } from './i18n.js'
 
 let cache = null
 
@@ -11,6 +12,7 @@ export function procedures () {
       return list.items.map((p, i) => ({
         id: p.id,
         title: p.title.de,
+        legal_basis: p.legal_basis,
         states: details[i].definition.states.map((s) => ({ id: s.id, label: s.label.de }))
       }))
     })()
@@ -22,4 +24,9 @@ export function procedures () {
 export function stateLabel (procs, procedure, state) {
   const p = procs.find((x) => x.id === procedure)
   return p?.states.find((s) => s.id === state)?.label || state
+}
+
+export function procedureName (procs, procedure) {
+  const p = procs.find((x) => x.id === procedure)
+  return p ? procedureLabel(p) : procedure
 }

@@ -1,6 +1,7 @@
 // The procedure: state, deadlines with days left, actions as buttons, transition history.
 import { api, problemText } from './api.js'
 import { h, clear, notice, fmtDate, fmtDateTime, daysUntil } from './dom.js'
+import { procedures } from './procedures.js'
 
 function inputControl (field) {
   const name = field.name
@@ -113,6 +114,10 @@ function askToConfirm (caseId, action, info) {
     }
   })
 }
+// the German label of a state: the current one from the view, others from the definition
+const stateName = (view, state) => (state === view.state ? view.state_label.de : (labels.get(`${view.procedure}:${state}`) || state))
+const labels = new Map()
+procedures().then((list) => list.forEach((p) => p.states.forEach((s) => labels.set(`${p.id}:${s.id}`, s.label)))).catch(() => {})
 
 const DEADLINE_STATUS = { cancelled: 'aufgehoben', fired: 'abgelaufen, Rechtsfolge eingetreten', expired: 'abgelaufen' }
 
@@ -205,7 +210,7 @@ export function renderProcess (box, caseId, { onChange } = {}) {
       h('h3', 'Verlauf'),
       h('ol.history#transitions', view.transitions.slice().reverse().map((t) => h('li',
         h('strong', t.label.de), ' ', h('span.muted', `${fmtDateTime(t.at)} · ${t.actor_name || t.actor}`),
-        t.to_state !== t.from_state ? h('span.muted', ` → ${t.to_state}`) : null))))
+        t.to_state !== t.from_state ? h('span.muted', ` → ${stateName(view, t.to_state)}`) : null))))
   }
 
   // remote: another official changed the procedure; keep an open form, only say so

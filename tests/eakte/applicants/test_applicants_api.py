@@ -149,7 +149,7 @@ async def test_wrong_code_unknown_and_foreign_file_numbers_look_the_same(
     responses = [await a for a in attempts]
     assert [r.status_code for r in responses] == [404] * len(responses)
     shapes = {(r.json()["type"], r.json()["title"]) for r in responses}
-    assert shapes == {("urn:eakte:problem:application-not-found", "Application not found")}
+    assert shapes == {("urn:eakte:problem:application-not-found", "Antrag nicht gefunden")}
 
 
 async def test_guessing_is_throttled(client: httpx.AsyncClient, submit) -> None:  # type: ignore[no-untyped-def]
@@ -262,12 +262,13 @@ async def _upload(
     kind: str,
     content: bytes = PDF,
     name: str | None = None,
+    language: str | None = None,
 ) -> httpx.Response:
     return await client.post(
         receipt["status_url"] + "/documents",
         data={"title": kind.title(), "kind": kind},
         files={"file": (name or f"{kind}.pdf", content, "application/pdf")},
-        headers=headers,
+        headers=headers | ({"Accept-Language": language} if language else {}),
     )
 
 
@@ -393,7 +394,11 @@ async def test_uploads_close_after_completeness(
     late = await _upload(client, maria, receipt, "sonstiges")
     assert late.status_code == 409
     assert late.json()["type"] == "urn:eakte:problem:uploads-closed"
-    assert "beteiligung" in late.json()["detail"]
+    assert "Vollständigkeit" in late.json()["detail"]  # German by default on applicant routes
+    english = await _upload(client, maria, receipt, "sonstiges", language="en")
+    assert english.json()["type"] == "urn:eakte:problem:uploads-closed"
+    assert english.json()["title"] == "Documents cannot be submitted now"
+    assert "beteiligung" in english.json()["detail"]
 
 
 @pytest.mark.parametrize(

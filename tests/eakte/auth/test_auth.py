@@ -45,6 +45,7 @@ async def test_me_returns_the_principal(client: httpx.AsyncClient, auth) -> None
     assert response.json() == {
         "sub": "anna@a",
         "tenant": TENANT_A,
+        "tenant_name": "Stadt Augsburg",  # the authority's display name, not the slug
         "roles": ["approver", "clerk"],
         "name": "Test clerk/approver",
     }

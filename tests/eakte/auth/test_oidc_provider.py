@@ -96,6 +96,7 @@ async def test_keycloak_layout_roles_mapped_and_tenant_from_issuer(
     assert me.json() == {
         "sub": "sachbearbeitung",
         "tenant": TENANT_A,
+        "tenant_name": "Stadt Augsburg",
         "roles": ["approver", "clerk"],
         "name": "Erika Sachbearbeiterin",
     }

@@ -91,3 +91,73 @@ async def test_fields_are_projected_into_the_case_as_the_editor(
         projected = [e for e in history if e["action"] == "case.updated_from_workspace"]
         assert projected and projected[-1]["actor"] == "mia@augsburg"
     await until(lambda: editor.fields()["title"] == "Neubau Doppelhaus")
+
+
+async def test_renamed_applicant_is_projected_while_the_email_is_invalid(
+    live, ycase, yclient, auth
+) -> None:
+    """Issue 16: "kein-email" kept the renamed applicant out of header, record and search."""
+    case_id = await ycase()
+    editor = await yclient(live, case_id, "clerk")
+
+    def rename(d):  # type: ignore[no-untyped-def]
+        fields = d.get("fields", type=Map)
+        fields["applicant_name"] = "Zacharias Quellmalz"
+        fields["applicant_email"] = "kein-email"
+
+    await editor.edit(rename)
+    async with httpx.AsyncClient(base_url=live.http) as http:
+        url = f"/api/v1/cases/{case_id}"
+        for _ in range(200):  # projection is debounced: poll the record, bounded by count
+            body = (await http.get(url, headers=auth("clerk"))).json()
+            if body["applicant"]["name"] == "Zacharias Quellmalz":
+                break
+            await asyncio.sleep(0.05)
+        assert body["applicant"] == {"name": "Zacharias Quellmalz", "email": "joerg@example.org"}
+        found = await http.get("/api/v1/cases", params={"q": "Quellmalz"}, headers=auth("clerk"))
+        assert [c["id"] for c in found.json()["items"]] == [case_id]
+        history = (await http.get(url + "/history", headers=auth("clerk"))).json()["items"]
+        [projected] = [e for e in history if e["action"] == "case.updated_from_workspace"]
+        assert "im Arbeitsbereich geändert (Antragsteller)" in projected["text"]
+
+
+async def test_field_check_gives_the_servers_reason(live, ycase, auth) -> None:
+    case_id = await ycase()
+    foreign = await ycase(tenant=TENANT_B)
+    url = f"/api/v1/cases/{case_id}/workspace/fields/check"
+    async with httpx.AsyncClient(base_url=live.http) as http:
+        checked = await http.post(
+            url,
+            json={
+                "fields": {
+                    "applicant_email": "kein-email",
+                    "applicant_name": "Maria Muster",
+                    "title": "",
+                    "site_flurstueck": "12a",
+                }
+            },
+            headers=auth("clerk"),
+        )
+        assert checked.status_code == 200, checked.text
+        errors = checked.json()["errors"]
+        assert set(errors) == {"applicant_email", "title", "site_flurstueck"}
+        assert errors["applicant_email"]["de"] == "ist keine gültige E-Mail-Adresse"
+        assert errors["title"]["de"] == "ist zu kurz"
+        assert errors["site_flurstueck"]["de"] == "hat nicht das erwartete Format"
+        valid = await http.post(
+            url, json={"fields": {"applicant_email": "maria@example.org"}}, headers=auth("clerk")
+        )
+        assert valid.json() == {"errors": {}}
+        for body in ({"fields": {"owner": "x"}}, {"fields": "x"}, {}, {"fields": {"title": 3}}):
+            bad = await http.post(url, json=body, headers=auth("clerk"))
+            assert bad.status_code == 422, body
+            assert bad.json()["type"] == "urn:eakte:problem:validation-failed"
+        assert (
+            await http.post(url, json={"fields": {}}, headers=auth("auditor"))
+        ).status_code == 403
+        other = await http.post(
+            f"/api/v1/cases/{foreign}/workspace/fields/check",
+            json={"fields": {"title": "x"}},
+            headers=auth("clerk"),
+        )
+        assert other.status_code == 404
