@@ -24,6 +24,7 @@ CLOSE_POLICY = 1008  # message flood, or a client too slow to read its updates
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011  # the update log could not be written
 CLOSE_RESTART = 1012  # the server shuts down; reconnect
+CASE_CLOSED_REASON = "case closed (abgeschlossen): read-only, changes are not accepted"
 CLOSE_UNAUTHENTICATED = 4401  # no valid token, or the token expired while connected
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404

@@ -162,6 +162,18 @@ class CollabHub:
                     room.join(conn)
                     return room
 
+    def make_read_only(self, case_id: uuid.UUID, reason: str) -> int:
+        """Every open connection of the case receives only from now on (the case was closed).
+
+        New connections check the case themselves; this covers those already open here.
+        """
+        room = self.rooms.get(case_id)
+        if room is None:
+            return 0
+        for conn in room.connections:
+            conn.make_read_only(reason)
+        return len(room.connections)
+
     async def committed_state(self, case: Case) -> tuple[bytes, int]:
         """The committed workspace of a case (loaded room or database) and its seq."""
         room = self.rooms.get(case.id)

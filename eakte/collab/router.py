@@ -18,6 +18,7 @@ from eakte.cases.models import Case
 from eakte.cases.service import get_case
 from eakte.collab import crdt, history
 from eakte.collab.connection import (
+    CASE_CLOSED_REASON,
     CLOSE_FORBIDDEN,
     CLOSE_NOT_FOUND,
     CLOSE_POLICY,
@@ -137,7 +138,7 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
     await websocket.accept(subprotocol)
     conn = Connection(websocket, principal, limits(settings))
     if closed:
-        conn.make_read_only("case closed (abgeschlossen): read-only, changes are not accepted")
+        conn.make_read_only(CASE_CLOSED_REASON)
     until = valid_until(principal)
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(conn.run())

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
 from eakte.auth.principal import CASE_READ_ROLES, Principal, Role
 from eakte.cases.service import get_case
+from eakte.collab.connection import CASE_CLOSED_REASON
 from eakte.deps import ReadSessionDep, SessionDep, require_roles
 from eakte.openapi import problems
 from eakte.records import service
@@ -76,10 +77,13 @@ async def get_record(case_id: uuid.UUID, session: SessionDep, principal: Reader)
     responses=problems(401, 403, 404, 409, 422),
 )
 async def close_case(
-    case_id: uuid.UUID, data: CaseClose, session: SessionDep, principal: Closer
+    case_id: uuid.UUID, data: CaseClose, request: Request, session: SessionDep, principal: Closer
 ) -> CaseRecordRead:
     """Close the case (abschließen) once its procedure has ended; it becomes read-only."""
     case = await service.close_case(session, principal, case_id, file_plan_code=data.file_plan_code)
+    hub = getattr(request.app.state, "collab", None)
+    if hub is not None:  # officials still editing the workspace can read on, not write
+        hub.make_read_only(case.id, CASE_CLOSED_REASON)
     return await service.read(session, case)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import httpx
 import pytest
 import websockets
 from collab_support import until
@@ -122,10 +123,16 @@ async def test_a_closed_case_is_read_only_for_every_role(
         headers=auth("clerk"),
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    closed = await client.post(
-        f"/api/v1/cases/{case_id}/record/closing", json={}, headers=auth("clerk")
-    )
+    still_open = await yclient(live, case_id, "clerk")  # an official editing while it is closed
+    await until(lambda: still_open.text() == "final")
+    async with httpx.AsyncClient(base_url=live.http) as on_live:  # the server holding the room
+        closed = await on_live.post(
+            f"/api/v1/cases/{case_id}/record/closing", json={}, headers=auth("clerk")
+        )
     assert closed.status_code == 200, closed.text
+    await still_open.edit(lambda d: d.get("notes", type=Text).insert(0, "late "))
+    assert await still_open.wait_closed() == 4403
+    assert "case closed" in still_open.close_reason
     for role in ("clerk", "admin"):
         member = await yclient(live, case_id, role)
         assert member.text() == "final"  # reading still works
