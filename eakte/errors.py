@@ -306,6 +306,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
 # German titles of every problem type (slug -> title); bilingual titles ("de / en") need none.
 TITLES_DE: dict[str, str] = {
+    "notification-not-found": "Benachrichtigung nicht gefunden",
+    "postroom-blocked": "Dieser Schritt der Poststelle ist jetzt nicht möglich",
+    "print-batch-not-found": "Druckstapel nicht gefunden",
     "error": "Fehler",
     "bad-request": "Ungültige Anfrage",
     "malformed-body": "Der Inhalt der Anfrage ist kein gültiges JSON",

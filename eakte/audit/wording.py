@@ -194,6 +194,25 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "xbau.message_received": lambda p: "hat eine XBau-Nachricht empfangen",
     "xbau.message_queued": lambda p: "hat eine XBau-Nachricht zum Versand bereitgestellt",
     "xbau.message_acknowledged": lambda p: "hat den Empfang einer XBau-Nachricht quittiert",
+    "xbau.message_delivered": lambda p: "hat eine XBau-Nachricht an den Intermediär zugestellt",
+    "xbau.push_configured": lambda p: "hat den XBau-Versandweg (Push) eingerichtet",
+    "xbau.push_removed": lambda p: "hat den XBau-Versandweg (Push) entfernt",
+    "case.assigned": lambda p: "hat Sachbearbeitung und Vertretung des Vorgangs festgelegt",
+    "case.updated_from_xbau": lambda p: (
+        "hat den Vorgang nach einer XBau-Änderungsnachricht geändert"
+    ),
+    "issuing.draft_updated": lambda p: "hat einen Schreibentwurf ergänzt",
+    "issuing.effect_letter_not_drafted": lambda p: (
+        "Ein Schreiben zu einem Verfahrensschritt konnte nicht entworfen werden"
+    ),
+    "issuing.provision_lapsed": lambda p: (
+        "Die Bereitstellung zum Abruf ist ohne Abruf beendet (Art. 41 Abs. 2a BayVwVfG)"
+    ),
+    "issuing.retrieved": lambda p: "hat das bereitgestellte Schreiben abgerufen",
+    "postroom.batch_created": lambda p: "hat den Druckstapel der Poststelle erstellt",
+    "postroom.batch_posted": lambda p: "hat den Druckstapel als zur Post gegeben vermerkt",
+    "records.archive_endpoint_set": lambda p: "hat die Übergabeadresse des Archivs eingerichtet",
+    "records.archive_endpoint_removed": lambda p: "hat die Übergabeadresse des Archivs entfernt",
 }
 
 

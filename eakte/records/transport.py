@@ -24,7 +24,7 @@ from eakte.records.errors import InvalidEndpoint
 from eakte.records.models import ArchiveEndpoint
 from eakte.tenants.service import get_tenant
 
-SECRET_REF = "records.archive"
+SECRET_REF = "records-archive-endpoint"
 MEDIA_TYPES = {".zip": "application/zip", ".xml": "application/xml"}
 
 

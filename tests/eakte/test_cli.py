@@ -66,8 +66,9 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
         for line in seeded.stdout.splitlines()
         if line.startswith("export TOKEN_")
     )
-    assert len(tokens) == 18
-    assert (tmp_path / "var" / "demo-tokens.sh").read_text().count("export TOKEN_") == 18
+    # 3 demo tenants x 7 demo users (two clerks since issue 16: assignment and Vertretung)
+    assert len(tokens) == 21
+    assert (tmp_path / "var" / "demo-tokens.sh").read_text().count("export TOKEN_") == 21
     server = subprocess.Popen(
         [*EAKTE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

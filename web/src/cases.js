@@ -3,7 +3,7 @@ import { api, problemText } from './api.js'
 import { hasRole, canWrite } from './auth.js'
 import { h, clear, notice, fmtDate, labelCells } from './dom.js'
 import { procedures, stateLabel, procedureName } from './procedures.js'
-import { procedureLabel } from './i18n.js'
+import { procedureLabel, validityMessage } from './i18n.js'
 
 const PAGE = 20
 
@@ -131,6 +131,13 @@ function renderCreate (box, procs, navigate) {
       if (missing.length) {
         missing[0][0].focus()
         return notice(status, 'error', `Bitte ausfüllen: ${missing.map(([, label]) => label).join(', ')}`)
+      }
+      // the other checks of the fields (e.g. the e-mail address), with German messages
+      const invalid = [...form.elements].find((el) => el.willValidate && !el.validity.valid)
+      if (invalid) {
+        invalid.setCustomValidity(validityMessage(invalid))
+        invalid.focus()
+        return notice(status, 'error', invalid.validationMessage)
       }
       const body = {
         title: f.title.value,

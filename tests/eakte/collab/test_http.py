@@ -76,9 +76,10 @@ async def test_fields_are_projected_into_the_case_as_the_editor(
         async def case() -> dict:  # type: ignore[type-arg]
             return (await http.get(f"/api/v1/cases/{case_id}", headers=auth("clerk"))).json()
 
-        deadline = asyncio.get_running_loop().time() + 1.0
+        # a generous bound, not a speed: a loaded CI machine may take seconds
+        deadline = asyncio.get_running_loop().time() + 60.0
         while (await case())["title"] != "Neubau Doppelhaus":
-            assert asyncio.get_running_loop().time() < deadline, "not projected within 1 s"
+            assert asyncio.get_running_loop().time() < deadline, "never projected"
             await asyncio.sleep(0.05)
         body = await case()
         assert body["site"]["flurstueck"] == "99/1"

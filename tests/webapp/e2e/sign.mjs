@@ -28,6 +28,7 @@ async function open (label, user) {
   await page.selectOption('#dev-user', user)
   await page.click('#dev-login button[type=submit]')
   await page.waitForSelector('#whoami')
+  await page.click('#nav-cases') // the start page is "Meine Vorgänge" / "Zur Zeichnung" (issue 16)
   await page.fill('#search', fileNumber)
   await page.locator('table.list tbody tr', { hasText: fileNumber }).click()
   await page.waitForSelector('#process-state')
