@@ -181,24 +181,6 @@ def test_an_expired_token_is_renewed_and_edits_made_meanwhile_are_kept(
     with _serve(
         tmp_path, [["seed-demo"]], EAKTE_ENV="dev", EAKTE_DEV_LOGIN_TTL_SECONDS="10"
     ) as base:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
-        env.update(EAKTE_DATA_DIR=str(tmp_path / "var"), EAKTE_ENV="dev")
-        minted = subprocess.run(
-            [
-                *EAKTE,
-                "token",
-                "--tenant",
-                "augsburg",
-                "--user",
-                "clerk@augsburg",
-                "--roles",
-                "clerk",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
         created = httpx.post(
             f"{base}/api/v1/cases",
             json={
@@ -207,7 +189,7 @@ def test_an_expired_token_is_renewed_and_edits_made_meanwhile_are_kept(
                 "site": {"address": "Hallstraße 3, 86150 Augsburg"},
                 "applicant": {"name": "Jörg Beispiel"},
             },
-            headers={"Authorization": f"Bearer {minted.stdout.strip()}"},
+            headers=_token(tmp_path, "clerk@augsburg", "clerk"),
         )
         assert created.status_code == 201, created.text
         stdout = _run_node(
