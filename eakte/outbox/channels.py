@@ -66,6 +66,18 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v1=" + mac.hexdigest()
 
 
+def signed_headers(key: str, timestamp: str, signature: str) -> dict[str, str]:
+    """The headers every signed delivery carries: the stable key (twice: Standard Webhooks and
+    the plain idempotency header), the timestamp and the HMAC signature over it."""
+    return {
+        "Webhook-Id": key,
+        "Idempotency-Key": key,
+        "Webhook-Timestamp": timestamp,
+        "Webhook-Signature": signature,
+        "User-Agent": "eakte-outbox",
+    }
+
+
 def raise_for_status(response: httpx.Response) -> None:
     """2xx is delivered; 4xx other than 408/429 will not get better by retrying (permanent)."""
     if response.status_code >= 300:
@@ -98,11 +110,9 @@ class WebhookChannel:
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
-            "Webhook-Id": delivery.idempotency_key,
-            "Idempotency-Key": delivery.idempotency_key,
-            "Webhook-Timestamp": timestamp,
-            "Webhook-Signature": sign(delivery.secret, timestamp, body),
-            "User-Agent": "eakte-outbox",
+            **signed_headers(
+                delivery.idempotency_key, timestamp, sign(delivery.secret, timestamp, body)
+            ),
         }
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
@@ -163,12 +173,8 @@ class FileChannel:
             "Content-Length": str(path.stat().st_size),
             "Content-Digest": "sha-256=:" + base64.b64encode(bytes.fromhex(digest)).decode() + ":",
             "Content-Disposition": f'attachment; filename="{path.name}"',
-            "Webhook-Id": delivery.idempotency_key,
-            "Idempotency-Key": delivery.idempotency_key,
-            "Webhook-Timestamp": timestamp,
-            "Webhook-Signature": signature,
             "X-Eakte-Event": delivery.event,
-            "User-Agent": "eakte-outbox",
+            **signed_headers(delivery.idempotency_key, timestamp, signature),
         }
         try:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:

@@ -36,7 +36,13 @@ from eakte.audit import service as audit
 from eakte.config import Settings
 from eakte.db import Database, utcnow
 from eakte.documents.models import DocumentVersion
-from eakte.outbox.channels import Delivery, DeliveryFailed, raise_for_status, sign
+from eakte.outbox.channels import (
+    Delivery,
+    DeliveryFailed,
+    raise_for_status,
+    sign,
+    signed_headers,
+)
 from eakte.outbox.models import DEAD, DELIVERED, PENDING, OutboxMessage
 from eakte.xbau.errors import XBauPushNotConfigured
 from eakte.xbau.models import (
@@ -200,13 +206,11 @@ class XBauChannel:
             raise DeliveryFailed("the XBau push endpoint was removed", permanent=True)
         timestamp = str(int(time.time()))
         headers = {
-            "Idempotency-Key": delivery.idempotency_key,
-            "Webhook-Id": delivery.idempotency_key,
-            "Webhook-Timestamp": timestamp,
-            "Webhook-Signature": sign(endpoint.secret, timestamp, row.body),
             "X-XBau-Nachrichtentyp": row.message_type,
             "X-XBau-Nachrichten-UUID": row.message_uuid,
-            "User-Agent": "eakte-outbox",
+            **signed_headers(
+                delivery.idempotency_key, timestamp, sign(endpoint.secret, timestamp, row.body)
+            ),
         }
         with ExitStack() as files:
             parts: list[tuple[str, tuple[str, Any, str]]] = [
