@@ -297,12 +297,6 @@ def test_zeichnen_shows_the_preview_and_asks_cancel_changes_nothing_confirm_sign
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defects after merging the daily-work pages (issue 16, closing note of stop 22): "
-    "the versions table (599 px) overflows the narrower documents card (520 px), and the "
-    "CodeMirror placeholder fails axe colour contrast on the case page",
-)
 def test_an_officials_day_with_documents_history_and_german_labels(
     node_modules: Path, server: str, tmp_path: Path
 ) -> None:

@@ -144,14 +144,12 @@ export function renderDocuments (box, caseId, { onChange } = {}) {
       const full = await api(`${base}/${doc.id}`)
       clear(target, h('div.table-wrap', labelCells(h('table.versions',
         h('caption.sr-only', `Versionen von „${doc.title}“`),
-        h('thead', h('tr', ['Version', 'Datei', 'Größe', 'Hochgeladen von', 'am', 'Kommentar', h('span.sr-only', 'Aktionen')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', h('tr', ['Version', 'Datei', 'Hochgeladen', h('span.sr-only', 'Aktionen')].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', full.versions.slice().reverse().map((v) => h('tr',
           h('td', `v${v.number}`),
-          h('td.filename', v.filename),
-          h('td', fmtBytes(v.size)),
-          h('td', v.created_by_name || v.created_by),
-          h('td', fmtDateTime(v.created_at)),
-          h('td', v.comment || ''),
+          h('td.filename', h('span', v.filename), h('span.sub', fmtBytes(v.size))),
+          h('td', h('span', v.created_by_name || v.created_by), h('span.sub', fmtDateTime(v.created_at)),
+            v.comment ? h('span.sub', v.comment) : null),
           h('td.actions',
             canPreview(v.media_type) ? h('button.link', { type: 'button', onclick: () => openPreview(v, doc.title) }, 'Vorschau') : null,
             h('button.link', { type: 'button', onclick: () => download(v.content_url, v.filename).catch(fail) }, 'Herunterladen')))))))))

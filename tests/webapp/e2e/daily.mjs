@@ -76,13 +76,19 @@ async function axeScan (page, name) {
   const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   scans.push(`${name}: ${result.passes.length} rules passed, ${result.violations.length} violations (${bad.length} serious/critical)`)
   if (bad.length) {
-    throw new Error(`axe on ${name}: ` + bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`).join('; '))
+    throw new Error(`axe on ${name}: ` + bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => `${n.target.join(' ')} [${n.failureSummary.replace(/\s+/g, ' ')}]`).join(', ')}`).join('; '))
   }
 }
 
 async function noSidewaysScroll (page, name) {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }))
-  if (scroll > width) throw new Error(`${name}: ${scroll} px wide at a ${width} px viewport (scrolls sideways)`)
+  if (scroll > width) {
+    // name the outermost elements that stick out, so a failure says where to look
+    const culprits = await page.evaluate((w) => [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > w + 1 && !(el.parentElement && el.parentElement.getBoundingClientRect().right > w + 1))
+      .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : ''} (${Math.round(el.getBoundingClientRect().width)} px)`), width)
+    throw new Error(`${name}: ${scroll} px wide at a ${width} px viewport (scrolls sideways): ${culprits.join(', ')}`)
+  }
 }
 
 async function shot (page, name) {
