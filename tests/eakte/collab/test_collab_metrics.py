@@ -20,7 +20,7 @@ async def test_co_editing_commits_are_counted_with_their_latency(
     for word in ("Vermerk: ", "Stellplätze ", "geprüft"):
         await writer.edit(lambda d, w=word: d.get("notes", type=Text).insert(0, w))
     await until(lambda: "geprüft" in reader.text())
-    async with httpx.AsyncClient(base_url=live.http) as client:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as client:
         body = (await client.get("/metrics")).text
     commits = metric_value(body, "eakte_collab_commits_total")
     assert commits >= 1

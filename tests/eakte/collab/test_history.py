@@ -14,7 +14,7 @@ from pycrdt import Map, Text
 @pytest.fixture
 async def http(live) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
     """HTTP against the same server (and so the same loaded room) as the WebSocket clients."""
-    async with httpx.AsyncClient(base_url=live.http) as c:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as c:
         yield c
 
 
@@ -90,7 +90,7 @@ async def test_history_survives_compaction(
     live_with, collab_settings, ycase, yclient, auth
 ) -> None:
     server = await live_with(collab_settings, collab_compact_every_updates=3)
-    client = httpx.AsyncClient(base_url=server.http)
+    client = httpx.AsyncClient(base_url=server.http, timeout=60)
     case_id = await ycase()
     alice = await yclient(server, case_id, "clerk", sub="alice@augsburg")
     bob = await yclient(server, case_id, "clerk", sub="bob@augsburg")

@@ -14,7 +14,7 @@ from support import TENANT_B
 async def test_workspace_view_roles_and_tenants(live, ycase, yclient, auth) -> None:
     case_id = await ycase()
     foreign = await ycase(tenant=TENANT_B)
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
         fresh = await http.get(f"/api/v1/cases/{case_id}/workspace", headers=auth("clerk"))
         assert fresh.status_code == 200
         assert fresh.json()["fields"]["title"] == "Neubau Einfamilienhaus"
@@ -38,7 +38,7 @@ async def test_named_version_becomes_a_document_and_is_audited(live, ycase, ycli
     await editor.edit(lambda d: d.get("notes", type=Text).insert(0, "Vermerk zur Prüfung"))
     await editor.edit(lambda d: d.get("decision", type=Text).insert(0, "Die Genehmigung wird"))
     await editor.edit(lambda d: d.get("conditions", type=Array).append("Stellplätze nachweisen"))
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
         url = f"/api/v1/cases/{case_id}/workspace/versions"
         refused = await http.post(url, json={"name": "x"}, headers=auth("auditor"))
         assert refused.status_code == 403
@@ -71,7 +71,7 @@ async def test_fields_are_projected_into_the_case_as_the_editor(
         fields["applicant_email"] = "not an email"  # invalid: not projected
 
     await editor.edit(rename)
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
 
         async def case() -> dict:  # type: ignore[type-arg]
             return (await http.get(f"/api/v1/cases/{case_id}", headers=auth("clerk"))).json()
@@ -107,7 +107,7 @@ async def test_renamed_applicant_is_projected_while_the_email_is_invalid(
         fields["applicant_email"] = "kein-email"
 
     await editor.edit(rename)
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
         url = f"/api/v1/cases/{case_id}"
         for _ in range(200):  # projection is debounced: poll the record, bounded by count
             body = (await http.get(url, headers=auth("clerk"))).json()
@@ -126,7 +126,7 @@ async def test_field_check_gives_the_servers_reason(live, ycase, auth) -> None:
     case_id = await ycase()
     foreign = await ycase(tenant=TENANT_B)
     url = f"/api/v1/cases/{case_id}/workspace/fields/check"
-    async with httpx.AsyncClient(base_url=live.http) as http:
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
         checked = await http.post(
             url,
             json={

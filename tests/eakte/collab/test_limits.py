@@ -41,7 +41,7 @@ async def test_awareness_flood_is_closed_and_does_not_stall_the_service(
 
     async def probe() -> None:
         nonlocal probes
-        async with httpx.AsyncClient(base_url=live.http) as http:
+        async with httpx.AsyncClient(base_url=live.http, timeout=60) as http:
             while not stop.is_set():
                 started = asyncio.get_running_loop().time()
                 assert (await http.get("/healthz")).status_code == 200

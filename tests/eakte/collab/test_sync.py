@@ -33,7 +33,7 @@ async def test_two_clients_converge_and_the_log_survives_a_restart(
     assert c.text("decision") == "Genehmigung"
     assert c.array("checklist") == [{"text": "Lageplan", "done": False}]
 
-    async with httpx.AsyncClient(base_url=again.http) as http:
+    async with httpx.AsyncClient(base_url=again.http, timeout=60) as http:
         view = await http.get(f"/api/v1/cases/{case_id}/workspace", headers=auth("auditor"))
     assert view.status_code == 200, view.text
     body = view.json()
