@@ -2,16 +2,12 @@
 // the history in German, named versions, co-edited field validation and projection, German
 // labels and messages, no sideways scrolling at 390 px, and an axe-core scan of each page.
 // Usage: EAKTE_BASE_URL=http://127.0.0.1:8000 EAKTE_ARTIFACTS=dir node daily.mjs
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, devSignIn, assertNoPageErrors, reportPageErrors } from './lib.mjs'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 
-const base = process.env.EAKTE_BASE_URL
 const artifacts = process.env.EAKTE_ARTIFACTS
-const executablePath = process.env.EAKTE_CHROMIUM || '/usr/bin/chromium'
-const TIMEOUT = 15000
-const step = (text) => console.log(`- ${text}`)
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 if (artifacts) mkdirSync(artifacts, { recursive: true })
 
@@ -37,23 +33,12 @@ function samplePdf (text) {
 // 2×2 PNG (red)
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAwMDAwMAAAB8AA/2QHRLGAAAAAElFTkSuQmCC', 'base64')
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 const scans = []
 
 async function open (label, width = 1440) {
-  const context = await browser.newContext({ viewport: { width, height: 1000 }, locale: 'en-US' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(TIMEOUT)
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text()) && !/cdn\.redoc\.ly/.test(msg.text())) errors.push(`${label}: ${msg.text()}`)
-  })
+  // English browser: the app's own messages must still be German
+  const page = await openPage(browser, label, { width, locale: 'en-US', ignore: /cdn\.redoc\.ly/ })
   page.on('dialog', (d) => d.accept())
   return page
 }
@@ -61,10 +46,7 @@ async function open (label, width = 1440) {
 async function signIn (page, user) {
   await page.goto(`${base}/app/`)
   await axeScan(page, 'Anmeldung')
-  await page.selectOption('#dev-tenant', 'augsburg')
-  await page.selectOption('#dev-user', user)
-  await page.click('#dev-login button[type=submit]')
-  await page.waitForSelector('#whoami')
+  await devSignIn(page, user)
   await page.click('#nav-cases') // the start page is "Meine Vorgänge" (issue 16); this script works on the list
   await page.waitForSelector('#search')
 }
@@ -290,12 +272,12 @@ try {
   step(`/redoc and /docs render without a CDN ("${(await d.textContent('#swagger-ui .info .title')).trim().slice(0, 40)}")`)
 
   for (const line of scans) step(`axe ${line}`)
-  if (errors.length) throw new Error('errors in the pages:\n' + errors.join('\n'))
+  assertNoPageErrors()
   console.log('DAILY E2E OK')
 } catch (err) {
   console.error(err.stack || String(err))
   for (const line of scans) console.error(`axe ${line}`)
-  if (errors.length) console.error('page errors:\n' + errors.join('\n'))
+  reportPageErrors()
   process.exitCode = 1
 } finally {
   await browser.close()

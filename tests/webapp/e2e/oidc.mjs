@@ -2,34 +2,15 @@
 // authorization code + PKCE through oidc-client-ts, token refresh without a reload, logout at
 // the provider (end_session_endpoint), and a mix-up attempt (response with another `iss`).
 // Usage: EAKTE_BASE_URL=… EAKTE_OIDC_ISSUER=… node oidc.mjs
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, assertNoPageErrors, reportPageErrors } from './lib.mjs'
 
-const base = process.env.EAKTE_BASE_URL
 const issuer = process.env.EAKTE_OIDC_ISSUER
-const executablePath = process.env.EAKTE_CHROMIUM || '/usr/bin/chromium'
-const TIMEOUT = 30000
 // the provider issues access tokens for 75 s; oidc-client-ts renews 60 s before expiry
 const RENEWAL_TIMEOUT = 120000
-const step = (text) => console.log(`- ${text}`)
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 
-async function open (label) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, locale: 'de-DE' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(TIMEOUT)
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`${label}: ${msg.text()}`)
-  })
-  return page
-}
+const open = (label) => openPage(browser, label, { width: 1200, height: 900 })
 
 const atProvider = (url) => url.href.startsWith(issuer)
 
@@ -105,7 +86,7 @@ try {
   if (await sessionToken(victim)) throw new Error('a session was stored despite the foreign iss')
   step(`a response naming another issuer is refused: ${refusal}`)
 
-  if (errors.length) throw new Error(`page errors:\n${errors.join('\n')}`)
+  assertNoPageErrors()
   console.log('OIDC E2E OK')
 } finally {
   await browser.close()

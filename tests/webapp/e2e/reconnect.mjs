@@ -1,36 +1,15 @@
 // The co-editing socket closes (4401) when the token expires; the app renews the token and
 // reconnects without losing what was typed while it was away (issue 17).
 // Usage: EAKTE_BASE_URL=… EAKTE_CASE_ID=… node reconnect.mjs   (server with a short dev token TTL)
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, devSignIn, assertNoPageErrors, reportPageErrors } from './lib.mjs'
 
-const base = process.env.EAKTE_BASE_URL
 const caseId = process.env.EAKTE_CASE_ID
-const executablePath = process.env.EAKTE_CHROMIUM || '/usr/bin/chromium'
-const step = (text) => console.log(`- ${text}`)
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 
-async function open (label) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'de-DE' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(90000) // bounds only: the token lifetime is what the test waits for
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  return page
-}
-
-async function signIn (page, user) {
-  await page.goto(`${base}/app/`)
-  await page.selectOption('#dev-tenant', 'augsburg')
-  await page.selectOption('#dev-user', user)
-  await page.click('#dev-login button[type=submit]')
-  await page.waitForSelector('#whoami')
-}
+// bounds only: the token lifetime is what the test waits for
+const open = (label) => openPage(browser, label, { timeout: 90000 })
+const signIn = devSignIn
 
 const notesContain = (text) => document.querySelector('#notes-editor .cm-content').innerText.includes(text)
 
@@ -70,11 +49,11 @@ try {
   await b.waitForFunction(notesContain, 'Vor dem Ablauf getippt.')
   await b.waitForFunction(notesContain, 'Offline getippt.')
   step('a colleague sees both texts: nothing typed while away was lost')
-  if (errors.length) throw new Error('errors in the pages:\n' + errors.join('\n'))
+  assertNoPageErrors()
   console.log('RECONNECT OK')
 } catch (err) {
   console.error(err.stack || String(err))
-  if (errors.length) console.error('page errors:\n' + errors.join('\n'))
+  reportPageErrors()
   process.exitCode = 1
 } finally {
   await browser.close()

@@ -1,43 +1,15 @@
 // Two officials in two headless Chromium pages co-edit one case (plus a third for the 409).
 // Usage: EAKTE_BASE_URL=http://127.0.0.1:8000 [EAKTE_SCREENSHOT=shot.png] node run.mjs
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, devSignIn, assertNoPageErrors, reportPageErrors, openFromList } from './lib.mjs'
 
-const base = process.env.EAKTE_BASE_URL
-const executablePath = process.env.EAKTE_CHROMIUM || '/usr/bin/chromium'
-const TIMEOUT = 15000
-const step = (text) => console.log(`- ${text}`)
 
-const browser = await chromium.launch({
-  executablePath,
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 
-async function open (label) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'de-DE' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(TIMEOUT)
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`${label}: ${msg.text()}`)
-  })
-  return page
-}
-
-async function signIn (page, user) {
-  await page.goto(`${base}/app/`)
-  await page.selectOption('#dev-tenant', 'augsburg')
-  await page.selectOption('#dev-user', user)
-  await page.click('#dev-login button[type=submit]')
-  await page.waitForSelector('#whoami')
-}
+const open = (label) => openPage(browser, label)
+const signIn = devSignIn
 
 async function openCase (page, fileNumber) {
-  await page.click('#nav-cases') // the start page is "Meine Vorgänge" / "Zur Zeichnung" (issue 16)
-  await page.fill('#search', fileNumber)
-  await page.locator('table.list tbody tr', { hasText: fileNumber }).click()
+  await openFromList(page, fileNumber)
   await page.waitForSelector('#connection.connected')
 }
 
@@ -138,11 +110,11 @@ try {
     await a.screenshot({ path: process.env.EAKTE_SCREENSHOT, fullPage: true })
     step(`screenshot ${process.env.EAKTE_SCREENSHOT}`)
   }
-  if (errors.length) throw new Error('errors in the pages:\n' + errors.join('\n'))
+  assertNoPageErrors()
   console.log('E2E OK')
 } catch (err) {
   console.error(err.stack || String(err))
-  if (errors.length) console.error('page errors:\n' + errors.join('\n'))
+  reportPageErrors()
   process.exitCode = 1
 } finally {
   await browser.close()

@@ -1,36 +1,15 @@
 // Issue 13: "zeichnen" asks first, with the decision's PDF; cancel changes nothing, confirm signs.
 // Usage: EAKTE_BASE_URL=… EAKTE_FILE_NUMBER=BA-… node sign.mjs
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, devSignIn, assertNoPageErrors, reportPageErrors, openFromList } from './lib.mjs'
 
-const base = process.env.EAKTE_BASE_URL
 const fileNumber = process.env.EAKTE_FILE_NUMBER
-const TIMEOUT = 15000
-const step = (text) => console.log(`- ${text}`)
 
-const browser = await chromium.launch({
-  executablePath: process.env.EAKTE_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 
 async function open (label, user) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, locale: 'de-DE' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(TIMEOUT)
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`${label}: ${msg.text()}`)
-  })
-  await page.goto(`${base}/app/`)
-  await page.selectOption('#dev-tenant', 'augsburg')
-  await page.selectOption('#dev-user', user)
-  await page.click('#dev-login button[type=submit]')
-  await page.waitForSelector('#whoami')
-  await page.click('#nav-cases') // the start page is "Meine Vorgänge" / "Zur Zeichnung" (issue 16)
-  await page.fill('#search', fileNumber)
-  await page.locator('table.list tbody tr', { hasText: fileNumber }).click()
+  const page = await openPage(browser, label)
+  await devSignIn(page, user)
+  await openFromList(page, fileNumber)
   await page.waitForSelector('#process-state')
   return page
 }
@@ -66,11 +45,11 @@ try {
   await page.waitForSelector('#transitions li:has-text("Genehmigung zeichnen")')
   step('confirm: signed')
 
-  if (errors.length) throw new Error('errors in the pages:\n' + errors.join('\n'))
+  assertNoPageErrors()
   console.log('E2E SIGN OK')
 } catch (err) {
   console.error(err.stack || String(err))
-  if (errors.length) console.error('page errors:\n' + errors.join('\n'))
+  reportPageErrors()
   process.exitCode = 1
 } finally {
   await browser.close()

@@ -5,41 +5,16 @@
 // Usage: EAKTE_BASE_URL=… EAKTE_PYTHON=… EAKTE_SERVER_ENV='{"EAKTE_DATA_DIR":…}' EAKTE_ARTIFACTS=dir node work.mjs
 import { execFileSync } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
-import { chromium } from 'playwright-core'
+import { base, step, launch, openPage, devSignIn, assertNoPageErrors, reportPageErrors } from './lib.mjs'
 
-const base = process.env.EAKTE_BASE_URL
 const artifacts = process.env.EAKTE_ARTIFACTS
-const TIMEOUT = 15000
-const step = (text) => console.log(`- ${text}`)
 const fail = (text) => { throw new Error(text) }
 if (artifacts) mkdirSync(artifacts, { recursive: true })
 
-const browser = await chromium.launch({
-  executablePath: process.env.EAKTE_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync']
-})
-const errors = []
+const browser = await launch()
 
-async function open (label) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 1000 }, locale: 'de-DE' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(TIMEOUT)
-  page.on('pageerror', (err) => errors.push(`${label}: ${err.message}`))
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/.test(msg.text())) errors.push(`${label}: ${msg.text()}`)
-  })
-  return page
-}
-
-async function signIn (page, user) {
-  await page.goto(`${base}/app/`)
-  await page.selectOption('#dev-tenant', 'augsburg')
-  await page.selectOption('#dev-user', user)
-  await page.click('#dev-login button[type=submit]')
-  await page.waitForSelector('#whoami')
-}
+const open = (label) => openPage(browser, label, { width: 1440 })
+const signIn = devSignIn
 
 async function tokenOf (user) {
   const r = await fetch(`${base}/app/dev-login`, {
@@ -264,11 +239,11 @@ try {
   step(`Fristen after the tick: ${dues.length} running, sorted by end date, filter by kind`)
   await shoot(clerk, 'fristen')
 
-  if (errors.length) throw new Error('errors in the pages:\n' + errors.join('\n'))
+  assertNoPageErrors()
   console.log('WORK E2E OK')
 } catch (err) {
   console.error(err.stack || String(err))
-  if (errors.length) console.error('page errors:\n' + errors.join('\n'))
+  reportPageErrors()
   process.exitCode = 1
 } finally {
   await browser.close()
