@@ -221,9 +221,13 @@ async def sign_postal_letter(  # type: ignore[no-untyped-def]
     tenant: str = TENANT_A,
     data: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue."""
+    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue.
+    A neighbour letter serves the case's sealed permit (Art. 66 Abs. 1 S. 6 BayBO): one is
+    issued first (to the applicant, electronic, so it is not queued itself)."""
     clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
     approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")
+    if letter_type == "nachbarbenachrichtigung":
+        await issue_letter(client, auth, case_id, tenant=tenant, make_known=False)
     drafted = await client.post(
         f"/api/v1/cases/{case_id}/issued",
         json={

@@ -646,6 +646,7 @@ async def _store_application(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             principal = _sender(tenant, head)
             case = await _open(session, principal, app)
             case.attributes = {
@@ -747,6 +748,7 @@ async def _store_change(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             case = await _case_for(session, tenant, change.reference)
             await refuse_if_decided(session, case)
             principal = _sender(tenant, head)
@@ -820,6 +822,7 @@ async def _store_statement(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             request = await session.scalar(
                 select(XBauOutgoing).where(
                     XBauOutgoing.tenant_id == tenant,

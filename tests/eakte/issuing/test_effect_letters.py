@@ -70,6 +70,24 @@ async def test_request_participations_drafts_beteiligungsersuchen_art_65_baybo(
     text = _text(preview.content)
     assert "Gemeinde (Einvernehmen nach § 36 BauGB)" in text
     assert due.strftime("%d.%m.%Y") in text  # two months (§ 36 Abs. 2 S. 2 BauGB)
+    # the text names the participation's own period, never a fixed "one month"
+    assert "innerhalb von zwei Monaten, also bis zum " + due.strftime("%d.%m.%Y") in text
+    assert "§ 36 Abs. 2 S. 2 BauGB" in text
+    assert "gilt Ihr Einvernehmen als erteilt" in text
+    assert "eines Monats" not in text
+    # a Fachstelle whose consent is needed: one month (Art. 65 Abs. 2 S. 2 BayBO)
+    agency_due = participation_deadline(
+        definition,
+        "fachstelle_zustimmung",
+        requested_on=local_today(),
+        calendar=calendar_for("bavaria"),
+    ).due
+    assert agency_due != due
+    agency = _text((await client.get(drafts[1]["preview_url"], headers=approver)).content)
+    assert "innerhalb von einem Monat, also bis zum " + agency_due.strftime("%d.%m.%Y") in agency
+    assert "Art. 65 Abs. 2 S. 2 BayBO" in agency
+    assert "gilt Ihre Zustimmung oder Ihr Einvernehmen als erteilt" in agency
+    assert "zwei Monaten" not in agency
     # a draft: nothing left the system, nothing is made known without an official signing
     async with db.session(write=False) as session:
         mails = list(
@@ -168,5 +186,73 @@ async def test_serve_neighbours_drafts_the_benachrichtigung_art_66_baybo(
     assert {(i["state"], i["channel"], i["addressee_kind"]) for i in letters} == {
         ("draft", "postal", "neighbour")
     }
+    permit = next(i for i in before if i["letter_type"] == "baugenehmigung")
+    # each letter serves the sealed permit (Art. 66 Abs. 1 S. 6 BayBO), from the new default
+    assert {i["enclosure_id"] for i in letters} == {permit["id"]}
+    assert {(i["template_version"], i["default_version"]) for i in letters} == {(0, 2)}
     preview = await client.get(letters[0]["preview_url"], headers=approver)
-    assert "Art. 66 Abs. 1 BayBO" in _text(preview.content)
+    text = _text(preview.content)
+    assert "Art. 66 Abs. 1 S. 6 BayBO" in text
+    assert "Ausfertigung des Bescheids zugestellt" in text
+    assert f"Prüfnummer {permit['verification_ref']}" in text  # names the enclosure
+    assert "innerhalb eines Monats nach seiner Zustellung Klage" in text  # for the neighbour
+    assert "§ 212a Abs. 1 BauGB" in text
+    assert "einsehen (Art. 66 Abs. 1 BayBO)" not in text  # the old "inspect the plans" letter
+    letter_url = f"{url}/{letters[0]['id']}"
+    berta = auth("clerk", sub="berta@augsburg")
+    electronic = await client.patch(
+        letter_url,
+        json={
+            "channel": "electronic",
+            "addressee": {"kind": "neighbour", "name": "Nora Nachbar", "email": "n@example.org"},
+        },
+        headers=berta,
+    )
+    assert electronic.status_code == 409  # served by post with the decision enclosed
+    assert "Post zugestellt" in electronic.json()["reasons"][0]["de"]
+    completed = await client.patch(
+        letter_url,
+        json={
+            "addressee": {
+                "kind": "neighbour",
+                "name": "Nora Nachbar",
+                "address": "Königstr. 1\n90402 Nürnberg",
+            }
+        },
+        headers=berta,
+    )
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["enclosure_id"] == permit["id"]  # kept when the draft changes
+    sealed = await client.post(f"{letter_url}/sign", headers=approver)
+    assert sealed.status_code == 200, sealed.text
+    postroom = auth("postroom", sub="paula@augsburg")
+    batch = (await client.post("/api/v1/postroom/batches", json={}, headers=postroom)).json()
+    assert [i["issued_id"] for i in batch["items"]] == [letters[0]["id"]]
+    item = batch["items"][0]
+    content = (await client.get(batch["content_url"], headers=postroom)).content
+    pages = [
+        " ".join((p.extract_text() or "").split())
+        for p in pypdf.PdfReader(io.BytesIO(content)).pages
+    ]
+    assert f"Anlage: Baugenehmigung ({permit['verification_ref']})" in pages[0]  # cover list
+    printed = pages[item["first_page"] - 1 : item["first_page"] - 1 + item["pages"]]
+    assert "Nora Nachbar" in printed[0]
+    assert any("wird die Baugenehmigung für das Vorhaben" in p for p in printed[1:])  # enclosed
+    assert any(permit["verification_ref"] in p for p in printed[1:])
+
+
+async def test_a_neighbour_letter_needs_a_sealed_decision_to_serve(client, auth, new_case) -> None:  # type: ignore[no-untyped-def]
+    clerk = auth("clerk", sub="clara@augsburg")
+    case = await new_case()
+    refused = await client.post(
+        f"/api/v1/cases/{case['id']}/issued",
+        json={
+            "letter_type": "nachbarbenachrichtigung",
+            "channel": "postal",
+            "addressee": {"kind": "neighbour", "name": "Nora", "address": "A 1\n90402 N"},
+        },
+        headers=clerk,
+    )
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "urn:eakte:problem:issuing-blocked"
+    assert "Art. 66 Abs. 1 S. 6 BayBO" in refused.json()["reasons"][0]["de"]

@@ -1,0 +1,35 @@
+"""issue 13: a neighbour letter serves a sealed decision (enclosure); drafts pin the version
+of the shipped default template they were made from
+
+Revision ID: 0023
+Revises: 0020
+Create Date: 2026-12-02 23:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0023"
+down_revision: str | None = "0020"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("issued_documents") as batch:
+        # the sealed decision served with this letter (Art. 66 Abs. 1 S. 6 BayBO)
+        batch.add_column(sa.Column("enclosure_id", sa.Uuid(), nullable=True))
+        batch.create_foreign_key(
+            "fk_issued_documents_enclosure", "issued_documents", ["enclosure_id"], ["id"]
+        )
+        # template_version 0 = a shipped default; which one (NULL = the first, version 1)
+        batch.add_column(sa.Column("default_version", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("issued_documents") as batch:
+        batch.drop_constraint("fk_issued_documents_enclosure", type_="foreignkey")
+        batch.drop_column("default_version")
+        batch.drop_column("enclosure_id")
