@@ -112,5 +112,8 @@ class IssuedDocument(Base):
     )
     # template_version 0: the version of the shipped default it was drafted from (None = 1)
     default_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the outbox e-mail notifying of a provision for retrieval (its sending starts the ten
+    # days of Art. 41 Abs. 2a S. 4 BayVwVfG)
+    notice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

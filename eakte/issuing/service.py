@@ -748,7 +748,7 @@ async def make_known(
     await session.flush()
     spec = SPECS[LetterType(record.letter_type)]
     if record.addressee_email and channel == ELECTRONIC:
-        await outbox.enqueue_email(
+        notice = await outbox.enqueue_email(
             session,
             tenant=case.tenant_id,
             event="document.bekanntgegeben",
@@ -763,6 +763,7 @@ async def make_known(
             ),
             link_path=status_path(case.tenant_id, case.file_number),
         )
+        record.notice_id = notice.id  # its sending starts Art. 41 Abs. 2a S. 4's ten days
     await outbox.enqueue_webhooks(
         session,
         tenant=case.tenant_id,

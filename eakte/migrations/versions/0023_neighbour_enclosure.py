@@ -1,5 +1,5 @@
 """issue 13: a neighbour letter serves a sealed decision (enclosure); drafts pin the version
-of the shipped default template they were made from
+of the shipped default template they were made from; a provision knows its notice e-mail
 
 Revision ID: 0023
 Revises: 0020
@@ -26,10 +26,14 @@ def upgrade() -> None:
         )
         # template_version 0 = a shipped default; which one (NULL = the first, version 1)
         batch.add_column(sa.Column("default_version", sa.Integer(), nullable=True))
+        # the outbox e-mail that notifies of a provision for retrieval: its sending starts the
+        # ten days of Art. 41 Abs. 2a S. 4 BayVwVfG
+        batch.add_column(sa.Column("notice_id", sa.Uuid(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("issued_documents") as batch:
         batch.drop_constraint("fk_issued_documents_enclosure", type_="foreignkey")
+        batch.drop_column("notice_id")
         batch.drop_column("default_version")
         batch.drop_column("enclosure_id")
