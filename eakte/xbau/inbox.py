@@ -893,9 +893,9 @@ async def _store_statement(
 
 # -- refusing -------------------------------------------------------------------------------
 
-FEHLER_SCHEMA = "X002"  # group X: formal problem with the XML
-FEHLER_SPEC = "S001"  # group S: not as specified (content, reference, procedure)
-FEHLER_ANLAGE = "A001"  # group A: problem with an attachment
+FEHLER_SCHEMA = messages.FEHLER_SCHEMA
+FEHLER_SPEC = messages.FEHLER_SPEC
+FEHLER_ANLAGE = messages.FEHLER_ANLAGE
 
 
 def _fehler(exc: DomainError) -> str:
