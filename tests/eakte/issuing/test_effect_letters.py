@@ -4,17 +4,24 @@ Nachbarn (Art. 65, 66 BayBO) become drafts for an official, never sent unsigned 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
+from datetime import timedelta
 
 import httpx
 import pypdf
+import pytest
 from sqlalchemy import select
 
+from eakte.audit.models import AuditEvent
+from eakte.db import utcnow
 from eakte.outbox.models import OutboxMessage
 from eakte.postroom.models import PrintItem
 from eakte.process.definitions import calendar_for, get_definition
 from eakte.process.service import local_today
+from eakte.process.ticker import tick
 from support import issue_letter
 from workflows import participation_deadline
+from workflows.model import EffectSpec
 
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -256,3 +263,74 @@ async def test_a_neighbour_letter_needs_a_sealed_decision_to_serve(client, auth,
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"] == "urn:eakte:problem:issuing-blocked"
     assert "Art. 66 Abs. 1 S. 6 BayBO" in refused.json()["reasons"][0]["de"]
+
+
+@pytest.fixture
+def letters_on_overdue_check(monkeypatch):  # type: ignore[no-untyped-def]
+    """baybo-59 with a letter effect on a transition nobody requests: the ticker's
+    `vollstaendigkeitspruefung_ueberfaellig` also asks for the Gemeinde's participation."""
+    from eakte.process import definitions
+
+    installed = definitions.installed()
+    extra = EffectSpec("request_participations", {"kinds": ["gemeinde_einvernehmen"]})
+
+    def patched(definition):  # type: ignore[no-untyped-def]
+        actions = tuple(
+            replace(a, effects=(*a.effects, extra))
+            if a.id == "vollstaendigkeitspruefung_ueberfaellig"
+            else a
+            for a in definition.actions
+        )
+        return replace(definition, actions=actions)
+
+    versions = {k: tuple(patched(d) for d in v) for k, v in installed.items()}
+    monkeypatch.setattr(definitions, "installed", lambda: versions)
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+async def test_a_ticker_transition_drafts_its_letters_for_an_official(
+    client, auth, new_case, app, db, letters_on_overdue_check, with_store
+) -> None:  # type: ignore[no-untyped-def]
+    case = await new_case()
+    store = app.state.store if with_store else None
+    report = await tick(db, now=utcnow() + timedelta(days=30), store=store)
+    assert [f.rsplit(":", 1)[-1] for f in report.fired] == [
+        "vollstaendigkeitspruefung_ueberfaellig"
+    ]
+    clerk = auth("clerk", sub="clara@augsburg")
+    listed = (await client.get(f"/api/v1/cases/{case['id']}/issued", headers=clerk)).json()
+    async with db.session(write=False) as session:
+        not_drafted = list(
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "issuing.effect_letter_not_drafted")
+            )
+        )
+        mails = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "email"))
+        )
+    if not with_store:  # a caller without the object store: audited, the step still runs
+        assert listed == [] and len(not_drafted) == 1
+        return
+    assert not_drafted == []
+    [letter] = listed
+    assert (letter["letter_type"], letter["state"], letter["addressee_kind"]) == (
+        "beteiligungsersuchen",
+        "draft",
+        "gemeinde",
+    )
+    assert letter["drafted_by_name"] == "E-Akte (Fristablauf)"  # drafted by the system …
+    assert not [m for m in mails if "Beteiligung" in m.payload.get("subject", "")]
+    # … completed and signed by officials: nothing with legal effect leaves without them
+    url = f"/api/v1/cases/{case['id']}/issued/{letter['id']}"
+    approver = auth("approver", sub="anton@augsburg")
+    assert (await client.post(f"{url}/sign", headers=approver)).status_code == 409  # no address
+    completed = await client.patch(
+        url,
+        json={
+            "addressee": {"kind": "gemeinde", "name": "Stadt Augsburg", "address": "R 1\n86150 A"}
+        },
+        headers=clerk,
+    )
+    assert completed.status_code == 200, completed.text
+    signed = await client.post(f"{url}/sign", headers=approver)
+    assert signed.status_code == 200, signed.text
