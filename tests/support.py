@@ -222,7 +222,7 @@ async def sign_postal_letter(  # type: ignore[no-untyped-def]
     data: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue.
-    A neighbour letter serves the case's sealed permit (Art. 66 Abs. 1 S. 6 BayBO): one is
+    A neighbour letter serves the case's sealed permit (Art. 66 Abs. 1 S. 4 BayBO): one is
     issued first (to the applicant, electronic, so it is not queued itself)."""
     clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
     approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")

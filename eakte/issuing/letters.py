@@ -79,7 +79,7 @@ SPECS: dict[LetterType, LetterSpec] = {
     LetterType.nachbarbenachrichtigung: LetterSpec(
         "Benachrichtigung der Nachbarn",
         "notice to neighbours",
-        "Art. 66 Abs. 1 S. 6 BayBO (Zustellung einer Ausfertigung der Entscheidung)",
+        "Art. 66 Abs. 1 S. 4 BayBO (Zustellung einer Ausfertigung der Entscheidung)",
         False,
         # enclosure_*: the sealed decision served with the letter, filled from its record
         frozenset(
@@ -136,7 +136,7 @@ def allowed_placeholders(letter_type: LetterType) -> frozenset[str]:
     return COMMON | spec.placeholders | ({"rechtsbehelfsbelehrung"} if spec.remedy else set())
 
 
-# Letters that serve a sealed decision on a neighbour (Art. 66 Abs. 1 S. 6 BayBO; for the
+# Letters that serve a sealed decision on a neighbour (Art. 66 Abs. 1 S. 4 BayBO; for the
 # Vorbescheid with Art. 71 S. 4 BayBO), and the decisions they may enclose.
 SERVES_DECISION = frozenset({LetterType.nachbarbenachrichtigung})
 ENCLOSABLE = (LetterType.baugenehmigung, LetterType.vorbescheid)

@@ -106,7 +106,7 @@ class IssuedDocument(Base):
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # the procedure effect (serve_neighbours, request_participations) this draft came from
     source_effect_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
-    # the sealed decision this letter serves as its enclosure (Art. 66 Abs. 1 S. 6 BayBO)
+    # the sealed decision this letter serves as its enclosure (Art. 66 Abs. 1 S. 4 BayBO)
     enclosure_id: Mapped[uuid.UUID | None] = mapped_column(
         Uuid, ForeignKey("issued_documents.id"), nullable=True
     )

@@ -287,8 +287,8 @@ def _verification_ref() -> str:
 
 _ENCLOSURE_POSTAL = IssuingBlocked(
     "Die Ausfertigung der Entscheidung wird dem Nachbarn mit der Post zugestellt "
-    "(Art. 66 Abs. 1 S. 6 BayBO); ein elektronischer Weg ist dafür nicht vorgesehen.",
-    "the copy of the decision is served on the neighbour by post (Art. 66 Abs. 1 S. 6 BayBO); "
+    "(Art. 66 Abs. 1 S. 4 BayBO); ein elektronischer Weg ist dafür nicht vorgesehen.",
+    "the copy of the decision is served on the neighbour by post (Art. 66 Abs. 1 S. 4 BayBO); "
     "no electronic channel is offered for it",
 )
 
@@ -303,7 +303,7 @@ async def enclosure_of(session: AsyncSession, record: IssuedDocument) -> IssuedD
 async def _enclosure_for(
     session: AsyncSession, case: Case, letter_type: LetterType, enclosure_id: uuid.UUID | None
 ) -> IssuedDocument | None:
-    """The sealed decision a neighbour letter serves (Art. 66 Abs. 1 S. 6 BayBO): the one
+    """The sealed decision a neighbour letter serves (Art. 66 Abs. 1 S. 4 BayBO): the one
     named, else the case's newest sealed Baugenehmigung or Vorbescheid; None for other
     letters. Without one the letter cannot be drafted: it would serve nothing."""
     if letter_type not in SERVES_DECISION:
@@ -327,9 +327,9 @@ async def _enclosure_for(
     if found is None:
         raise IssuingBlocked(
             "Es gibt keine gesiegelte Baugenehmigung oder keinen gesiegelten Vorbescheid, der "
-            "dem Nachbarn zugestellt werden kann (Art. 66 Abs. 1 S. 6 BayBO).",
+            "dem Nachbarn zugestellt werden kann (Art. 66 Abs. 1 S. 4 BayBO).",
             "there is no sealed Baugenehmigung or Vorbescheid of this case to serve on the "
-            "neighbour (Art. 66 Abs. 1 S. 6 BayBO)",
+            "neighbour (Art. 66 Abs. 1 S. 4 BayBO)",
         )
     return found
 

@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("issued_documents") as batch:
-        # the sealed decision served with this letter (Art. 66 Abs. 1 S. 6 BayBO)
+        # the sealed decision served with this letter (Art. 66 Abs. 1 S. 4 BayBO)
         batch.add_column(sa.Column("enclosure_id", sa.Uuid(), nullable=True))
         batch.create_foreign_key(
             "fk_issued_documents_enclosure", "issued_documents", ["enclosure_id"], ["id"]

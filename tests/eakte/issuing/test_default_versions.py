@@ -60,7 +60,7 @@ async def test_a_draft_keeps_the_default_version_it_was_made_from(
     new_text = _text((await client.get(new["preview_url"], headers=approver)).content)
     assert OLD_NEIGHBOUR_TEXT in old_text  # signed as drafted, not silently rewritten
     assert OLD_NEIGHBOUR_TEXT not in new_text
-    assert "Art. 66 Abs. 1 S. 6 BayBO" in new_text
+    assert "Art. 66 Abs. 1 S. 4 BayBO" in new_text
     sealed = await client.post(
         f"/api/v1/cases/{case['id']}/issued/{old['id']}/sign", headers=approver
     )

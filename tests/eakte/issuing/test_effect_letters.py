@@ -194,12 +194,12 @@ async def test_serve_neighbours_drafts_the_benachrichtigung_art_66_baybo(
         ("draft", "postal", "neighbour")
     }
     permit = next(i for i in before if i["letter_type"] == "baugenehmigung")
-    # each letter serves the sealed permit (Art. 66 Abs. 1 S. 6 BayBO), from the new default
+    # each letter serves the sealed permit (Art. 66 Abs. 1 S. 4 BayBO), from the new default
     assert {i["enclosure_id"] for i in letters} == {permit["id"]}
     assert {(i["template_version"], i["default_version"]) for i in letters} == {(0, 2)}
     preview = await client.get(letters[0]["preview_url"], headers=approver)
     text = _text(preview.content)
-    assert "Art. 66 Abs. 1 S. 6 BayBO" in text
+    assert "Art. 66 Abs. 1 S. 4 BayBO" in text
     assert "Ausfertigung des Bescheids zugestellt" in text
     assert f"Prüfnummer {permit['verification_ref']}" in text  # names the enclosure
     assert "innerhalb eines Monats nach seiner Zustellung Klage" in text  # for the neighbour
@@ -262,7 +262,7 @@ async def test_a_neighbour_letter_needs_a_sealed_decision_to_serve(client, auth,
     )
     assert refused.status_code == 409, refused.text
     assert refused.json()["type"] == "urn:eakte:problem:issuing-blocked"
-    assert "Art. 66 Abs. 1 S. 6 BayBO" in refused.json()["reasons"][0]["de"]
+    assert "Art. 66 Abs. 1 S. 4 BayBO" in refused.json()["reasons"][0]["de"]
 
 
 @pytest.fixture
