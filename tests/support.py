@@ -281,3 +281,25 @@ def metric_value(body: str, sample: str) -> float:
     """The value of one Prometheus sample line (`name{labels}`) in `body`, 0 when absent."""
     match = re.search(rf"^{re.escape(sample)} (\S+)$", body, re.M)
     return float(match.group(1)) if match else 0.0
+
+
+def add_effect(monkeypatch, action_id: str, effect_type: str, **params: object) -> None:  # type: ignore[no-untyped-def]
+    """Install every procedure definition with one more effect on the action `action_id`
+    (e.g. a letter effect on a transition nobody requests: ticker, XBau inbox)."""
+    from dataclasses import replace
+
+    from eakte.process import definitions
+    from workflows.model import EffectSpec
+
+    extra = EffectSpec(effect_type, dict(params))
+    installed = definitions.installed()
+
+    def patched(definition):  # type: ignore[no-untyped-def]
+        actions = tuple(
+            replace(a, effects=(*a.effects, extra)) if a.id == action_id else a
+            for a in definition.actions
+        )
+        return replace(definition, actions=actions)
+
+    versions = {k: tuple(patched(d) for d in v) for k, v in installed.items()}
+    monkeypatch.setattr(definitions, "installed", lambda: versions)

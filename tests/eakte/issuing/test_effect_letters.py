@@ -4,7 +4,6 @@ Nachbarn (Art. 65, 66 BayBO) become drafts for an official, never sent unsigned 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from datetime import timedelta
 
 import httpx
@@ -19,9 +18,8 @@ from eakte.postroom.models import PrintItem
 from eakte.process.definitions import calendar_for, get_definition
 from eakte.process.service import local_today
 from eakte.process.ticker import tick
-from support import issue_letter
+from support import add_effect, issue_letter
 from workflows import participation_deadline
-from workflows.model import EffectSpec
 
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -269,22 +267,12 @@ async def test_a_neighbour_letter_needs_a_sealed_decision_to_serve(client, auth,
 def letters_on_overdue_check(monkeypatch):  # type: ignore[no-untyped-def]
     """baybo-59 with a letter effect on a transition nobody requests: the ticker's
     `vollstaendigkeitspruefung_ueberfaellig` also asks for the Gemeinde's participation."""
-    from eakte.process import definitions
-
-    installed = definitions.installed()
-    extra = EffectSpec("request_participations", {"kinds": ["gemeinde_einvernehmen"]})
-
-    def patched(definition):  # type: ignore[no-untyped-def]
-        actions = tuple(
-            replace(a, effects=(*a.effects, extra))
-            if a.id == "vollstaendigkeitspruefung_ueberfaellig"
-            else a
-            for a in definition.actions
-        )
-        return replace(definition, actions=actions)
-
-    versions = {k: tuple(patched(d) for d in v) for k, v in installed.items()}
-    monkeypatch.setattr(definitions, "installed", lambda: versions)
+    add_effect(
+        monkeypatch,
+        "vollstaendigkeitspruefung_ueberfaellig",
+        "request_participations",
+        kinds=["gemeinde_einvernehmen"],
+    )
 
 
 @pytest.mark.parametrize("with_store", [True, False])

@@ -316,3 +316,54 @@ async def test_0200_with_an_unacceptable_email_is_refused_not_a_500(deliver, mes
     assert "applicant.email" in response.json()["detail"]
     async with db.session(write=False) as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_transition_a_0202_causes_drafts_its_letters_for_an_official(
+    client, auth, deliver, message, pdf, db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The inbox's transaction carries the object store: a letter effect of the step the 0202
+    takes (Unterlagen nachgereicht) is drafted, not only audited as not drafted."""
+    from eakte.audit.models import AuditEvent
+    from support import add_effect
+
+    add_effect(
+        monkeypatch,
+        "unterlagen_nachreichen",
+        "request_participations",
+        kinds=["fachstelle_stellungnahme"],
+    )
+    first = await _received(deliver, message, pdf)
+    clerk = auth("clerk", sub="clara")
+    asked = await client.post(
+        f"/api/v1/cases/{first['case_id']}/process/actions",
+        json={
+            "action": "nachfordern",
+            "expected_state": "eingegangen",
+            "input": {
+                "maengel": ["Baubeschreibung fehlt"],
+                "frist_bis": "2027-01-29",
+                "hinweis_ruecknahmefiktion": True,
+            },
+        },
+        headers=clerk,
+    )
+    assert asked.status_code == 200, asked.text
+    _, raw = message(
+        "0202_nachreichung.xml",
+        vorgang=first["file_number"],
+        anlagen=[("baubeschreibung.pdf", "application/pdf", "baubeschreibung", "Baubeschreibung")],
+    )
+    arrived = await deliver(raw, {"baubeschreibung.pdf": pdf})
+    assert arrived.status_code == 201, arrived.text
+    assert arrived.json()["procedure_action"] == "unterlagen_nachreichen"
+    listed = (await client.get(f"/api/v1/cases/{first['case_id']}/issued", headers=clerk)).json()
+    assert [(i["letter_type"], i["state"], i["addressee_kind"]) for i in listed] == [
+        ("beteiligungsersuchen", "draft", "agency")
+    ]
+    async with db.session(write=False) as session:
+        not_drafted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "issuing.effect_letter_not_drafted")
+        )
+    assert not_drafted == 0
