@@ -1,5 +1,6 @@
 """issue 13: a neighbour letter serves a sealed decision (enclosure); drafts pin the version
-of the shipped default template they were made from; a provision knows its notice e-mail
+of the shipped default template they were made from; a provision knows its notice e-mail;
+issue 14: XBau push endpoints per authority address
 
 Revision ID: 0023
 Revises: 0020
@@ -10,6 +11,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from eakte.db import UTCDateTime
 
 revision: str = "0023"
 down_revision: str | None = "0020"
@@ -29,9 +32,23 @@ def upgrade() -> None:
         # the outbox e-mail that notifies of a provision for retrieval: its sending starts the
         # ten days of Art. 41 Abs. 2a S. 4 BayVwVfG
         batch.add_column(sa.Column("notice_id", sa.Uuid(), nullable=True))
+    # a push endpoint for one of the tenant's XBau addresses (the message's Autor); messages
+    # of other addresses go to the tenant's endpoint (xbau_push_endpoints) or wait for pickup
+    op.create_table(
+        "xbau_push_routes",
+        sa.Column("tenant_id", sa.String(40), sa.ForeignKey("tenants.slug"), primary_key=True),
+        sa.Column(
+            "authority", sa.String(120), sa.ForeignKey("xbau_authorities.kennung"), primary_key=True
+        ),
+        sa.Column("url", sa.String(500), nullable=False),
+        sa.Column("secret", sa.String(200), nullable=False),
+        sa.Column("created_by", sa.String(200), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("xbau_push_routes")
     with op.batch_alter_table("issued_documents") as batch:
         batch.drop_constraint("fk_issued_documents_enclosure", type_="foreignkey")
         batch.drop_column("notice_id")
