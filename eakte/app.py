@@ -108,7 +108,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ticker = None
         if settings.tick_interval_seconds > 0:
             ticker = asyncio.create_task(
-                run_periodically(db, settings.tick_interval_seconds, app.state.metrics.ticked)
+                run_periodically(
+                    db,
+                    settings.tick_interval_seconds,
+                    app.state.metrics.ticked,
+                    store=app.state.store,
+                )
             )
         checkpoints = None
         if settings.audit_checkpoint_interval_seconds > 0:

@@ -394,6 +394,7 @@ def process_tick(
     from datetime import UTC, datetime
 
     from eakte.db import Database
+    from eakte.documents.store import build_store
     from eakte.process.ticker import tick
 
     settings = _settings()
@@ -410,7 +411,7 @@ def process_tick(
     async def _run() -> None:
         db = Database(settings.resolved_database_url())
         try:
-            report = await tick(db, now=at)
+            report = await tick(db, now=at, store=build_store(settings))
         finally:
             await db.dispose()
         for line in report.fired:

@@ -221,9 +221,13 @@ async def sign_postal_letter(  # type: ignore[no-untyped-def]
     tenant: str = TENANT_A,
     data: dict[str, object] | None = None,
 ) -> dict[str, object]:
-    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue."""
+    """Draft (clerk) and sign (approver) a letter to be posted: it goes into the print queue.
+    A neighbour letter serves the case's sealed permit (Art. 66 Abs. 1 S. 4 BayBO): one is
+    issued first (to the applicant, electronic, so it is not queued itself)."""
     clerk = auth("clerk", tenant=tenant, sub=f"clara@{tenant}")
     approver = auth("approver", tenant=tenant, sub=f"anton@{tenant}")
+    if letter_type == "nachbarbenachrichtigung":
+        await issue_letter(client, auth, case_id, tenant=tenant, make_known=False)
     drafted = await client.post(
         f"/api/v1/cases/{case_id}/issued",
         json={
@@ -277,3 +281,25 @@ def metric_value(body: str, sample: str) -> float:
     """The value of one Prometheus sample line (`name{labels}`) in `body`, 0 when absent."""
     match = re.search(rf"^{re.escape(sample)} (\S+)$", body, re.M)
     return float(match.group(1)) if match else 0.0
+
+
+def add_effect(monkeypatch, action_id: str, effect_type: str, **params: object) -> None:  # type: ignore[no-untyped-def]
+    """Install every procedure definition with one more effect on the action `action_id`
+    (e.g. a letter effect on a transition nobody requests: ticker, XBau inbox)."""
+    from dataclasses import replace
+
+    from eakte.process import definitions
+    from workflows.model import EffectSpec
+
+    extra = EffectSpec(effect_type, dict(params))
+    installed = definitions.installed()
+
+    def patched(definition):  # type: ignore[no-untyped-def]
+        actions = tuple(
+            replace(a, effects=(*a.effects, extra)) if a.id == action_id else a
+            for a in definition.actions
+        )
+        return replace(definition, actions=actions)
+
+    versions = {k: tuple(patched(d) for d in v) for k, v in installed.items()}
+    monkeypatch.setattr(definitions, "installed", lambda: versions)

@@ -191,7 +191,10 @@ SENTENCES: dict[str, Callable[[Payload], str]] = {
     "records.offered": lambda p: "hat die Akte dem Archiv angeboten",
     "records.handed_over": lambda p: "hat die Akte an das Archiv abgegeben",
     "records.destroyed": lambda p: "hat die Akte nach Ablauf der Aufbewahrungsfrist vernichtet",
-    "xbau.message_received": lambda p: "hat eine XBau-Nachricht empfangen",
+    "xbau.message_received": lambda p: (
+        "hat eine XBau-Nachricht empfangen"
+        + (f" (weitere Angaben: {p['weitere_angaben']})" if p.get("weitere_angaben") else "")
+    ),
     "xbau.message_queued": lambda p: "hat eine XBau-Nachricht zum Versand bereitgestellt",
     "xbau.message_acknowledged": lambda p: "hat den Empfang einer XBau-Nachricht quittiert",
     "xbau.message_delivered": lambda p: "hat eine XBau-Nachricht an den Intermediär zugestellt",

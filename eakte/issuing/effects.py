@@ -145,6 +145,38 @@ async def _notify_applicant(session: AsyncSession, case: Case, template: str, la
     )
 
 
+_UNITS = {  # (singular, plural) in the dative: "innerhalb von einem Monat / zwei Monaten"
+    wf.Unit.DAYS: ("einem Tag", "Tagen"),
+    wf.Unit.WEEKS: ("einer Woche", "Wochen"),
+    wf.Unit.MONTHS: ("einem Monat", "Monaten"),
+    wf.Unit.YEARS: ("einem Jahr", "Jahren"),
+    wf.Unit.WORKING_DAYS: ("einem Werktag", "Werktagen"),
+}
+_NUMBERS = {2: "zwei", 3: "drei", 4: "vier", 5: "fünf", 6: "sechs"}
+
+
+def period_text(period: wf.Period) -> str:
+    """The participation's own period in words ("zwei Monaten"), never a fixed phrase."""
+    one, many = _UNITS[period.unit]
+    amount = int(period.amount) if str(period.amount).isdigit() else None
+    if amount == 1:
+        return one
+    return f"{_NUMBERS.get(amount, str(amount)) if amount else period.amount} {many}"
+
+
+def silence_text(on_silence: wf.SilenceMeans, *, gemeinde: bool) -> str:
+    """What the law makes of no answer within the period, for the letter."""
+    if on_silence == wf.SilenceMeans.CONSENT_DEEMED:
+        what = "Ihr Einvernehmen" if gemeinde else "Ihre Zustimmung oder Ihr Einvernehmen"
+        return f"Äußern Sie sich nicht innerhalb dieser Frist, gilt {what} als erteilt."
+    return (
+        "Äußern Sie sich nicht innerhalb dieser Frist, gehen wir davon aus, dass von Ihnen "
+        "wahrzunehmende öffentliche Belange nicht berührt sind; eine spätere Stellungnahme "
+        "berücksichtigen wir nur, wenn sie für die Rechtmäßigkeit der Entscheidung von "
+        "Bedeutung ist."
+    )
+
+
 def _neighbour(entry: Any) -> tuple[str, str]:
     """(name, address) of a neighbour entry: a dict with name/address, or a parcel label."""
     if isinstance(entry, dict):
@@ -196,6 +228,9 @@ def _requests(
                 data={
                     "agency_name": name,
                     "deadline": due.due.strftime("%d.%m.%Y"),
+                    "period": period_text(rule.period),
+                    "period_basis": rule.legal_basis,
+                    "consequence": silence_text(rule.on_silence, gemeinde=gemeinde),
                     "subject_matter": f"{rule.label.de}; {rule.legal_basis}",
                     "participation_kind": rule.id,
                 },

@@ -69,17 +69,22 @@ SPECS: dict[LetterType, LetterSpec] = {
     LetterType.beteiligungsersuchen: LetterSpec(
         "Beteiligungsersuchen",
         "request for an opinion",
-        "Art. 65 Abs. 1 S. 1 BayBO; § 36 BauGB",
+        "Art. 65 Abs. 1 S. 1, Abs. 2 BayBO; § 36 Abs. 2 S. 2 BauGB",
         False,
-        frozenset({"agency_name", "deadline", "subject_matter"}),
+        frozenset(
+            {"agency_name", "deadline", "period", "period_basis", "consequence", "subject_matter"}
+        ),
         False,
     ),
     LetterType.nachbarbenachrichtigung: LetterSpec(
         "Benachrichtigung der Nachbarn",
         "notice to neighbours",
-        "Art. 66 Abs. 1 BayBO",
+        "Art. 66 Abs. 1 S. 4 BayBO (Zustellung einer Ausfertigung der Entscheidung)",
         False,
-        frozenset({"neighbour_name", "project"}),
+        # enclosure_*: the sealed decision served with the letter, filled from its record
+        frozenset(
+            {"neighbour_name", "project", "enclosure_label", "enclosure_date", "enclosure_ref"}
+        ),
         False,
     ),
     LetterType.baugenehmigung: LetterSpec(
@@ -129,3 +134,9 @@ def allowed_placeholders(letter_type: LetterType) -> frozenset[str]:
     """The names a template of this type may use."""
     spec = SPECS[letter_type]
     return COMMON | spec.placeholders | ({"rechtsbehelfsbelehrung"} if spec.remedy else set())
+
+
+# Letters that serve a sealed decision on a neighbour (Art. 66 Abs. 1 S. 4 BayBO; for the
+# Vorbescheid with Art. 71 S. 4 BayBO), and the decisions they may enclose.
+SERVES_DECISION = frozenset({LetterType.nachbarbenachrichtigung})
+ENCLOSABLE = (LetterType.baugenehmigung, LetterType.vorbescheid)

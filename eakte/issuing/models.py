@@ -106,5 +106,14 @@ class IssuedDocument(Base):
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # the procedure effect (serve_neighbours, request_participations) this draft came from
     source_effect_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # the sealed decision this letter serves as its enclosure (Art. 66 Abs. 1 S. 4 BayBO)
+    enclosure_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("issued_documents.id"), nullable=True
+    )
+    # template_version 0: the version of the shipped default it was drafted from (None = 1)
+    default_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the outbox e-mail notifying of a provision for retrieval (its sending starts the ten
+    # days of Art. 41 Abs. 2a S. 4 BayVwVfG)
+    notice_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

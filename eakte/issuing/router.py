@@ -24,6 +24,7 @@ from eakte.issuing.schemas import (
     TemplateRead,
     TemplateWrite,
 )
+from eakte.issuing.templates import default_version
 from eakte.openapi import problems
 from eakte.process import bekanntgabe as process_bekanntgabe
 
@@ -53,7 +54,9 @@ def issued_read(r: IssuedDocument) -> IssuedRead:
         channel=r.channel,
         verification_ref=r.verification_ref,
         template_version=r.template_version,
+        default_version=r.default_version,
         letterhead_version=r.letterhead_version,
+        enclosure_id=r.enclosure_id,
         draft_version=r.draft_version,
         signed_version=r.signed_version,
         signed_sha256=r.signed_sha256,
@@ -69,13 +72,17 @@ def issued_read(r: IssuedDocument) -> IssuedRead:
     )
 
 
-def _template_read(letter_type: LetterType, version: int, subject: str, body: str) -> TemplateRead:
+def _template_read(
+    letter_type: LetterType, version: int, subject: str, body: str, *, newer_default: bool = False
+) -> TemplateRead:
     spec = SPECS[letter_type]
     return TemplateRead(
         letter_type=letter_type,
         label_de=spec.label_de,
         legal_basis=spec.legal_basis,
         version=version,
+        default_version=default_version(letter_type),
+        newer_default=newer_default,
         subject=subject,
         body=body,
         placeholders=sorted(allowed_placeholders(letter_type)),
@@ -86,11 +93,14 @@ def _template_read(letter_type: LetterType, version: int, subject: str, body: st
     "/issuing/templates", response_model=list[TemplateRead], responses=problems(401, 403, 422)
 )
 async def list_templates(session: ReadSessionDep, principal: Official) -> list[TemplateRead]:
-    """Every letter type with the tenant's current template (version 0 = shipped default)."""
+    """Every letter type with the tenant's current template (version 0 = shipped default);
+    `newer_default` marks a tenant template saved before the shipped default last changed (the
+    tenant's text is never replaced: an admin compares and saves a new version)."""
     out = []
     for letter_type in LetterType:
         version, subject, body = await service.template_for(session, principal.tenant, letter_type)
-        out.append(_template_read(letter_type, version, subject, body))
+        newer = await service.newer_default(session, principal.tenant, letter_type, version)
+        out.append(_template_read(letter_type, version, subject, body, newer_default=newer))
     return out
 
 

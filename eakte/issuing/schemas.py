@@ -24,6 +24,9 @@ class TemplateRead(BaseModel):
     label_de: str
     legal_basis: str
     version: int  # 0 = the shipped default
+    default_version: int  # the current version of the shipped default
+    # the tenant's own template is older than the current shipped default (compare them)
+    newer_default: bool = False
     subject: str
     body: str
     placeholders: list[str]
@@ -60,6 +63,8 @@ class DraftCreate(TextInput):
     addressee: Addressee = Field(default_factory=Addressee)
     channel: Literal["electronic", "postal"] = "electronic"
     data: dict[str, Any] = Field(default_factory=dict)
+    # a neighbour letter: the sealed decision it serves (default: the case's newest one)
+    enclosure_id: uuid.UUID | None = None
 
 
 class DraftUpdate(TextInput):
@@ -91,7 +96,9 @@ class IssuedRead(BaseModel):
     channel: str
     verification_ref: str
     template_version: int
+    default_version: int | None
     letterhead_version: int
+    enclosure_id: uuid.UUID | None
     draft_version: int
     signed_version: int | None
     signed_sha256: str | None

@@ -33,7 +33,7 @@ from eakte.issuing.errors import (
     IssuingBlocked,
     WrongIssueState,
 )
-from eakte.issuing.letters import SPECS, LetterType
+from eakte.issuing.letters import ENCLOSABLE, SERVES_DECISION, SPECS, LetterType
 from eakte.issuing.models import (
     BEKANNTGEGEBEN,
     DRAFT,
@@ -122,6 +122,24 @@ async def template_for(
     return (0, *templates.default_template(letter_type))
 
 
+async def newer_default(
+    session: AsyncSession, tenant: str, letter_type: LetterType, version: int
+) -> bool:
+    """Whether the tenant's template `version` was saved before the current shipped default
+    of its type was released (0, the default itself, never is)."""
+    released = templates.default_released(letter_type)
+    if version == 0 or released is None:
+        return False
+    saved = await session.scalar(
+        select(LetterTemplate.created_at).where(
+            LetterTemplate.tenant_id == tenant,
+            LetterTemplate.letter_type == letter_type.value,
+            LetterTemplate.version == version,
+        )
+    )
+    return saved is not None and saved.date() < released
+
+
 async def save_template(
     session: AsyncSession, principal: Principal, letter_type: LetterType, subject: str, body: str
 ) -> LetterTemplate:
@@ -181,7 +199,11 @@ async def save_letterhead(
 
 
 def _context(
-    case: Case, record: IssuedDocument, head: LetterheadData, today: date
+    case: Case,
+    record: IssuedDocument,
+    head: LetterheadData,
+    today: date,
+    enclosure: IssuedDocument | None = None,
 ) -> dict[str, Any]:
     context: dict[str, Any] = {
         "file_number": case.file_number,
@@ -199,6 +221,10 @@ def _context(
     }
     for key, value in (record.data or {}).items():
         context[key] = value
+    if enclosure is not None:  # from the sealed record itself, never from the clerk's data
+        context["enclosure_label"] = SPECS[LetterType(enclosure.letter_type)].label_de
+        context["enclosure_date"] = local_date(enclosure.signed_at or enclosure.created_at)
+        context["enclosure_ref"] = enclosure.verification_ref
     return context
 
 
@@ -211,9 +237,10 @@ def build_letter(
     *,
     today: date,
     draft: bool,
+    enclosure: IssuedDocument | None = None,
 ) -> Letter:
     """The letter as data (raises IssuingBlocked when a placeholder has no value)."""
-    context = _context(case, record, head, today)
+    context = _context(case, record, head, today, enclosure)
     address_lines = [head.authority_name, *head.address.splitlines()]
     signer = record.signed_by_name if record.signed_by_name and not draft else None
     return Letter(
@@ -258,6 +285,55 @@ def _verification_ref() -> str:
     return f"{raw[:5]}-{raw[5:]}"
 
 
+_ENCLOSURE_POSTAL = IssuingBlocked(
+    "Die Ausfertigung der Entscheidung wird dem Nachbarn mit der Post zugestellt "
+    "(Art. 66 Abs. 1 S. 4 BayBO); ein elektronischer Weg ist dafür nicht vorgesehen.",
+    "the copy of the decision is served on the neighbour by post (Art. 66 Abs. 1 S. 4 BayBO); "
+    "no electronic channel is offered for it",
+)
+
+
+async def enclosure_of(session: AsyncSession, record: IssuedDocument) -> IssuedDocument | None:
+    """The sealed decision `record` serves, if any."""
+    if record.enclosure_id is None:
+        return None
+    return await session.get(IssuedDocument, record.enclosure_id)
+
+
+async def _enclosure_for(
+    session: AsyncSession, case: Case, letter_type: LetterType, enclosure_id: uuid.UUID | None
+) -> IssuedDocument | None:
+    """The sealed decision a neighbour letter serves (Art. 66 Abs. 1 S. 4 BayBO): the one
+    named, else the case's newest sealed Baugenehmigung or Vorbescheid; None for other
+    letters. Without one the letter cannot be drafted: it would serve nothing."""
+    if letter_type not in SERVES_DECISION:
+        if enclosure_id is not None:
+            raise IssuingBlocked(
+                "Nur die Benachrichtigung der Nachbarn stellt eine Entscheidung zu.",
+                "only the neighbour letter serves a decision as its enclosure",
+            )
+        return None
+    stmt = select(IssuedDocument).where(
+        IssuedDocument.case_id == case.id,
+        IssuedDocument.tenant_id == case.tenant_id,
+        IssuedDocument.letter_type.in_([t.value for t in ENCLOSABLE]),
+        IssuedDocument.state.in_([SIGNED, BEKANNTGEGEBEN]),
+    )
+    if enclosure_id is not None:
+        stmt = stmt.where(IssuedDocument.id == enclosure_id)
+    found = await session.scalar(
+        stmt.order_by(IssuedDocument.signed_at.desc(), IssuedDocument.id).limit(1)
+    )
+    if found is None:
+        raise IssuingBlocked(
+            "Es gibt keine gesiegelte Baugenehmigung oder keinen gesiegelten Vorbescheid, der "
+            "dem Nachbarn zugestellt werden kann (Art. 66 Abs. 1 S. 4 BayBO).",
+            "there is no sealed Baugenehmigung or Vorbescheid of this case to serve on the "
+            "neighbour (Art. 66 Abs. 1 S. 4 BayBO)",
+        )
+    return found
+
+
 async def draft(
     session: AsyncSession,
     store: ObjectStore,
@@ -285,6 +361,9 @@ async def draft_for_case(
     spec = SPECS[letter_type]
     head = await letterhead_for(session, case.tenant_id)
     version, subject, text = await template_for(session, case.tenant_id, letter_type)
+    enclosure = await _enclosure_for(session, case, letter_type, body.enclosure_id)
+    if enclosure is not None and body.channel != POSTAL:
+        raise _ENCLOSURE_POSTAL
     addressee = body.addressee
     is_applicant = addressee.kind == "applicant"
     name = addressee.name or (case.applicant_name if is_applicant else None)
@@ -322,10 +401,14 @@ async def draft_for_case(
         drafted_by=principal.sub,
         drafted_by_name=principal.name,
         source_effect_id=source_effect_id,
+        enclosure_id=enclosure.id if enclosure else None,
+        default_version=templates.default_version(letter_type) if version == 0 else None,
         created_at=now,
         updated_at=now,
     )
-    letter = build_letter(case, record, head, subject, text, today=now.date(), draft=True)
+    letter = build_letter(
+        case, record, head, subject, text, today=now.date(), draft=True, enclosure=enclosure
+    )
     pdf = await _render(letter)  # before any row: a missing placeholder leaves nothing behind
     version_id = uuid.uuid4()
     key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
@@ -362,6 +445,7 @@ async def draft_for_case(
                 "verification_ref": record.verification_ref,
                 "sha256": info.sha256,
                 "source_effect_id": str(source_effect_id) if source_effect_id else None,
+                "enclosure_id": str(enclosure.id) if enclosure else None,
             },
         )
     except BaseException:
@@ -395,6 +479,8 @@ async def update_draft(
         record.addressee_email = str(email) if email else None
     if body.channel is not None:
         record.channel = body.channel
+    if record.enclosure_id is not None and record.channel != POSTAL:
+        raise _ENCLOSURE_POSTAL
     if body.data is not None:
         record.data = body.data
     if record.channel == POSTAL and not record.addressee_address:
@@ -412,7 +498,10 @@ async def update_draft(
     record.drafted_by, record.drafted_by_name = principal.sub, principal.name
     head = await letterhead_for(session, case.tenant_id)
     _, subject, text = await _pinned_template(session, case.tenant_id, record)
-    letter = build_letter(case, record, head, subject, text, today=now.date(), draft=True)
+    enclosure = await enclosure_of(session, record)
+    letter = build_letter(
+        case, record, head, subject, text, today=now.date(), draft=True, enclosure=enclosure
+    )
     pdf = await _render(letter)  # a placeholder without data raises before anything is stored
     version_id = uuid.uuid4()
     key = documents.object_key(case.tenant_id, case.id, record.document_id, version_id)
@@ -494,14 +583,18 @@ async def _final_letter(
 ) -> Letter:
     head = await letterhead_for(session, case.tenant_id)
     _, subject, text = await _pinned_template(session, case.tenant_id, record)
-    return build_letter(case, record, head, subject, text, today=today, draft=False)
+    enclosure = await enclosure_of(session, record)
+    return build_letter(
+        case, record, head, subject, text, today=today, draft=False, enclosure=enclosure
+    )
 
 
 async def _pinned_template(
     session: AsyncSession, tenant: str, record: IssuedDocument
 ) -> tuple[int, str, str]:
-    if record.template_version == 0:
-        return (0, *templates.default_template(LetterType(record.letter_type)))
+    if record.template_version == 0:  # the shipped default of the version it was drafted from
+        letter_type = LetterType(record.letter_type)
+        return (0, *templates.default_template(letter_type, record.default_version or 1))
     row = await session.scalar(
         select(LetterTemplate).where(
             LetterTemplate.tenant_id == tenant,
@@ -641,6 +734,8 @@ async def make_known(
         record.posted_on, record.bekanntgabe_on = posted_on, result.on
         record.bekanntgabe_rule = result.rule
     else:
+        if record.enclosure_id is not None:
+            raise _ENCLOSURE_POSTAL
         if record.addressee_kind != "applicant" and not record.addressee_email:
             raise IssuingBlocked(
                 "Elektronische Bekanntgabe nur mit E-Mail-Adresse.", "electronic needs an e-mail"
@@ -653,7 +748,7 @@ async def make_known(
     await session.flush()
     spec = SPECS[LetterType(record.letter_type)]
     if record.addressee_email and channel == ELECTRONIC:
-        await outbox.enqueue_email(
+        notice = await outbox.enqueue_email(
             session,
             tenant=case.tenant_id,
             event="document.bekanntgegeben",
@@ -668,6 +763,7 @@ async def make_known(
             ),
             link_path=status_path(case.tenant_id, case.file_number),
         )
+        record.notice_id = notice.id  # its sending starts Art. 41 Abs. 2a S. 4's ten days
     await outbox.enqueue_webhooks(
         session,
         tenant=case.tenant_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,30 @@ def defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
 
 
-def default_template(letter_type: LetterType) -> tuple[str, str]:
-    """(subject, body) of the shipped template for `letter_type`."""
-    t = defaults()["templates"][letter_type.value]
-    return t["subject"], t["body"]
+def default_version(letter_type: LetterType) -> int:
+    """The current version of the shipped default for `letter_type` (1 unless it changed)."""
+    return int(defaults()["templates"][letter_type.value].get("version", 1))
+
+
+def default_released(letter_type: LetterType) -> date | None:
+    """The day the current version of the shipped default was released (None: the first)."""
+    value = defaults()["templates"][letter_type.value].get("released")
+    return value if isinstance(value, date) else None
+
+
+def default_template(letter_type: LetterType, version: int | None = None) -> tuple[str, str]:
+    """(subject, body) of the shipped template for `letter_type`, at `version` (default: the
+    current one). A released version never changes: a draft pinned to it signs the same text."""
+    current = defaults()["templates"][letter_type.value]
+    if version is None or version == int(current.get("version", 1)):
+        return current["subject"], current["body"]
+    old = (defaults().get("superseded") or {}).get(letter_type.value, {}).get(version)
+    if old is None:
+        raise IssuingBlocked(
+            f"Die Standardvorlage „{letter_type.value}“ in Fassung {version} fehlt.",
+            f"version {version} of the default template {letter_type.value} is missing",
+        )
+    return old["subject"], old["body"]
 
 
 def _names(tree: nodes.Template) -> set[str]:

@@ -59,7 +59,9 @@ class Entry:
     record: IssuedDocument
     case: Case
     pdf: bytes
-    pages: int
+    pages: int  # printed pages of the entry: the letter, then its enclosure on a new sheet
+    enclosure: bytes | None = None  # the sealed decision served with it (Art. 66 BayBO)
+    enclosure_label: str = ""
 
 
 def postcode(address: str) -> str:
@@ -127,7 +129,8 @@ def compose(
                     "addressee": ", ".join(
                         [e.record.addressee_name, *e.record.addressee_address.splitlines()]
                     ),
-                    "letter_type": SPECS[LetterType(e.record.letter_type)].label_de,
+                    "letter_type": SPECS[LetterType(e.record.letter_type)].label_de
+                    + (f" + Anlage: {e.enclosure_label}" if e.enclosure else ""),
                     "pages": str(e.pages),
                     "first_page": str(first),
                 }
@@ -148,7 +151,11 @@ def compose(
             break
         cover_pages = _page_count(cover)
     out = pikepdf.new()
-    parts = [cover, *(e.pdf for e in entries)]
+    parts = [cover]
+    for e in entries:
+        parts.append(e.pdf)
+        if e.enclosure:
+            parts.append(e.enclosure)
     for part in parts:
         with pikepdf.open(io.BytesIO(part)) as src:
             # the print copy needs no signature fields (the sealed letter stays in the file)
@@ -158,6 +165,17 @@ def compose(
     buf = io.BytesIO()
     out.save(buf)
     return buf.getvalue(), starts, len(out.pages)
+
+
+async def _enclosure(
+    session: AsyncSession, store: ObjectStore, record: IssuedDocument
+) -> tuple[bytes | None, str]:
+    """(sealed PDF, label) of the decision the letter serves, (None, "") for other letters."""
+    enclosure = await issuing.enclosure_of(session, record)
+    if enclosure is None:
+        return None, ""
+    label = SPECS[LetterType(enclosure.letter_type)].label_de
+    return await _signed_pdf(session, store, enclosure), f"{label} ({enclosure.verification_ref})"
 
 
 async def _signed_pdf(session: AsyncSession, store: ObjectStore, record: IssuedDocument) -> bytes:
@@ -233,7 +251,10 @@ async def build_batch(
     for item, record, case in queued:
         pdf = await _signed_pdf(session, store, record)
         pages = await anyio.to_thread.run_sync(_page_count, pdf)
-        entries.append(Entry(item, record, case, pdf, pages))
+        enclosure, label = await _enclosure(session, store, record)
+        if enclosure is not None:  # the decision starts on a sheet of its own
+            pages = _even(pages) + await anyio.to_thread.run_sync(_page_count, enclosure)
+        entries.append(Entry(item, record, case, pdf, pages, enclosure, label))
         if advance:
             advance(1)
     entries.sort(key=sort_key)
@@ -278,6 +299,9 @@ async def build_batch(
             "pages": total,
             "sha256": batch.sha256,
             "issued_ids": [str(e.record.id) for e in entries],
+            "enclosures": {
+                str(e.record.id): str(e.record.enclosure_id) for e in entries if e.enclosure
+            },
         },
         at=now,
     )

@@ -27,6 +27,7 @@ from eakte.errors import DomainError
 from eakte.issuing import bekanntgabe as rules
 from eakte.issuing import service as issuing
 from eakte.issuing.models import BEKANNTGEGEBEN, ELECTRONIC, POSTAL, SIGNED, IssuedDocument
+from eakte.outbox.models import OutboxMessage
 from eakte.postroom.models import QUEUED_NOT_RETRIEVED
 from eakte.postroom.queue import queue_for_print
 from eakte.process.definitions import get_definition
@@ -102,9 +103,22 @@ LAPSED_RULE = (
 
 
 def provided_on(record: IssuedDocument) -> date:
-    """The local day the document was provided for retrieval (and the notice sent)."""
+    """The local day the document was provided for retrieval."""
     assert record.bekanntgegeben_at is not None
     return local(record.bekanntgegeben_at).date()
+
+
+async def notice_sent_on(session: AsyncSession, record: IssuedDocument) -> date | None:
+    """The day the ten days of Art. 41 Abs. 2a S. 4 BayVwVfG count from: "nach Absendung einer
+    Benachrichtigung über die Bereitstellung", i.e. the local day the outbox sent the notice
+    e-mail. None while it is not sent (queued, retrying, dead): the period has not begun. A
+    provision without a notice (no e-mail address) counts from the provision day."""
+    if record.notice_id is None:
+        return provided_on(record)
+    delivered = await session.scalar(
+        select(OutboxMessage.delivered_at).where(OutboxMessage.id == record.notice_id)
+    )
+    return local(delivered).date() if delivered is not None else None
 
 
 async def record_retrieval(
@@ -140,10 +154,13 @@ async def record_retrieval(
         return None
     record.retrieved_at = now
     retrieved_on = local_today(now)
-    sent_on = provided_on(record)
+    notice_on = await notice_sent_on(session, record)
+    # a notice not sent yet: the ten days have not begun, the retrieval is in time
+    sent_on = min(notice_on or retrieved_on, retrieved_on)
     payload: dict[str, object] = {
         "issued_id": str(record.id),
-        "provided_on": sent_on.isoformat(),
+        "provided_on": provided_on(record).isoformat(),
+        "notice_sent_on": notice_on.isoformat() if notice_on else None,
         "retrieved_on": retrieved_on.isoformat(),
     }
     try:
@@ -225,8 +242,8 @@ async def lapse_provisions(session: AsyncSession, *, now: datetime, limit: int =
     )
     lapsed = []
     for record in candidates:
-        sent_on = provided_on(record)
-        if (today - sent_on).days <= wf_bekanntgabe.PROVISION_RETRIEVAL_DAYS:
+        sent_on = await notice_sent_on(session, record)
+        if sent_on is None or (today - sent_on).days <= wf_bekanntgabe.PROVISION_RETRIEVAL_DAYS:
             continue
         record.state = SIGNED  # the provision ends: no longer retrievable, not made known
         record.bekanntgabe_rule = LAPSED_RULE
@@ -245,7 +262,8 @@ async def lapse_provisions(session: AsyncSession, *, now: datetime, limit: int =
             case_id=record.case_id,
             payload={
                 "issued_id": str(record.id),
-                "provided_on": sent_on.isoformat(),
+                "provided_on": provided_on(record).isoformat(),
+                "notice_sent_on": sent_on.isoformat(),
                 "rule": LAPSED_RULE,
                 "fallback": fallback,
             },

@@ -34,6 +34,7 @@ from eakte.process.models import (
 )
 from eakte.process.service import SYSTEM, local, local_today, persist
 from eakte.process.view import FICTION_LABELS
+from storage import ObjectStore
 
 log = logging.getLogger("eakte.process.ticker")
 
@@ -238,8 +239,17 @@ async def _deem_one(session: AsyncSession, participation_id: uuid.UUID, now: dat
     return True
 
 
-async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) -> TickReport:
-    """Handle every deadline and participation whose last day lies before today (local)."""
+async def tick(
+    db: Database,
+    *,
+    now: datetime | None = None,
+    limit: int = 1000,
+    store: ObjectStore | None = None,
+) -> TickReport:
+    """Handle every deadline and participation whose last day lies before today (local).
+
+    With `store`, the letters of a fired transition's effects are drafted like after an
+    official's action (eakte.issuing.effects); without it they are audited as not drafted."""
     now = now or utcnow()
     today = local_today(now)
     report = TickReport()
@@ -266,6 +276,7 @@ async def tick(db: Database, *, now: datetime | None = None, limit: int = 1000) 
     for did in deadline_ids:
         try:
             async with db.session() as session:
+                session.info["store"] = store  # letters of the transition's effects
                 taken = await _fire_one(session, did, now)
         except (errors.ActionConflict, wf.WorkflowError, DBAPIError) as exc:
             log.warning("deadline %s not fired: %s", did, exc)
@@ -284,13 +295,15 @@ async def run_periodically(
     db: Database,
     interval_seconds: float,
     on_report: Callable[[TickReport | None], None] | None = None,
+    *,
+    store: ObjectStore | None = None,
 ) -> None:
     """The service's background ticker (cancelled on shutdown); `on_report` sees every run's
     report (None when the run was skipped because the database was unavailable)."""
     while True:
         report: TickReport | None = None
         try:
-            report = await tick(db)
+            report = await tick(db, store=store)
             if report.total or report.failed:
                 log.info(
                     "tick: %d fired, %d expired, %d deemed, %d failed",

@@ -179,10 +179,15 @@ def _push(tenant: str, work: object) -> object:
 def push_set(
     url: Annotated[str, typer.Argument(help="the intermediary's endpoint (http or https)")],
     tenant: Annotated[str, typer.Option(help="tenant slug")],
+    authority: Annotated[
+        str | None, typer.Option(help="one of the tenant's XBau addresses (default: all)")
+    ] = None,
 ) -> None:
-    """Push the tenant's outgoing XBau messages to URL; prints the new HMAC secret once."""
+    """Push the tenant's (or one address's) outgoing XBau messages to URL; prints the new HMAC
+    secret once."""
     from pydantic import ValidationError
 
+    from eakte.errors import DomainError
     from eakte.xbau import push
     from eakte.xbau.schemas import PushEndpointSet
 
@@ -192,24 +197,41 @@ def push_set(
         err.print("[red]not an http(s) URL of at most 500 characters[/red]")
         raise typer.Exit(2) from None
 
-    async def work(session: object) -> str:
-        _, secret = await push.set_endpoint(session, tenant, checked, actor="cli")  # type: ignore[arg-type]
+    async def work(session: object) -> str | None:
+        try:
+            _, secret = await push.set_endpoint(
+                session,  # type: ignore[arg-type]
+                tenant,
+                checked,
+                actor="cli",
+                authority=authority,
+            )
+        except DomainError as exc:
+            err.print(f"[red]{exc.detail}[/red]")
+            return None
         return secret
 
     secret = _push(tenant, work)
-    print(f"{tenant} -> {checked}")
+    if secret is None:
+        raise typer.Exit(1)
+    print(f"{tenant}{' ' + authority if authority else ''} -> {checked}")
     print(f"secret: {secret}")
 
 
 @push_app.command("show")
-def push_show(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+def push_show(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    authority: Annotated[
+        str | None, typer.Option(help="one of the tenant's XBau addresses (default: all)")
+    ] = None,
+) -> None:
     """The tenant's push endpoint (exit 1 if the tenant picks its messages up)."""
     from eakte.errors import DomainError
     from eakte.xbau import push
 
     async def work(session: object) -> str | None:
         try:
-            return (await push.get_endpoint(session, tenant)).url  # type: ignore[arg-type]
+            return (await push.get_endpoint(session, tenant, authority)).url  # type: ignore[arg-type]
         except DomainError:
             return None
 
@@ -221,14 +243,19 @@ def push_show(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
 
 
 @push_app.command("remove")
-def push_remove(tenant: Annotated[str, typer.Option(help="tenant slug")]) -> None:
+def push_remove(
+    tenant: Annotated[str, typer.Option(help="tenant slug")],
+    authority: Annotated[
+        str | None, typer.Option(help="one of the tenant's XBau addresses (default: all)")
+    ] = None,
+) -> None:
     """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
     from eakte.errors import DomainError
     from eakte.xbau import push
 
     async def work(session: object) -> bool:
         try:
-            await push.remove_endpoint(session, tenant, actor="cli")  # type: ignore[arg-type]
+            await push.remove_endpoint(session, tenant, actor="cli", authority=authority)  # type: ignore[arg-type]
         except DomainError:
             return False
         return True

@@ -161,3 +161,37 @@ def unknown_code(error: dict[str, object]) -> UnknownCode | None:
     declared = element_types().get(element, frozenset())
     narrowed = tuple(c for c in lists if c.types & declared)
     return UnknownCode(value=match.group("value"), element=element, lists=narrowed or lists)
+
+
+@dataclass(frozen=True)
+class ReferencedList:
+    """A code list the package only references: its URI, name and what its schema type says."""
+
+    name: str
+    uri: str
+    groups: dict[str, str]  # first letter of a code → meaning, from the type's description
+
+
+FEHLERKENNZAHL_TYPE = "Code.XBau.Fehlerkennzahl"
+_GROUP = re.compile(r"\b([A-Z]) - ([^,.]+)")
+
+
+@lru_cache(maxsize=1)
+def fehlerkennzahlen() -> ReferencedList:
+    """The XBau Fehlerkennzahlen as the vendored `xbau-kernmodul-codes.xsd` describes them.
+
+    The package carries no values for this list (it is published in the XRepository as
+    `urn:xoev-de:xbau:codeliste:xbau-fehlerkennzahlen`); the type's description names the code
+    groups: X formal problem with the XML or code lists, V version, S not as specified,
+    A attachments."""
+    root = etree.parse(str(SCHEMA_DIR / "xbau-kernmodul-codes.xsd"), _parser()).getroot()
+    el = root.find(f"{XS}complexType[@name='{FEHLERKENNZAHL_TYPE}']")
+    assert el is not None, FEHLERKENNZAHL_TYPE
+    meta = el.find(f"./{XS}annotation/{XS}appinfo/codeliste")
+    assert meta is not None
+    described = (meta.findtext("beschreibung") or "").split("Gruppen von Codes:", 1)[-1]
+    return ReferencedList(
+        name=(meta.findtext("nameLang") or "").strip(),
+        uri=(meta.findtext("kennung") or "").strip(),
+        groups={letter: text.strip() for letter, text in _GROUP.findall(described)},
+    )

@@ -428,7 +428,6 @@ async def refuse_if_decided(session: AsyncSession, case: Case) -> None:
 
 CHANGED_FIELDS = (
     "title",
-    "description",
     "applicant_name",
     "applicant_email",
     "site_address",
@@ -442,15 +441,16 @@ async def apply_changes(
 ) -> dict[str, dict[str, Any]]:
     """Write the changed data of a 0202/0212/0601 into the case; returns {field: {old, new}}.
 
-    Title, description, applicant and site go through `cases.service.update_case`, the path of
-    REST edits (revision, audit `case.updated_from_xbau`, search text); the applicant's address,
-    the Entwurfsverfasser and the Flur are case attributes, as on receipt of the 0200.
+    Title, applicant and site go through `cases.service.update_case`, the path of REST edits
+    (revision, audit `case.updated_from_xbau`, search text); the applicant's address, the
+    Entwurfsverfasser and the Flur are case attributes, as on receipt of the 0200. The
+    weitereAngaben (supplementary explanations of the project, XBau 2.6 `Bauvorhaben`) never
+    replace the case description: each is appended, with day and message id, to the case's
+    "Angaben aus XBau" (attribute `weitere_angaben`) and shown in the history.
     """
     fields: dict[str, Any] = {}
     if change.title is not None:
         fields["title"] = change.title
-    if change.description is not None:
-        fields["description"] = change.description
     if change.applicant is not None:
         fields["applicant"] = {"name": change.applicant.name, "email": change.applicant.email}
     if change.site is not None:
@@ -491,7 +491,16 @@ async def apply_changes(
         attributes["designer"] = change.designer.__dict__
     if change.site is not None:
         attributes["xbau"] = {**attributes.get("xbau", {}), "flur": change.site.flur}
-    for key in ("applicant_contact", "designer", "xbau"):
+    if change.weitere_angaben is not None:
+        attributes["weitere_angaben"] = [
+            *attributes.get("weitere_angaben", []),
+            {
+                "received_on": change.received_on.isoformat(),
+                "message_uuid": change.header.message_uuid,
+                "text": change.weitere_angaben,
+            },
+        ]
+    for key in ("applicant_contact", "designer", "xbau", "weitere_angaben"):
         if attributes.get(key) != attributes_before.get(key):
             changes[f"attributes.{key}"] = {
                 "old": attributes_before.get(key),
@@ -646,6 +655,7 @@ async def _store_application(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             principal = _sender(tenant, head)
             case = await _open(session, principal, app)
             case.attributes = {
@@ -747,6 +757,7 @@ async def _store_change(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             case = await _case_for(session, tenant, change.reference)
             await refuse_if_decided(session, case)
             principal = _sender(tenant, head)
@@ -798,6 +809,8 @@ async def _store_change(
                     "documents": document_ids,
                     "procedure_action": resumed,
                     "changed": sorted(changes),
+                    # shown in the history: the note of the change, not a new description
+                    "weitere_angaben": change.weitere_angaben,
                 },
             )
             await session.flush()
@@ -820,6 +833,7 @@ async def _store_statement(
     stored = _Stored(store)
     try:
         async with db.session(write=True) as session:
+            session.info["store"] = store  # letters of procedure effects (eakte.issuing.effects)
             request = await session.scalar(
                 select(XBauOutgoing).where(
                     XBauOutgoing.tenant_id == tenant,
@@ -879,9 +893,9 @@ async def _store_statement(
 
 # -- refusing -------------------------------------------------------------------------------
 
-FEHLER_SCHEMA = "X002"  # group X: formal problem with the XML
-FEHLER_SPEC = "S001"  # group S: not as specified (content, reference, procedure)
-FEHLER_ANLAGE = "A001"  # group A: problem with an attachment
+FEHLER_SCHEMA = messages.FEHLER_SCHEMA
+FEHLER_SPEC = messages.FEHLER_SPEC
+FEHLER_ANLAGE = messages.FEHLER_ANLAGE
 
 
 def _fehler(exc: DomainError) -> str:

@@ -205,7 +205,9 @@ class Change:
     family: str
     reference: str  # our file number (bezug/vorgang) or the first message's UUID
     received_on: date
-    description: str | None
+    # weitereAngaben: "ausschließlich ergänzende textliche Erläuterungen zum Bauvorhaben" (XBau
+    # 2.6 Bauvorhaben): a note to the change, kept beside the description, never replacing it
+    weitere_angaben: str | None
     attachments: list[Attachment] = field(default_factory=list)
     title: str | None = None
     applicant: Person | None = None
@@ -216,7 +218,7 @@ class Change:
     def changes_data(self) -> bool:
         return any(
             v is not None
-            for v in (self.title, self.description, self.applicant, self.designer, self.site)
+            for v in (self.title, self.weitere_angaben, self.applicant, self.designer, self.site)
         )
 
 
@@ -461,7 +463,7 @@ def change(root: etree._Element, *, today: date) -> Change:
     vorhaben = find(root, "bauvorhabenAenderungsdaten")
     if vorhaben is None:
         vorhaben = find(root, "bauvorhaben")
-    description = "\n".join(text(w) for w in children(vorhaben, "weitereAngaben") if text(w))
+    weitere = "\n".join(text(w) for w in children(vorhaben, "weitereAngaben") if text(w))
     grundstueck = find(vorhaben, "verortung/baugrundstueck/grundstueck")
     site = _site(vorhaben)
     if grundstueck is not None and site is None:
@@ -485,7 +487,7 @@ def change(root: etree._Element, *, today: date) -> Change:
         family=family,
         reference=reference,
         received_on=_received_on(head, today),
-        description=description[:20_000] or None,
+        weitere_angaben=weitere[:20_000] or None,
         attachments=attachments(root),
         title=title[:300] or None,
         applicant=applicant,

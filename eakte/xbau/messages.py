@@ -29,7 +29,14 @@ VERZEICHNISDIENST_VERSION = "2.0"
 MIMETYPES_LIST = ("urn:xoev-de:xbau:codeliste:xbau-mimetypes", "1.1")
 ANLAGEN_LIST_VERSION = "2.0"
 BEFUNDE_LIST = ("urn:xoev-de:xbau:codeliste:formellebefundeart", "1.0")
-FEHLER_LIST_VERSION = "1.0"
+FEHLER_LIST_VERSION = "1.0"  # [nv]: the package names no version of the list
+# The Fehlerkennzahlen we answer with (1100 Rückweisung). The XBau 2.6 package carries no
+# values for the list (only its URI and groups, `codelists.fehlerkennzahlen()`); the group
+# letters follow it, the numbers are [nv] against the list in the XRepository.
+FEHLER_SCHEMA = "X002"  # group X: formal problem with the XML or a code list
+FEHLER_SPEC = "S001"  # group S: not as specified (content, reference, procedure)
+FEHLER_ANLAGE = "A001"  # group A: problem with an attachment
+FEHLERKENNZAHLEN = (FEHLER_SCHEMA, FEHLER_SPEC, FEHLER_ANLAGE)
 
 # Root element name of each outgoing message, by family.
 FORMAL_CHECK = {
@@ -282,7 +289,9 @@ def rejection(
     """1100 Rückweisung: the message could not be processed, with Fehlerkennzahl and text."""
     root = _root("prozessnachrichten.rueckweisung.G2G.1100", env, kernmodul=True)
     data = _sub(root, "rueckweisungDaten", ns=None)
-    for code, message in reasons or [("S001", "Nachricht nicht verarbeitbar")]:
+    for code, message in reasons or [(FEHLER_SPEC, "Nachricht nicht verarbeitbar")]:
+        if code not in FEHLERKENNZAHLEN:
+            raise ValueError(f"{code!r} is not one of our Fehlerkennzahlen {FEHLERKENNZAHLEN}")
         grund = _sub(data, "rueckweisungsgrund", ns=None)
         _code(grund, "grund", code, ns=None, version=FEHLER_LIST_VERSION)
         _sub(grund, "fehlertext", _latin(message)[:2000], ns=None)

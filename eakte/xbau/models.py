@@ -106,3 +106,21 @@ class XBauPushEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class XBauPushRoute(Base):
+    """A push endpoint for one of the tenant's XBau addresses (the Autor of its messages).
+
+    A tenant with several authorities routes each one's messages to its own intermediary;
+    messages of an address without a route go to the tenant's endpoint, else to pickup."""
+
+    __tablename__ = "xbau_push_routes"
+
+    tenant_id: Mapped[str] = mapped_column(String(40), ForeignKey("tenants.slug"), primary_key=True)
+    authority: Mapped[str] = mapped_column(
+        String(120), ForeignKey("xbau_authorities.kennung"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

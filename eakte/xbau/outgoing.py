@@ -19,7 +19,7 @@ from eakte.cases.models import Case
 from eakte.db import utcnow
 from eakte.documents.models import Document, DocumentVersion
 from eakte.outbox import service as outbox
-from eakte.xbau import messages
+from eakte.xbau import mapping, messages, parsing, push
 from eakte.xbau.errors import XBauNoAddress
 from eakte.xbau.mapping import APPLICATIONS, Authority
 from eakte.xbau.models import (
@@ -28,7 +28,6 @@ from eakte.xbau.models import (
     XBauAuthority,
     XBauInbound,
     XBauOutgoing,
-    XBauPushEndpoint,
 )
 from eakte.xbau.push import XBAU
 
@@ -58,7 +57,11 @@ async def enqueue_xbau_message(
     )
     if existing is not None:
         return existing
-    endpoint = await session.get(XBauPushEndpoint, tenant)
+    # the Autor of the message is one of our addresses: it picks the push endpoint
+    root = parsing.parse(xml_bytes, max_bytes=len(xml_bytes) + 1)  # our own, validated
+    head = mapping.find(root, "nachrichtenkopf.g2g")
+    authority = mapping.authority(mapping.find(head, "autor")).kennung
+    endpoint = await push.endpoint_for(session, tenant, authority)
     row = XBauOutgoing(
         id=uuid.uuid4(),
         tenant_id=tenant,
@@ -82,7 +85,11 @@ async def enqueue_xbau_message(
             kind=XBAU,
             event=message_type,
             case_id=case_id,
-            payload={"outgoing_id": str(row.id), "message_type": message_type},
+            payload={
+                "outgoing_id": str(row.id),
+                "message_type": message_type,
+                "authority": authority,
+            },
             idempotency_key=f"xbau-{row.id}",
         )
     await audit.record(

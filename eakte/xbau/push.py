@@ -44,13 +44,15 @@ from eakte.outbox.channels import (
     signed_headers,
 )
 from eakte.outbox.models import DEAD, DELIVERED, PENDING, OutboxMessage
-from eakte.xbau.errors import XBauPushNotConfigured
+from eakte.xbau.errors import XBauPushNotConfigured, XBauUnknownAuthority
 from eakte.xbau.models import (
     OUT_DELIVERED,
     OUT_PUSHING,
     OUT_QUEUED,
+    XBauAuthority,
     XBauOutgoing,
     XBauPushEndpoint,
+    XBauPushRoute,
 )
 
 XBAU = "xbau"
@@ -82,55 +84,117 @@ def _spool(store: Any, version: DocumentVersion) -> IO[bytes]:
 # -- configuration (admin route `PUT/GET/DELETE /api/v1/xbau/push`, CLI `eakte xbau push`) -----
 
 
+Endpoint = XBauPushEndpoint | XBauPushRoute
+
+
+async def _own_address(session: AsyncSession, tenant: str, authority: str) -> None:
+    row = await session.get(XBauAuthority, authority)
+    if row is None or row.tenant_id != tenant:
+        raise XBauUnknownAuthority(
+            f"{authority!r} ist keine XBau-Adresse dieses Mandanten / is not an XBau address "
+            "of this tenant"
+        )
+
+
 async def set_endpoint(
-    session: AsyncSession, tenant: str, url: str, *, actor: Any
-) -> tuple[XBauPushEndpoint, str]:
-    """Set (or replace) the tenant's push endpoint with a new secret; returns it with the secret.
+    session: AsyncSession, tenant: str, url: str, *, actor: Any, authority: str | None = None
+) -> tuple[Endpoint, str]:
+    """Set (or replace) the tenant's push endpoint, or that of one of its XBau addresses
+    (`authority`), with a new secret; returns it with the secret.
 
     Messages already in the outbox go to the new URL with the new secret on their next attempt.
     """
     secret = secrets.token_urlsafe(32)
-    endpoint = await session.get(XBauPushEndpoint, tenant, with_for_update=True)
     by = actor if isinstance(actor, str) else actor.sub
-    if endpoint is None:
-        endpoint = XBauPushEndpoint(tenant_id=tenant)
-        session.add(endpoint)
+    endpoint: Endpoint | None
+    if authority:
+        await _own_address(session, tenant, authority)
+        endpoint = await session.get(XBauPushRoute, (tenant, authority), with_for_update=True)
+        if endpoint is None:
+            endpoint = XBauPushRoute(tenant_id=tenant, authority=authority)
+            session.add(endpoint)
+    else:
+        endpoint = await session.get(XBauPushEndpoint, tenant, with_for_update=True)
+        if endpoint is None:
+            endpoint = XBauPushEndpoint(tenant_id=tenant)
+            session.add(endpoint)
     endpoint.url, endpoint.secret, endpoint.created_by = url, secret, by
     endpoint.created_at = utcnow()
     await session.flush()
     await audit.record(
-        session, tenant=tenant, actor=actor, action="xbau.push_configured", payload={"url": url}
+        session,
+        tenant=tenant,
+        actor=actor,
+        action="xbau.push_configured",
+        payload={"url": url, "authority": authority or None},
     )
     return endpoint, secret
 
 
-async def get_endpoint(session: AsyncSession, tenant: str) -> XBauPushEndpoint:
-    endpoint = await session.get(XBauPushEndpoint, tenant)
+async def get_endpoint(
+    session: AsyncSession, tenant: str, authority: str | None = None
+) -> Endpoint:
+    """The tenant's endpoint, or with `authority` the one configured for that address."""
+    endpoint: Endpoint | None = (
+        await session.get(XBauPushRoute, (tenant, authority))
+        if authority
+        else await session.get(XBauPushEndpoint, tenant)
+    )
     if endpoint is None:
+        what = f"für {authority!r} " if authority else ""
         raise XBauPushNotConfigured(
-            f"Mandant {tenant!r} holt XBau-Nachrichten ab (kein Push) / tenant {tenant!r} "
-            "picks its XBau messages up (no push endpoint)"
+            f"Mandant {tenant!r} holt XBau-Nachrichten {what}ab (kein Push) / tenant {tenant!r} "
+            f"picks its XBau messages {('for ' + repr(authority) + ' ') if authority else ''}up "
+            "(no push endpoint)"
         )
     return endpoint
 
 
-async def remove_endpoint(session: AsyncSession, tenant: str, *, actor: Any) -> int:
+async def endpoint_for(session: AsyncSession, tenant: str, authority: str) -> Endpoint | None:
+    """Where a message written by `authority` (its Autor) is pushed: the address's own
+    endpoint, else the tenant's, else None (pickup)."""
+    if authority:
+        route = await session.get(XBauPushRoute, (tenant, authority))
+        if route is not None:
+            return route
+    return await session.get(XBauPushEndpoint, tenant)
+
+
+async def remove_endpoint(
+    session: AsyncSession, tenant: str, *, actor: Any, authority: str | None = None
+) -> int:
     """Back to pickup: new messages wait for pickup, and so do those not yet pushed.
 
     Every message still `pushing` returns to `queued`; its outbox row (pending or dead) becomes
     a dead letter saying so. A push already under way may still arrive; the receiver drops it
     by its idempotency key or message UUID. Returns how many messages went back to pickup.
     """
-    endpoint = await get_endpoint(session, tenant)
+    endpoint = await get_endpoint(session, tenant, authority)
     url = endpoint.url
     await session.delete(endpoint)
-    back = list(
+    await session.flush()
+    candidates = list(
         await session.scalars(
             select(XBauOutgoing.id).where(
                 XBauOutgoing.tenant_id == tenant, XBauOutgoing.status == OUT_PUSHING
             )
         )
     )
+    payloads = {
+        row.idempotency_key: row.payload
+        for row in await session.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.tenant_id == tenant,
+                OutboxMessage.kind == XBAU,
+                OutboxMessage.idempotency_key.in_([f"xbau-{i}" for i in candidates]),
+            )
+        )
+    }
+    back = []
+    for outgoing_id in candidates:  # those with no endpoint left go back to pickup
+        written_by = str(payloads.get(f"xbau-{outgoing_id}", {}).get("authority") or "")
+        if await endpoint_for(session, tenant, written_by) is None:
+            back.append(outgoing_id)
     if back:
         await session.execute(
             update(XBauOutgoing)
@@ -159,7 +223,7 @@ async def remove_endpoint(session: AsyncSession, tenant: str, *, actor: Any) -> 
         tenant=tenant,
         actor=actor,
         action="xbau.push_removed",
-        payload={"url": url, "back_to_pickup": len(back)},
+        payload={"url": url, "authority": authority or None, "back_to_pickup": len(back)},
     )
     return len(back)
 
@@ -184,13 +248,13 @@ class XBauChannel:
         return self._store
 
     async def _load(
-        self, outgoing_id: uuid.UUID
-    ) -> tuple[XBauOutgoing, XBauPushEndpoint | None, list[DocumentVersion]]:
+        self, outgoing_id: uuid.UUID, authority: str
+    ) -> tuple[XBauOutgoing, Endpoint | None, list[DocumentVersion]]:
         async with self.db.session(write=False) as session:
             row = await session.get(XBauOutgoing, outgoing_id)
             if row is None:
                 raise DeliveryFailed(f"no outgoing XBau message {outgoing_id}", permanent=True)
-            endpoint = await session.get(XBauPushEndpoint, row.tenant_id)
+            endpoint = await endpoint_for(session, row.tenant_id, authority)
             versions = []
             for ref in row.attachments or []:
                 version = await session.get(DocumentVersion, uuid.UUID(ref["version_id"]))
@@ -201,7 +265,9 @@ class XBauChannel:
         return row, endpoint, versions
 
     async def deliver(self, delivery: Delivery) -> None:
-        row, endpoint, versions = await self._load(uuid.UUID(delivery.payload["outgoing_id"]))
+        row, endpoint, versions = await self._load(
+            uuid.UUID(delivery.payload["outgoing_id"]), str(delivery.payload.get("authority") or "")
+        )
         if endpoint is None:
             raise DeliveryFailed("the XBau push endpoint was removed", permanent=True)
         timestamp = str(int(time.time()))

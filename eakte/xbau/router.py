@@ -267,30 +267,43 @@ async def send_participation(
 def _push_read(endpoint: Any, secret: str | None = None) -> PushEndpointRead:
     return PushEndpointRead(
         url=endpoint.url,
+        authority=getattr(endpoint, "authority", None),
         created_by=endpoint.created_by,
         created_at=endpoint.created_at,
         secret=secret,
     )
 
 
+AuthorityQuery = Annotated[
+    str | None,
+    Query(min_length=1, max_length=120, description="one of the tenant's XBau addresses"),
+]
+
+
 @router.get("/push", response_model=PushEndpointRead, responses=problems(401, 403, 404, 422))
-async def get_push(session: ReadSessionDep, principal: Admin) -> PushEndpointRead:
-    """The tenant's XBau push endpoint (404 `xbau-push-not-configured`: messages are picked up)."""
-    return _push_read(await push.get_endpoint(session, principal.tenant))
+async def get_push(
+    session: ReadSessionDep, principal: Admin, authority: AuthorityQuery = None
+) -> PushEndpointRead:
+    """The tenant's XBau push endpoint, or that of one of its addresses (`?authority=`)
+    (404 `xbau-push-not-configured`: messages are picked up)."""
+    return _push_read(await push.get_endpoint(session, principal.tenant, authority))
 
 
-@router.put("/push", response_model=PushEndpointRead, responses=problems(401, 403, 422))
+@router.put("/push", response_model=PushEndpointRead, responses=problems(401, 403, 404, 422))
 async def set_push(
     data: PushEndpointSet, session: SessionDep, principal: Admin
 ) -> PushEndpointRead:
     """Push outgoing XBau messages to this URL; a new HMAC secret is returned once."""
     endpoint, secret = await push.set_endpoint(
-        session, principal.tenant, str(data.url), actor=principal
+        session, principal.tenant, str(data.url), actor=principal, authority=data.authority
     )
     return _push_read(endpoint, secret)
 
 
 @router.delete("/push", status_code=204, responses=problems(401, 403, 404, 422))
-async def delete_push(session: SessionDep, principal: Admin) -> None:
-    """Back to pickup, also for messages not yet pushed (their outbox rows become dead letters)."""
-    await push.remove_endpoint(session, principal.tenant, actor=principal)
+async def delete_push(
+    session: SessionDep, principal: Admin, authority: AuthorityQuery = None
+) -> None:
+    """Remove the tenant's (or an address's) endpoint; messages not yet pushed that now have no
+    endpoint go back to pickup (their outbox rows become dead letters)."""
+    await push.remove_endpoint(session, principal.tenant, actor=principal, authority=authority)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, StringConstraints, UrlConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, UrlConstraints
 
 
 class InboxReceipt(BaseModel):
@@ -69,12 +69,15 @@ class PushEndpointSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: Annotated[AnyHttpUrl, UrlConstraints(max_length=500)]
+    # one of the tenant's XBau addresses: push only the messages it writes (Autor) here
+    authority: str | None = Field(default=None, min_length=1, max_length=120)
 
 
 class PushEndpointRead(BaseModel):
     """The tenant's push endpoint; the HMAC secret is shown only when it is set."""
 
     url: str
+    authority: str | None = None
     created_by: str
     created_at: datetime
     secret: str | None = None

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from eakte.audit.models import AuditEvent
 from eakte.db import Database, utcnow
+from eakte.issuing.models import IssuedDocument
+from eakte.outbox.models import DELIVERED, OutboxMessage
 from eakte.postroom.models import PrintItem
 from eakte.process import bekanntgabe as process_bekanntgabe
 from eakte.process.service import local_today
@@ -73,6 +75,18 @@ async def _provide(client, auth, case_id: str, *, address: str = "") -> dict:  #
     return body  # type: ignore[no-any-return]
 
 
+async def _notice_sent(db: Database, issued: dict, at) -> None:  # type: ignore[no-untyped-def]
+    """The outbox sent the provision's notice e-mail at `at` (as the worker records it)."""
+    async with db.session() as session:
+        record = await session.get(IssuedDocument, uuid.UUID(issued["id"]))
+        assert record is not None and record.notice_id is not None
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == record.notice_id)
+            .values(status=DELIVERED, delivered_at=at)
+        )
+
+
 async def _actions(db: Database, action: str) -> list[AuditEvent]:
     async with db.session(write=False) as session:
         return list(await session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
@@ -104,6 +118,7 @@ async def test_retrieval_after_ten_days_effects_no_bekanntgabe_art_41_abs_2a_s_4
     client, auth, receipt, db
 ) -> None:  # type: ignore[no-untyped-def]
     issued = await _provide(client, auth, receipt["case_id"])
+    await _notice_sent(db, issued, utcnow())
     late = utcnow() + timedelta(days=11)
     async with db.session() as session:
         record = await process_bekanntgabe.record_retrieval(
@@ -119,6 +134,30 @@ async def test_retrieval_after_ten_days_effects_no_bekanntgabe_art_41_abs_2a_s_4
     assert events[-1].payload["code"] == "retrieval_too_late"
 
 
+async def test_the_ten_days_count_from_sending_the_notice_art_41_abs_2a_s_4(
+    client, auth, receipt, db
+) -> None:  # type: ignore[no-untyped-def]
+    """ "nicht innerhalb von zehn Tagen nach Absendung einer Benachrichtigung über die
+    Bereitstellung": a notice the outbox sends two days late moves the end by two days."""
+    issued = await _provide(client, auth, receipt["case_id"])
+    assert (await tick(db, now=utcnow() + timedelta(days=15))).lapsed == []  # notice unsent
+    await _notice_sent(db, issued, utcnow() + timedelta(days=2))
+    assert (await tick(db, now=utcnow() + timedelta(days=12))).lapsed == []  # 10th day
+    retrieved = utcnow() + timedelta(days=12)  # 12 days after provision, 10 after the notice
+    async with db.session() as session:
+        record = await process_bekanntgabe.record_retrieval(
+            session,
+            uuid.UUID(receipt["case_id"]),
+            uuid.UUID(issued["document_id"]),
+            actor="maria@buergerkonto",
+            now=retrieved,
+        )
+        assert record is not None
+        assert record.bekanntgabe_on == local_today(retrieved) + timedelta(days=1)
+    event = (await _actions(db, "issuing.retrieved"))[-1]
+    assert event.payload["notice_sent_on"] == (local_today() + timedelta(days=2)).isoformat()
+
+
 async def test_ticker_ends_an_unretrieved_provision_and_queues_it_for_print_art_41_abs_2a(
     client, auth, receipt, applicant, db
 ) -> None:  # type: ignore[no-untyped-def]
@@ -126,6 +165,9 @@ async def test_ticker_ends_an_unretrieved_provision_and_queues_it_for_print_art_
         client, auth, receipt["case_id"], address="Hauptstraße 5\n86150 Augsburg"
     )
     without = await _provide(client, auth, receipt["case_id"])
+    assert (await tick(db, now=utcnow() + timedelta(days=11))).lapsed == []  # notices unsent
+    for issued in (posted, without):
+        await _notice_sent(db, issued, utcnow())
     url = f"{receipt['status_url']}/documents/{posted['document_id']}/content"
     on_day_ten = await tick(db, now=utcnow() + timedelta(days=10))
     assert on_day_ten.lapsed == []  # ten full days to retrieve (Art. 41 Abs. 2a S. 4)

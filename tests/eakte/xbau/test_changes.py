@@ -94,7 +94,9 @@ async def test_every_changed_field_is_written_audited_and_searchable(
     body = response.json()
     case = await _case(client, auth, first["case_id"])
     assert case["title"] == "Neubau eines Einfamilienhauses mit Einliegerwohnung und Carport"
-    assert case["description"].startswith("Zweigeschossiges Wohnhaus mit Einliegerwohnung")
+    # weitereAngaben explain the change (XBau 2.6 Bauvorhaben: "ergänzende textliche
+    # Erläuterungen"): kept as a dated note with the message id, the description stays
+    assert case["description"] == before["description"]
     assert case["applicant"] == {
         "name": "Dr. Maria Huber-Wagner",
         "email": "m.huber-wagner@example.org",
@@ -110,11 +112,15 @@ async def test_every_changed_field_is_written_audited_and_searchable(
     assert attributes["applicant_contact"]["address"] == "Rosenaustraße 21, 86150 Augsburg"
     assert attributes["xbau"]["flur"] == "4"
     assert attributes["xbau"]["portal_reference"]  # the rest of the XBau attributes is kept
+    [note] = attributes["weitere_angaben"]
+    assert note["text"].startswith("Zweigeschossiges Wohnhaus mit Einliegerwohnung")
+    assert note["message_uuid"] == body["message_uuid"]
+    assert note["received_on"]
 
     # what changed is recorded: in the answer and in the case history (old and new values)
     assert set(body["changes"]) == {
         "title",
-        "description",
+        "attributes.weitere_angaben",
         "applicant_name",
         "applicant_email",
         "site_address",
@@ -128,6 +134,23 @@ async def test_every_changed_field_is_written_audited_and_searchable(
     [entry] = [e for e in history.json()["items"] if e["action"] == "case.updated_from_xbau"]
     assert entry["details"]["changes"]["title"]["old"] == before["title"]
     assert "(XBau)" in (entry["actor_name"] or "")
+    [received] = [
+        e
+        for e in history.json()["items"]
+        if e["action"] == "xbau.message_received"
+        and e["details"].get("message_uuid") == body["message_uuid"]
+    ]
+    assert "weitere Angaben: Zweigeschossiges Wohnhaus" in received["text"]
+
+    # a second change adds its note; the first stays
+    second = await deliver(_change(message, first["file_number"], "weitereAngaben"))
+    assert second.status_code == 201, second.text
+    notes = (await _attributes(db, first["case_id"]))["weitere_angaben"]
+    assert [n["message_uuid"] for n in notes] == [
+        body["message_uuid"],
+        second.json()["message_uuid"],
+    ]
+    assert (await _case(client, auth, first["case_id"]))["description"] == before["description"]
 
     # the search index follows the change
     found = await client.get("/api/v1/cases?q=Einliegerwohnung", headers=auth("clerk"))
@@ -138,7 +161,7 @@ async def test_every_changed_field_is_written_audited_and_searchable(
     ("keep", "expected"),
     [
         ("bezeichnungDesBauvorhabens", {"title"}),
-        ("weitereAngaben", {"description"}),
+        ("weitereAngaben", {"attributes.weitere_angaben"}),
         (
             "beteiligte/bauherr",
             {"applicant_name", "applicant_email", "attributes.applicant_contact"},
@@ -293,3 +316,54 @@ async def test_0200_with_an_unacceptable_email_is_refused_not_a_500(deliver, mes
     assert "applicant.email" in response.json()["detail"]
     async with db.session(write=False) as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+async def test_a_transition_a_0202_causes_drafts_its_letters_for_an_official(
+    client, auth, deliver, message, pdf, db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The inbox's transaction carries the object store: a letter effect of the step the 0202
+    takes (Unterlagen nachgereicht) is drafted, not only audited as not drafted."""
+    from eakte.audit.models import AuditEvent
+    from support import add_effect
+
+    add_effect(
+        monkeypatch,
+        "unterlagen_nachreichen",
+        "request_participations",
+        kinds=["fachstelle_stellungnahme"],
+    )
+    first = await _received(deliver, message, pdf)
+    clerk = auth("clerk", sub="clara")
+    asked = await client.post(
+        f"/api/v1/cases/{first['case_id']}/process/actions",
+        json={
+            "action": "nachfordern",
+            "expected_state": "eingegangen",
+            "input": {
+                "maengel": ["Baubeschreibung fehlt"],
+                "frist_bis": "2027-01-29",
+                "hinweis_ruecknahmefiktion": True,
+            },
+        },
+        headers=clerk,
+    )
+    assert asked.status_code == 200, asked.text
+    _, raw = message(
+        "0202_nachreichung.xml",
+        vorgang=first["file_number"],
+        anlagen=[("baubeschreibung.pdf", "application/pdf", "baubeschreibung", "Baubeschreibung")],
+    )
+    arrived = await deliver(raw, {"baubeschreibung.pdf": pdf})
+    assert arrived.status_code == 201, arrived.text
+    assert arrived.json()["procedure_action"] == "unterlagen_nachreichen"
+    listed = (await client.get(f"/api/v1/cases/{first['case_id']}/issued", headers=clerk)).json()
+    assert [(i["letter_type"], i["state"], i["addressee_kind"]) for i in listed] == [
+        ("beteiligungsersuchen", "draft", "agency")
+    ]
+    async with db.session(write=False) as session:
+        not_drafted = await session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "issuing.effect_letter_not_drafted")
+        )
+    assert not_drafted == 0

@@ -108,3 +108,69 @@ async def test_codes_of_lists_the_package_does_not_carry_keep_their_handling(
     refused = await deliver(raw)
     assert refused.status_code == 422
     assert refused.json()["type"] == "urn:eakte:problem:xbau-unsupported-message"
+
+
+def test_every_fehlerkennzahl_we_emit_belongs_to_a_group_of_the_vendored_list() -> None:
+    """The 1100's `grund` is a Code.XBau.Fehlerkennzahl. The vendored XBau 2.6 package names
+    its URI and code groups (X, V, S, A) but carries no values (they are published in the
+    XRepository only), so the check is: every code our sources emit is one of ours, of a
+    group the vendored list names, in its form (group letter + three digits)."""
+    import re
+    from pathlib import Path
+
+    from eakte.xbau import codelists, inbox, messages
+
+    listed = codelists.fehlerkennzahlen()
+    assert listed.uri == "urn:xoev-de:xbau:codeliste:xbau-fehlerkennzahlen"
+    assert set(listed.groups) == {"X", "V", "S", "A"}
+    assert "Anlagen" in listed.groups["A"]
+    sources = Path(inbox.__file__).parent.glob("*.py")
+    emitted = {code for path in sources for code in re.findall(r'"([A-Z]\d{3})"', path.read_text())}
+    assert emitted == set(messages.FEHLERKENNZAHLEN)
+    for code in messages.FEHLERKENNZAHLEN:
+        assert re.fullmatch(r"[A-Z]\d{3}", code) and code[0] in listed.groups, code
+    assert messages.FEHLER_SCHEMA[0] == "X"  # formal problem with the XML or a code list
+    assert messages.FEHLER_SPEC[0] == "S"  # not as specified
+    assert messages.FEHLER_ANLAGE[0] == "A"  # attachments
+
+
+def test_a_rejection_carries_only_our_fehlerkennzahlen_and_validates() -> None:
+    from datetime import UTC, datetime
+
+    from lxml import etree
+
+    from eakte.xbau import messages
+    from eakte.xbau.mapping import Authority
+
+    author = Authority("bau:091610000", "Stadt Augsburg")
+    reader = Authority("bay:000000001", "Portal")
+    env = messages.Envelope(
+        "5c6d0f3e-2f58-4a84-9a7f-1d0b9d6f6e11", datetime.now(UTC), author, reader
+    )
+    codes = [(c, "Grund") for c in messages.FEHLERKENNZAHLEN]
+    body = messages.rejection(
+        env,
+        refused=b"<x/>",
+        refused_uuid=None,
+        refused_type="0200",
+        refused_created=None,
+        reasons=codes,
+    )
+    parsed = parsing.load(body)
+    root = etree.fromstring(body)
+    grund = root.findall(".//rueckweisungsgrund/grund")
+    assert [g.findtext("code") for g in grund] == list(messages.FEHLERKENNZAHLEN)
+    assert {g.get("listURI") for g in grund} <= {
+        None,
+        "urn:xoev-de:xbau:codeliste:xbau-fehlerkennzahlen",
+    }
+    assert parsed.code == "1100"
+    with pytest.raises(ValueError):
+        messages.rejection(
+            env,
+            refused=b"<x/>",
+            refused_uuid=None,
+            refused_type="0200",
+            refused_created=None,
+            reasons=[("Z999", "unbekannt")],
+        )

@@ -273,3 +273,63 @@ async def test_push_configuration_bad_input_roles_and_tenants(client, auth) -> N
     shown = await client.get("/api/v1/xbau/push", headers=auth("admin", tenant=TENANT_B))
     assert shown.json()["url"] == "http://b.example/x" and shown.json()["secret"] is None
     assert (await client.get("/api/v1/xbau/push", headers=admin)).status_code == 404
+
+
+async def test_each_authority_address_can_push_to_its_own_endpoint(
+    client, auth, app, settings, db, deliver, message, authorities
+) -> None:  # type: ignore[no-untyped-def]
+    """A tenant with two XBau addresses: messages its second address writes (the Autor of the
+    1120 answering a 0200 sent to it) go to that address's endpoint, the others to the
+    tenant's; removing the address's endpoint sends its unpushed messages to the tenant's."""
+    from eakte.xbau.inbox import register_authority
+
+    first, second = authorities[TENANT_A], "bau:091610099"
+    async with db.session() as session:
+        await register_authority(session, kennung=second, tenant=TENANT_A, name="Denkmalamt")
+    admin = auth("admin")
+    with WebhookReceiver() as tenant_wide, WebhookReceiver() as per_address:
+        await _configure(client, auth, tenant_wide.url)
+        routed = await client.put(
+            "/api/v1/xbau/push",
+            json={"url": per_address.url, "authority": second},
+            headers=admin,
+        )
+        assert routed.status_code == 200, routed.text
+        assert routed.json()["authority"] == second and routed.json()["secret"]
+        shown = await client.get(f"/api/v1/xbau/push?authority={second}", headers=admin)
+        assert shown.json()["url"] == per_address.url
+        for bad, status in (
+            ({"url": per_address.url, "authority": "bau:000000000"}, 404),  # not ours
+            ({"url": per_address.url, "authority": ""}, 422),
+        ):
+            refused = await client.put("/api/v1/xbau/push", json=bad, headers=admin)
+            assert refused.status_code == status, refused.text
+        other = await client.put(
+            "/api/v1/xbau/push",
+            json={"url": per_address.url, "authority": first},
+            headers=auth("admin", tenant=TENANT_B),
+        )
+        assert other.status_code == 404  # another tenant's address
+
+        _, raw = message(anlagen=[])
+        assert (await deliver(raw)).status_code == 201  # to Augsburg's first address
+        _, raw = message(anlagen=[], reader=second)
+        assert (await deliver(raw)).status_code == 201
+        await _worker(app, settings).run_once()
+        [general] = tenant_wide.requests
+        [routed_one] = per_address.requests
+        for received, author in ((general, first), (routed_one, second)):
+            xml = next(p for p in _parts(received) if _name(p) == "nachricht").get_content()
+            root = etree.fromstring(xml if isinstance(xml, bytes) else xml.encode())
+            assert root.findtext("{*}nachrichtenkopf.g2g/{*}autor/{*}kennung") == author
+
+        _, raw = message(anlagen=[], reader=second)
+        assert (await deliver(raw)).status_code == 201  # queued for the address's endpoint …
+        removed = await client.delete(f"/api/v1/xbau/push?authority={second}", headers=admin)
+        assert removed.status_code == 204
+        gone = await client.get(f"/api/v1/xbau/push?authority={second}", headers=admin)
+        assert gone.status_code == 404
+        await _worker(app, settings).run_once()  # … and pushed to the tenant's, not lost
+        assert len(tenant_wide.requests) == 2 and len(per_address.requests) == 1
+    rows, _ = await _rows(app)
+    assert [r.status for r in rows if r.message_type.endswith(".1120")] == ["delivered"] * 3
