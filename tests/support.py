@@ -246,6 +246,25 @@ async def sign_postal_letter(  # type: ignore[no-untyped-def]
     return signed.json()  # type: ignore[no-any-return]
 
 
+# An online application (applicant API) as a citizen's portal sends it
+APPLICATION = {
+    "procedure": "baybo-59",
+    "site": {
+        "address": "Hauptstraße 5, 86150 Augsburg",
+        "gemarkung": "Augsburg",
+        "flurstueck": "12",
+    },
+    "description": "Neubau eines Einfamilienhauses",
+    "applicant": {"name": "Maria Muster", "email": "maria@example.org"},
+    "designer": {
+        "name": "Architekturbüro Beispiel",
+        "email": "buero@example.org",
+        "chamber_number": "ByAK-12345",
+    },
+    "housing": False,
+}
+
+
 BAUVORLAGEN = ("lageplan", "bauzeichnung", "baubeschreibung")
 
 

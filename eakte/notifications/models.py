@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     participation_answered = "participation_answered"
     participation_deemed = "participation_deemed"
     applicant_uploaded = "applicant_uploaded"
+    new_unassigned = "new_unassigned"
 
 
 class Notification(Base):

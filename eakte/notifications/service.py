@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from eakte.auth.principal import Principal
+from eakte.auth.principal import Principal, Role
 from eakte.cases.models import Case
 from eakte.db import utcnow
 from eakte.errors import NotFound
 from eakte.notifications.models import Notification, NotificationKind
+from eakte.tenants import members as directory
 
 
 class NotificationNotFound(NotFound):
@@ -37,8 +38,9 @@ async def notify(
     en: str,
     now: datetime | None = None,
     skip: str | None = None,
+    to: list[str] | None = None,
 ) -> list[Notification]:
-    """One notification per recipient of `case` (except `skip`, the one who caused it)."""
+    """One notification per recipient of `case` (or of `to`), except `skip`, who caused it."""
     at = now or utcnow()
     written = [
         Notification(
@@ -50,12 +52,33 @@ async def notify(
             text_en=en[:500],
             created_at=at,
         )
-        for sub in recipients(case)
+        for sub in (recipients(case) if to is None else to)
         if sub != skip
     ]
     session.add_all(written)
     await session.flush()
     return written
+
+
+async def notify_unassigned(
+    session: AsyncSession, case: Case, *, now: datetime | None = None
+) -> list[Notification]:
+    """A new case nobody is assigned to (online submission, XBau inbox) is announced to every
+    Sachbearbeiter of the authority's directory, so that someone takes it (issue 16)."""
+    if recipients(case):
+        return []
+    clerks = [m.sub for m in await directory.members(session, case.tenant_id, role=Role.clerk)]
+    if not clerks:
+        return []
+    return await notify(
+        session,
+        case,
+        NotificationKind.new_unassigned,
+        de=f"Neuer Vorgang ohne Zuständigkeit: {case.title}",
+        en=f"New case without an assigned official: {case.title}",
+        now=now,
+        to=clerks,
+    )
 
 
 async def list_for(

@@ -20,6 +20,7 @@ from eakte.cases.schemas import CaseCreate
 from eakte.cases.service import create_case, get_case
 from eakte.db import utcnow
 from eakte.issuing import effects as issuing_effects
+from eakte.notifications.service import notify_unassigned
 from eakte.process import effects, errors
 from eakte.process.context import prepare
 from eakte.process.definitions import definition_for, get_definition
@@ -344,9 +345,15 @@ async def persist(
     await xbau_on_transition(session, case=case, result=result, revision=row.revision)
     # issue 13: documents and notifications of the effects, in this transaction (may block)
     await issuing_effects.carry_out(
-        session, case=case, effects=result.effects, label_de=result.transition.label.de,
-        public=result.transition.public, definition=definition, actor=actor,
-        effect_ids=[row.id for row in stored], today=local_today(now),
+        session,
+        case=case,
+        effects=result.effects,
+        label_de=result.transition.label.de,
+        public=result.transition.public,
+        definition=definition,
+        actor=actor,
+        effect_ids=[row.id for row in stored],
+        today=local_today(now),
     )
     return row
 
@@ -532,6 +539,7 @@ async def open_case(
         now=case.created_at,
         definition=definition,
     )
+    await notify_unassigned(session, case, now=case.created_at)
     await session.refresh(case)
     return case
 

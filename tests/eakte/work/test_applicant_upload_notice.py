@@ -4,25 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from support import TENANT_A, TENANT_B, TINY_PDF
+from support import APPLICATION, TENANT_A, TENANT_B, TINY_PDF
 
 CLARA = "clara@augsburg"
-APPLICATION = {
-    "procedure": "baybo-59",
-    "site": {
-        "address": "Hauptstraße 5, 86150 Augsburg",
-        "gemarkung": "Augsburg",
-        "flurstueck": "12",
-    },
-    "description": "Neubau eines Einfamilienhauses",
-    "applicant": {"name": "Maria Muster", "email": "maria@example.org"},
-    "designer": {
-        "name": "Architekturbüro Beispiel",
-        "email": "buero@example.org",
-        "chamber_number": "ByAK-12345",
-    },
-    "housing": False,
-}
 
 
 async def test_applicant_upload_notifies_the_sachbearbeiter(
