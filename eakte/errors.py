@@ -103,6 +103,10 @@ class PreconditionFailed(DomainError):
     slug, title, status = "revision-conflict", "The case was changed by someone else", 412
 
 
+class AssignmentConflict(PreconditionFailed):
+    slug, title = "assignment-conflict", "The assignment was changed by someone else"
+
+
 class PreconditionRequired(DomainError):
     slug, title, status = "precondition-required", "If-Match header required", 428
 
@@ -321,6 +325,7 @@ TITLES_DE: dict[str, str] = {
     "method-not-allowed": "Methode nicht erlaubt",
     "conflict": "Konflikt",
     "revision-conflict": "Der Vorgang wurde inzwischen von jemand anderem geändert",
+    "assignment-conflict": "Die Zuständigkeit wurde inzwischen von jemand anderem geändert",
     "precondition-required": "If-Match-Header erforderlich",
     "payload-too-large": "Die Anfrage ist zu groß",
     "unsupported-media-type": "Nicht unterstütztes Dateiformat",

@@ -101,15 +101,26 @@ async def update_case(
 @router.put(
     "/{case_id}/assignment",
     response_model=CaseRead,
-    responses=problems(401, 403, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 412, 422),
     summary="Assign the Sachbearbeiter and the Vertretung",
 )
 async def assign_case(
-    case_id: uuid.UUID, data: AssignmentUpdate, session: SessionDep, principal: Writer
+    case_id: uuid.UUID,
+    data: AssignmentUpdate,
+    session: SessionDep,
+    principal: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> CaseRead:
     """Set who is responsible for the case and who deputises (clerks who have signed in;
-    `null` clears). Audited as `case.assigned`; the case's revision does not change."""
-    return service.to_read(await service.assign_case(session, principal, case_id, data))
+    `null` clears). Audited as `case.assigned`; the case's revision does not change.
+
+    With `If-Match: <assignment_tag>` (from GET the case) the change is refused with 412
+    `assignment-conflict` if someone else changed the assignment meanwhile; the ETag of the
+    answer is the new tag."""
+    case = await service.assign_case(session, principal, case_id, data, if_match=if_match)
+    response.headers["ETag"] = service.assignment_tag(case)
+    return service.to_read(case)
 
 
 Historian = Annotated[Principal, Depends(require_roles(*CASE_READ_ROLES))]

@@ -139,6 +139,11 @@ class CaseRead(BaseModel):
     revision: int
     assignee: Official | None = Field(default=None, description="Sachbearbeiter")
     deputy: Official | None = Field(default=None, description="Vertretung")
+    assignment_tag: str = Field(
+        default="",
+        description="send as If-Match to PUT …/assignment: refused (412) if someone else "
+        "changed the assignment meanwhile",
+    )
     created_by: str
     created_at: datetime
     updated_at: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import uuid
 from datetime import datetime
@@ -30,7 +31,13 @@ from eakte.cases.schemas import (
 )
 from eakte.db import utcnow
 from eakte.documents.visibility import agency_view
-from eakte.errors import BadRequest, CaseNotFound, PreconditionFailed, ValidationFailed
+from eakte.errors import (
+    AssignmentConflict,
+    BadRequest,
+    CaseNotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
 from eakte.records.guard import ensure_writable
 from eakte.search.index import matching_case_ids, terms
 from eakte.tenants import members as directory
@@ -74,6 +81,7 @@ def to_read(case: Case) -> CaseRead:
         revision=case.revision,
         assignee=_official(case.assignee_sub, case.assignee_name),
         deputy=_official(case.deputy_sub, case.deputy_name),
+        assignment_tag=assignment_tag(case),
         created_by=case.created_by,
         created_at=case.created_at,
         updated_at=case.updated_at,
@@ -358,8 +366,19 @@ async def _clerk(
     return Official(sub=found.sub, name=found.name)
 
 
+def assignment_tag(case: Case) -> str:
+    """An entity tag of who is assigned (Sachbearbeitung, Vertretung): changes with them only."""
+    who = f"{case.assignee_sub or ''}\n{case.deputy_sub or ''}".encode()
+    return f'"a-{hashlib.sha256(who).hexdigest()[:16]}"'
+
+
 async def assign_case(
-    session: AsyncSession, principal: Principal, case_id: uuid.UUID, data: AssignmentUpdate
+    session: AsyncSession,
+    principal: Principal,
+    case_id: uuid.UUID,
+    data: AssignmentUpdate,
+    *,
+    if_match: str | None = None,
 ) -> Case:
     """Set the Sachbearbeiter and the Vertretung (clerks of the tenant's directory); audited.
 
@@ -367,6 +386,11 @@ async def assign_case(
     co-editing session or a PATCH in flight is not invalidated by a reassignment."""
     case = await get_case(session, principal, case_id)
     await ensure_writable(session, case.id)
+    if if_match is not None and if_match.strip() != assignment_tag(case):
+        raise AssignmentConflict(
+            "Die Zuständigkeit wurde inzwischen geändert – bitte neu laden / "
+            "the assignment was changed meanwhile; reload and try again"
+        )
     assignee = await _clerk(session, case.tenant_id, data.assignee, "assignee")
     deputy = await _clerk(session, case.tenant_id, data.deputy, "deputy")
     if assignee is not None and deputy is not None and assignee.sub == deputy.sub:

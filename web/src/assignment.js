@@ -22,18 +22,24 @@ export function renderAssignment (box, caseId) {
         clerks.items.map((m) => h('option', { value: m.sub, selected: current && current.sub === m.sub }, m.name)))
       const assignee = select('assignee', c.assignee)
       const deputy = select('deputy', c.deputy)
+      let tag = c.assignment_tag // a colleague's change meanwhile is refused (412), not overwritten
       clear(box, h('h2', 'Zuständigkeit'),
         h('form#assignment.grid', {
           onsubmit: async (e) => {
             e.preventDefault()
             try {
-              await api(`/api/v1/cases/${caseId}/assignment`, {
+              const saved = await api(`/api/v1/cases/${caseId}/assignment`, {
                 method: 'PUT',
+                headers: tag ? { 'If-Match': tag } : {},
                 body: { assignee: assignee.value || null, deputy: deputy.value || null }
               })
+              tag = saved.assignment_tag
               notice(status, 'ok', 'Zuständigkeit gespeichert.')
             } catch (err) {
-              notice(status, 'error', problemText(err))
+              if (err.status === 412) {
+                await load()
+                notice(status, 'warn', 'Die Zuständigkeit wurde inzwischen von jemand anderem geändert – der aktuelle Stand ist geladen.')
+              } else notice(status, 'error', problemText(err))
             }
           }
         },

@@ -2,6 +2,13 @@
 import { api, problemText } from './api.js'
 import { h, clear, fmtDateTime } from './dom.js'
 
+// The badge is polled while the tab is visible (and at once when it becomes visible again), so
+// a Sachbearbeiterin who keeps one case open still sees that an answer or an upload arrived.
+export const POLL_MS = 60000
+let current = null // the refresh of the bell in the header now shown (the header is redrawn per page)
+setInterval(() => { if (current && document.visibilityState === 'visible') current() }, POLL_MS)
+document.addEventListener('visibilitychange', () => { if (current && document.visibilityState === 'visible') current() })
+
 export function notificationBell (navigate) {
   const count = h('span.count#notification-count')
   const panel = h('div.notifications#notifications', { hidden: true })
@@ -49,6 +56,7 @@ export function notificationBell (navigate) {
       clear(panel, h('p.notice.error', problemText(err)))
     }
   }
+  current = () => { if (wrap.isConnected) refresh() }
   refresh()
   return wrap
 }

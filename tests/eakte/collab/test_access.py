@@ -125,7 +125,8 @@ async def test_a_closed_case_is_read_only_for_every_role(
     assert withdrawn.status_code == 200, withdrawn.text
     still_open = await yclient(live, case_id, "clerk")  # an official editing while it is closed
     await until(lambda: still_open.text() == "final")
-    async with httpx.AsyncClient(base_url=live.http, timeout=60) as on_live:  # the server holding the room
+    # the server holding the room
+    async with httpx.AsyncClient(base_url=live.http, timeout=60) as on_live:
         closed = await on_live.post(
             f"/api/v1/cases/{case_id}/record/closing", json={}, headers=auth("clerk")
         )

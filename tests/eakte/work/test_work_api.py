@@ -65,6 +65,30 @@ async def test_assignment_names_known_clerks_and_is_audited(client, auth) -> Non
     }
 
 
+async def test_assignment_with_if_match_refuses_a_lost_update(client, auth) -> None:  # type: ignore[no-untyped-def]
+    """Two clerks open the same case; the second one's stale change is refused, not applied."""
+    await announce(client, auth("clerk", sub=BERND))
+    case = await create(client, clara(auth))
+    url = f"/api/v1/cases/{case['id']}/assignment"
+    seen = case["assignment_tag"]
+    first = await client.put(
+        url, json={"assignee": BERND}, headers={**clara(auth), "If-Match": seen}
+    )
+    assert first.status_code == 200, first.text
+    assert first.headers["ETag"] == first.json()["assignment_tag"] != seen
+    stale = await client.put(
+        url,
+        json={"assignee": CLARA, "deputy": BERND},
+        headers={**clara(auth), "If-Match": seen, "Accept-Language": "de"},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["type"].endswith("assignment-conflict")
+    assert "Zuständigkeit" in stale.json()["title"]
+    now = (await client.get(f"/api/v1/cases/{case['id']}", headers=clara(auth))).json()
+    assert now["assignee"]["sub"] == BERND and now["deputy"] is None  # nothing overwritten
+    assert now["assignment_tag"] == first.json()["assignment_tag"]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

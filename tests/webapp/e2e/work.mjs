@@ -203,6 +203,11 @@ try {
   await agency.waitForSelector('#agency-documents .doc-title:has-text("Stellungnahme Fachstelle")')
   step('the agency answered with text and an uploaded Stellungnahme')
 
+  // the clerk's badge counts the answer without a reload: the app refreshes it when the tab
+  // comes to the front again (and every minute while it is visible)
+  await clerk.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+  await clerk.waitForSelector('#notification-count:has-text("1")')
+  step('the badge counts the answer without a reload')
   // the clerk sees the answer and a notification
   await clerk.reload()
   await clerk.waitForSelector('#participations li[data-status=answered]:has-text("versickert")')
