@@ -41,11 +41,11 @@ class Workload:
     rate: float  # edits/s per client; 0 = as fast as possible
 
 
-WORKLOADS = [
-    Workload("10 clients x 100 edits, burst", 10, 100, 0),
-    Workload("20 clients @ 20 edits/s, steady", 20, 100, 20),
-    Workload("50 clients x 20 edits, burst", 50, 20, 0),
-]
+WORKLOADS = {
+    "burst10": Workload("10 clients x 100 edits, burst", 10, 100, 0),
+    "steady": Workload("20 clients @ 20 edits/s, steady", 20, 100, 20),
+    "burst50": Workload("50 clients x 20 edits, burst", 50, 20, 0),
+}
 
 
 def free_port() -> int:
@@ -127,10 +127,10 @@ class Servers:
         from eakte.auth.principal import Principal, Role
         from eakte.auth.tokens import issue_token
         from eakte.cases.schemas import CaseCreate
-        from eakte.cases.service import create_case
         from eakte.config import Settings
         from eakte.db import Database
         from eakte.migrations import upgrade
+        from eakte.process.service import open_case
         from eakte.tenants.service import ensure_tenant
 
         upgrade(self.db_url)
@@ -143,7 +143,7 @@ class Servers:
             await ensure_tenant(session, slug="bench", name="Bench")
         for i in range(count):
             async with db.session() as session:
-                case = await create_case(
+                case = await open_case(
                     session,
                     clerk,
                     CaseCreate.model_validate(
@@ -315,17 +315,20 @@ async def main() -> int:
         "uvicorn: the app under plain uvicorn without permessage-deflate",
     )
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
+    parser.add_argument(
+        "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
+    )
     args = parser.parse_args()
     if shutil.which("node") is None:
         print("bench/collab: Node.js is not installed; skipping")
         return 0
     if not REFERENCE.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=INTEROP, check=True)
-    workloads = WORKLOADS
+    workloads = [WORKLOADS[args.only]] if args.only else list(WORKLOADS.values())
     if args.quick:
         workloads = [
             Workload(w.name + " (quick)", w.clients, max(5, w.edits // 5), w.rate)
-            for w in WORKLOADS
+            for w in workloads
         ]
     with tempfile.TemporaryDirectory(prefix="eakte-bench-") as tmp:
         servers = Servers(Path(tmp), args.launcher)

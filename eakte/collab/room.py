@@ -37,7 +37,6 @@ SYSTEM = "system:"  # owners of the server's own client ids start with this
 FIELD_GUARD_ACTOR = "system:field-rights"
 COMMIT_RETRIES = (0.05, 0.2, 0.5, 1.0)
 SEND_STALL_SECONDS = 2.0  # a broadcast waits this long for one client's full socket buffer
-MAX_PAIRWISE = 8  # contributors beyond this get the whole merged batch (own edits included)
 
 
 @dataclass(slots=True)
@@ -223,12 +222,17 @@ class Room:
         Returns (what is new, ready) or None if it brings nothing; `ready` is False when it
         needs content the room does not have yet. Raises CloseConnection when it is refused.
         """
+        clocks = self.workspace.clocks()
         try:
-            new = self.workspace.missing(update)
-            shape = ydecode.shape(new)
+            new = update
+            shape = ydecode.shape(update)
+            # a fresh edit (every struct run starts at or after the room's clock) is its own
+            # missing part; only an update that repeats known content is sliced by the engine
+            if any(r.start < clocks.get(r.client, 0) for r in shape.runs if r.end > r.start):
+                new = self.workspace.missing(update)
+                shape = ydecode.shape(new)
         except (crdt.InvalidUpdate, ydecode.UpdateFormatError) as exc:
             raise CloseConnection(CLOSE_INVALID, "update rejected by the CRDT engine") from exc
-        clocks = self.workspace.clocks()
         if not conn.writable:
             # read-only: nothing new, nothing waiting, no deletion the room does not have
             deleted = self.workspace.deleted() if shape.deletes else {}
@@ -508,23 +512,22 @@ class Room:
         return None
 
     def _deliveries(self, batch: list[Pending], merged: bytes) -> list[tuple[Connection, bytes]]:
-        """Who gets which frame: the merged batch, without a client's own edits if cheap."""
+        """Who gets which frame: one merged frame for all, without a sole contributor's edits.
+
+        A batch of one client's edits skips that client. A batch of several clients' edits
+        goes to everyone as the same bytes (encoded once), their own edits included, as the
+        y-websocket server does for every update: Yjs ignores structs it has, and a merge of
+        "everything but mine" per contributor cost more CPU than the frames it saved.
+        """
         contributors = {i.conn for i in batch if i.conn is not None}
         frame = protocol.sync_update(merged)
-        system = any(i.conn is None for i in batch)  # e.g. a revert: everyone must get it
-        if system and len(contributors) > MAX_PAIRWISE:
+        if len(contributors) != 1:
             return [(conn, frame) for conn in self.connections]
-        if not system and (len(contributors) <= 1 or len(contributors) > MAX_PAIRWISE):
-            skip = contributors if len(contributors) == 1 else set()
-            return [(conn, frame) for conn in self.connections if conn not in skip]
-        out = []
-        for conn in self.connections:
-            if conn in contributors:
-                others = [i.delta for i in batch if i.conn is not conn]
-                if others:
-                    out.append((conn, protocol.sync_update(crdt.merge(others))))
-            else:
-                out.append((conn, frame))
+        (sole,) = contributors
+        out = [(conn, frame) for conn in self.connections if conn is not sole]
+        others = [i.delta for i in batch if i.conn is not sole]  # e.g. a revert of its change
+        if others and sole in self.connections:
+            out.append((sole, protocol.sync_update(crdt.merge(others))))
         return out
 
     async def _broadcast(self, batch: list[Pending], merged: bytes) -> None:
