@@ -96,6 +96,8 @@ class Room:
         self.log_count = 0  # updates in the database after the snapshot
         self.log_bytes = 0
         self.pending: list[Pending] = []
+        self.inflight: list[Pending] = []  # the batch being committed
+        self.uncommitted = 0  # queued or in-flight updates in the document, not yet in the log
         self.connections: set[Connection] = set()
         self.peers: dict[int, Peer] = {}
         self._awareness_cache: bytes | None = None
@@ -147,9 +149,11 @@ class Room:
         return self.snapshot_bytes + self.log_bytes + sum(len(p.delta) for p in self.pending)
 
     def rebuild(self) -> None:
-        """Rebuild the document from the committed state and the queued updates."""
-        self.workspace = crdt.Workspace(self.committed_state(), *(p.delta for p in self.pending))
-        self.workspace.fields_changed = bool(self.pending)
+        """Rebuild the document from the committed state and the in-flight and queued updates."""
+        queued = [*self.inflight, *self.pending]
+        self.workspace = crdt.Workspace(self.committed_state(), *(p.delta for p in queued))
+        self.workspace.fields_changed = bool(queued)
+        self.uncommitted = len(queued)
 
     # -- client ids ------------------------------------------------------------------
 
@@ -332,6 +336,7 @@ class Room:
 
     def _queue(self, item: Pending) -> None:
         self.pending.append(item)
+        self.uncommitted += 1
         if self._flush_task is None:
             self._settled.clear()
             self._flush_task = self._spawn(self._flush_loop())
@@ -447,8 +452,10 @@ class Room:
                 if self.flush_interval:
                     await asyncio.sleep(self.flush_interval)
                 batch, self.pending = self.pending, []
+                self.inflight = batch
                 await self._commit(batch)
         finally:
+            self.inflight = []
             self._flush_task = None
             self._settled.set()
 
@@ -469,6 +476,8 @@ class Room:
             last = first + len(rows) - 1
             self.last_seq = last
             self.tail.append(merged)
+            self.inflight = []
+            self.uncommitted -= len(batch)
             self.log_count += len(rows)
             self.log_bytes += sum(len(r[0]) for r in rows)
         await self._broadcast(batch, merged)
@@ -506,6 +515,7 @@ class Room:
                 )
         log.error("collab: dropping %d uncommitted updates of case %s", len(batch), self.case_id)
         self.new_owners.update(dict(claims))
+        self.inflight = []
         self.rebuild()
         for conn in {i.conn for i in batch if i.conn is not None}:
             conn.close(CLOSE_INTERNAL, "the update log could not be written; reconnect")
@@ -598,7 +608,12 @@ class Room:
             if self.log_count == 0:
                 return
             seq = self.last_seq
-            if self.tail:
+            if self.tail and self.uncommitted == 0:
+                # the document is exactly the committed state: encoding it is far cheaper
+                # than merging snapshot and log (which decodes every update again)
+                self.committed = self.workspace.diff()
+                self.tail = []
+            elif self.tail:
                 parts = [self.committed, *self.tail]
                 self.tail = []
                 self.committed = await asyncio.to_thread(crdt.merge, parts)
