@@ -315,9 +315,7 @@ async def main() -> int:
         "uvicorn: the app under plain uvicorn without permessage-deflate",
     )
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
-    parser.add_argument(
-        "--busy-flush-ms", type=float, help="EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS"
-    )
+    parser.add_argument("--busy-flush-ms", type=float, help="EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS")
     parser.add_argument(
         "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
     )
