@@ -347,32 +347,50 @@ async def main() -> int:
             # memory first, on a fresh process (later workloads leave a warm heap behind)
             mem = await memory(servers, cases[-60:], token)
             room = iter(cases[:-60])
+            summary: dict[str, list[tuple[float, float, float]]] = {}
             for w in workloads:
-                for _ in range(args.rounds):
+                for round_no in range(args.rounds):
                     case_id = next(room)
-                    ours = await run_load(
-                        f"ws://127.0.0.1:{servers.ours_port}/api/v1/collab",
-                        case_id,
-                        token,
-                        w,
-                        servers.ours.pid,
-                    )
-                    ref = await run_load(
-                        f"ws://127.0.0.1:{servers.ref_port}",
-                        f"ref-{case_id}",
-                        None,
-                        w,
-                        servers.ref.pid,
-                    )
+                    targets = {
+                        "ours": (
+                            f"ws://127.0.0.1:{servers.ours_port}/api/v1/collab",
+                            case_id,
+                            token,
+                            servers.ours.pid,
+                        ),
+                        "reference": (
+                            f"ws://127.0.0.1:{servers.ref_port}",
+                            f"ref-{case_id}",
+                            None,
+                            servers.ref.pid,
+                        ),
+                    }
+                    # alternate who goes first: the machine's load drifts between the two
+                    order = ["ours", "reference"][:: 1 if round_no % 2 == 0 else -1]
+                    results = {}
+                    for name in order:
+                        url, room_name, auth, pid = targets[name]
+                        results[name] = await run_load(url, room_name, auth, w, pid)
+                    ours, ref = results["ours"], results["reference"]
                     print(f"\n{w.name}")
                     print(row("ours", ours))
                     print(row("reference", ref))
                     cpu_o = ours["cpu"] / max(1, ours["delivered"])
                     cpu_r = ref["cpu"] / max(1, ref["delivered"])
+                    ratio = cpu_o / max(cpu_r, 1e-12)
+                    summary.setdefault(w.name, []).append((ratio, ours["p99"], ref["p99"]))
                     print(
                         f"  ratio ours/ref: throughput {ours['rate'] / max(ref['rate'], 1e-9):.2f}x"
                         f"  p99 {ours['p99'] / max(ref['p99'], 1e-9):.2f}x"
-                        f"  cpu/update {cpu_o / max(cpu_r, 1e-12):.2f}x"
+                        f"  cpu/update {ratio:.2f}x"
+                    )
+            if args.rounds > 1:
+                print(f"\nmedian of {args.rounds} rounds (cpu/update ours/ref, p99 ours, p99 ref)")
+                for name, values in summary.items():
+                    ratios, p99o, p99r = (sorted(v) for v in zip(*values, strict=True))
+                    mid = len(ratios) // 2
+                    print(
+                        f"  {name:<34} {ratios[mid]:.2f}x  {p99o[mid]:7.2f} ms  {p99r[mid]:7.2f} ms"
                     )
             print()
             for key, value in mem.items():
