@@ -129,6 +129,8 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, _send)
+            # a WebSocket has no response head to tag: its frames (co-editing sends one per
+            # client and update) go to the server's `send` without another call layer
+            await self.app(scope, receive, _send if scope["type"] == "http" else send)
         finally:
             request_id.reset(token)

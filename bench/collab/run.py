@@ -41,11 +41,11 @@ class Workload:
     rate: float  # edits/s per client; 0 = as fast as possible
 
 
-WORKLOADS = [
-    Workload("10 clients x 100 edits, burst", 10, 100, 0),
-    Workload("20 clients @ 20 edits/s, steady", 20, 100, 20),
-    Workload("50 clients x 20 edits, burst", 50, 20, 0),
-]
+WORKLOADS = {
+    "burst10": Workload("10 clients x 100 edits, burst", 10, 100, 0),
+    "steady": Workload("20 clients @ 20 edits/s, steady", 20, 100, 20),
+    "burst50": Workload("50 clients x 20 edits, burst", 50, 20, 0),
+}
 
 
 def free_port() -> int:
@@ -127,10 +127,10 @@ class Servers:
         from eakte.auth.principal import Principal, Role
         from eakte.auth.tokens import issue_token
         from eakte.cases.schemas import CaseCreate
-        from eakte.cases.service import create_case
         from eakte.config import Settings
         from eakte.db import Database
         from eakte.migrations import upgrade
+        from eakte.process.service import open_case
         from eakte.tenants.service import ensure_tenant
 
         upgrade(self.db_url)
@@ -143,7 +143,7 @@ class Servers:
             await ensure_tenant(session, slug="bench", name="Bench")
         for i in range(count):
             async with db.session() as session:
-                case = await create_case(
+                case = await open_case(
                     session,
                     clerk,
                     CaseCreate.model_validate(
@@ -315,22 +315,28 @@ async def main() -> int:
         "uvicorn: the app under plain uvicorn without permessage-deflate",
     )
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
+    parser.add_argument("--busy-flush-ms", type=float, help="EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS")
+    parser.add_argument(
+        "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
+    )
     args = parser.parse_args()
     if shutil.which("node") is None:
         print("bench/collab: Node.js is not installed; skipping")
         return 0
     if not REFERENCE.exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=INTEROP, check=True)
-    workloads = WORKLOADS
+    workloads = [WORKLOADS[args.only]] if args.only else list(WORKLOADS.values())
     if args.quick:
         workloads = [
             Workload(w.name + " (quick)", w.clients, max(5, w.edits // 5), w.rate)
-            for w in WORKLOADS
+            for w in workloads
         ]
     with tempfile.TemporaryDirectory(prefix="eakte-bench-") as tmp:
         servers = Servers(Path(tmp), args.launcher)
         if args.flush_ms is not None:
             servers.extra_env["EAKTE_COLLAB_FLUSH_INTERVAL_MS"] = str(args.flush_ms)
+        if args.busy_flush_ms is not None:
+            servers.extra_env["EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS"] = str(args.busy_flush_ms)
         cases, token = await servers.prepare(len(workloads) * args.rounds + 60)
         await servers.start()
         try:
@@ -341,32 +347,50 @@ async def main() -> int:
             # memory first, on a fresh process (later workloads leave a warm heap behind)
             mem = await memory(servers, cases[-60:], token)
             room = iter(cases[:-60])
+            summary: dict[str, list[tuple[float, float, float]]] = {}
             for w in workloads:
-                for _ in range(args.rounds):
+                for round_no in range(args.rounds):
                     case_id = next(room)
-                    ours = await run_load(
-                        f"ws://127.0.0.1:{servers.ours_port}/api/v1/collab",
-                        case_id,
-                        token,
-                        w,
-                        servers.ours.pid,
-                    )
-                    ref = await run_load(
-                        f"ws://127.0.0.1:{servers.ref_port}",
-                        f"ref-{case_id}",
-                        None,
-                        w,
-                        servers.ref.pid,
-                    )
+                    targets = {
+                        "ours": (
+                            f"ws://127.0.0.1:{servers.ours_port}/api/v1/collab",
+                            case_id,
+                            token,
+                            servers.ours.pid,
+                        ),
+                        "reference": (
+                            f"ws://127.0.0.1:{servers.ref_port}",
+                            f"ref-{case_id}",
+                            None,
+                            servers.ref.pid,
+                        ),
+                    }
+                    # alternate who goes first: the machine's load drifts between the two
+                    order = ["ours", "reference"][:: 1 if round_no % 2 == 0 else -1]
+                    results = {}
+                    for name in order:
+                        url, room_name, auth, pid = targets[name]
+                        results[name] = await run_load(url, room_name, auth, w, pid)
+                    ours, ref = results["ours"], results["reference"]
                     print(f"\n{w.name}")
                     print(row("ours", ours))
                     print(row("reference", ref))
                     cpu_o = ours["cpu"] / max(1, ours["delivered"])
                     cpu_r = ref["cpu"] / max(1, ref["delivered"])
+                    ratio = cpu_o / max(cpu_r, 1e-12)
+                    summary.setdefault(w.name, []).append((ratio, ours["p99"], ref["p99"]))
                     print(
                         f"  ratio ours/ref: throughput {ours['rate'] / max(ref['rate'], 1e-9):.2f}x"
                         f"  p99 {ours['p99'] / max(ref['p99'], 1e-9):.2f}x"
-                        f"  cpu/update {cpu_o / max(cpu_r, 1e-12):.2f}x"
+                        f"  cpu/update {ratio:.2f}x"
+                    )
+            if args.rounds > 1:
+                print(f"\nmedian of {args.rounds} rounds (cpu/update ours/ref, p99 ours, p99 ref)")
+                for name, values in summary.items():
+                    ratios, p99o, p99r = (sorted(v) for v in zip(*values, strict=True))
+                    mid = len(ratios) // 2
+                    print(
+                        f"  {name:<34} {ratios[mid]:.2f}x  {p99o[mid]:7.2f} ms  {p99r[mid]:7.2f} ms"
                     )
             print()
             for key, value in mem.items():

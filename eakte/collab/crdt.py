@@ -75,8 +75,22 @@ class Workspace:
         self.fields_version += 1
 
     def _on_change(self, event: TransactionEvent) -> None:
+        update = event.update
         self.changes += 1
-        self._delta.append(event.update)
+        self._delta.append(update)
+        if self._sv[0] == self.changes - 1:
+            # advance the cached state vector by what this transaction integrated: yrs
+            # encodes a transaction's update from its before-state, so each client's struct
+            # run ends at that client's new clock. O(update) instead of O(all client ids).
+            try:
+                runs = ydecode.shape(update).runs
+            except ydecode.UpdateFormatError:
+                return  # stays stale: the next clocks() decodes the whole state vector
+            clocks = self._sv[1]
+            for run in runs:
+                if run.end > clocks.get(run.client, 0):
+                    clocks[run.client] = run.end
+            self._sv = (self.changes, clocks)
 
     @property
     def client_id(self) -> int:
@@ -84,7 +98,7 @@ class Workspace:
         return int(self.doc.client_id)
 
     def clocks(self) -> dict[int, int]:
-        """The state vector as {client: next clock} (cached until the next change)."""
+        """The state vector as {client: next clock} (kept current by every change)."""
         if self._sv[0] != self.changes:
             self._sv = (self.changes, ydecode.decode_state_vector(self.state_vector()))
         return self._sv[1]

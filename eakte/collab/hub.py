@@ -126,6 +126,8 @@ class CollabHub:
             case.tenant_id,
             self.store,
             flush_interval=s.collab_flush_interval_ms / 1000,
+            busy_flush_interval=s.collab_busy_flush_interval_ms / 1000,
+            busy_updates_per_second=s.collab_busy_updates_per_second,
             compact_every=s.collab_compact_every_updates,
             compact_bytes=s.collab_compact_bytes,
             publish=self._publish if self._redis is not None else None,

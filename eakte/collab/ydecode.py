@@ -205,13 +205,25 @@ def shape(update: bytes) -> UpdateShape:
 
 
 def decode_state_vector(data: bytes) -> dict[int, int]:
-    """An encoded state vector as {client: clock}."""
-    reader = _Reader(data)
-    out = {}
-    for _ in range(reader.uint()):
-        client = reader.uint()
-        out[client] = reader.uint()
-    return out
+    """An encoded state vector as {client: clock}.
+
+    Decoded once per applied update (the room's clocks), so the varints are read inline
+    rather than through `_Reader` (a third of the cost).
+    """
+    values = []
+    value = shift = 0
+    for byte in data:
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            values.append(value)
+            value = shift = 0
+        else:
+            shift += 7
+            if shift > 63:
+                raise UpdateFormatError("varint too long")
+    if shift or not values or len(values) != 1 + 2 * values[0]:
+        raise UpdateFormatError("malformed state vector")
+    return dict(zip(values[1::2], values[2::2], strict=True))
 
 
 def covered(ranges: dict[int, list[tuple[int, int]]], client: int, start: int, end: int) -> bool:
