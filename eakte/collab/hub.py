@@ -23,6 +23,8 @@ from eakte.db import Database
 log = logging.getLogger("eakte.collab")
 
 CHANNEL_PREFIX = "eakte:collab:"
+# "<prefix><case id>:read-only" carries the reason: the case was closed on another instance
+READ_ONLY_SUFFIX = ":read-only"
 HEADER = struct.Struct(">16sQQ")  # origin instance, first seq, last seq
 
 
@@ -164,6 +166,20 @@ class CollabHub:
                     room.join(conn)
                     return room
 
+    async def close_for_writing(self, case_id: uuid.UUID, reason: str) -> int:
+        """The case was closed: its open connections here and, through Redis, on every other
+        instance receive only from now on. Returns how many connections here were switched."""
+        switched = self.make_read_only(case_id, reason)
+        if self._redis is not None:
+            try:
+                await self._redis.publish(
+                    f"{CHANNEL_PREFIX}{case_id}{READ_ONLY_SUFFIX}",
+                    self.instance + reason.encode()[:200],
+                )
+            except Exception as exc:  # the other instances still refuse new writers on connect
+                log.warning("collab: announcing read-only to Redis failed: %s", exc)
+        return switched
+
     def make_read_only(self, case_id: uuid.UUID, reason: str) -> int:
         """Every open connection of the case receives only from now on (the case was closed).
 
@@ -259,6 +275,10 @@ class CollabHub:
                 delay = min(delay * 2, 10.0)
 
     async def _on_message(self, channel: bytes, data: bytes) -> None:
+        name = channel.decode(errors="replace")
+        if name.endswith(READ_ONLY_SUFFIX):
+            self._on_read_only(name[len(CHANNEL_PREFIX) : -len(READ_ONLY_SUFFIX)], data)
+            return
         if len(data) < HEADER.size:
             return
         origin, first, last = HEADER.unpack_from(data)
@@ -273,6 +293,17 @@ class CollabHub:
             return
         if not room.remote_update(first, last, bytes(data[HEADER.size :])):
             self.spawn(room.catch_up())
+
+    def _on_read_only(self, case: str, data: bytes) -> None:
+        if len(data) < 16 or data[:16] == self.instance:
+            return
+        try:
+            case_id = uuid.UUID(case)
+        except ValueError:
+            return
+        switched = self.make_read_only(case_id, data[16:].decode(errors="replace"))
+        if switched:
+            log.info("collab: case %s closed elsewhere; %d connection(s) read-only", case, switched)
 
     async def _resync(self) -> None:
         """A missed Redis message must not go unnoticed: compare with the log now and then."""

@@ -83,7 +83,7 @@ async def close_case(
     case = await service.close_case(session, principal, case_id, file_plan_code=data.file_plan_code)
     hub = getattr(request.app.state, "collab", None)
     if hub is not None:  # officials still editing the workspace can read on, not write
-        hub.make_read_only(case.id, CASE_CLOSED_REASON)
+        await hub.close_for_writing(case.id, CASE_CLOSED_REASON)
     return await service.read(session, case)
 
 

@@ -71,3 +71,46 @@ async def test_two_instances_converge_and_resync_after_a_missed_message(
     assert fresh.text() == on_one[0].text()
     for client in everyone + [fresh]:
         await client.close()
+
+
+async def test_closing_a_case_on_one_instance_makes_writers_on_the_other_read_only(
+    collab_settings, ycase, token, processes
+) -> None:
+    """Issue 15: a closed case is the record (Art. 33 BayDiG). An official connected to another
+    instance behind the load balancer must not keep writing until she reconnects."""
+    import httpx
+
+    env = process_env(collab_settings, EAKTE_REDIS_URL=REDIS_URL)
+    one, two = processes(env, "one"), processes(env, "two")
+    await asyncio.gather(one.start(), two.start())
+    case_id = await ycase()
+    elsewhere = await YClient(two.ws, case_id, token("clerk")).connect()
+    await elsewhere.edit(lambda d: d.get("notes", type=Text).insert(0, "final"))
+    headers = {"Authorization": f"Bearer {token('clerk')}"}
+    async with httpx.AsyncClient(base_url=one.http, timeout=60) as http:
+        withdrawn = await http.post(
+            f"/api/v1/cases/{case_id}/process/actions",
+            json={
+                "action": "ruecknahme_erklaeren",
+                "expected_state": "eingegangen",
+                "input": {"erklaert_am": "2026-11-02"},
+            },
+            headers=headers,
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        closed = await http.post(
+            f"/api/v1/cases/{case_id}/record/closing", json={}, headers=headers
+        )
+        assert closed.status_code == 200, closed.text
+    # the other instance hears of it through Redis (its log says so); its next write is refused
+    await until(
+        lambda: "closed elsewhere; 1 connection(s) read-only" in two.log_path.read_text(),
+        timeout=60,
+        what="the other instance switches its connection to read-only",
+    )
+    await elsewhere.edit(lambda d: d.get("notes", type=Text).insert(0, "late "))
+    assert await elsewhere.wait_closed() == 4403
+    assert "case closed" in elsewhere.close_reason
+    reader = await YClient(two.ws, case_id, token("auditor")).connect()
+    assert reader.text() == "final"  # the late write was not kept
+    await reader.close()
