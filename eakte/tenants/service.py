@@ -41,6 +41,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("agency", "Fachstelle (Demo)", ("agency",)),
     DemoUser("auditor", "Revision (Demo)", ("auditor",)),
     DemoUser("admin", "Administration (Demo)", ("admin",)),
+    DemoUser("postroom", "Poststelle (Demo)", ("postroom",)),  # issue 13: print batches
     DemoUser("applicant", "Antragsteller (Demo)", ("applicant",)),
 )
 

@@ -66,9 +66,10 @@ def test_make_run_flow_on_a_fresh_data_dir(tmp_path: Path) -> None:
         for line in seeded.stdout.splitlines()
         if line.startswith("export TOKEN_")
     )
-    # 3 demo tenants x 7 demo users (two clerks since issue 16: assignment and Vertretung)
-    assert len(tokens) == 21
-    assert (tmp_path / "var" / "demo-tokens.sh").read_text().count("export TOKEN_") == 21
+    # 3 demo tenants x 8 demo users (two clerks since issue 16: assignment and Vertretung;
+    # the Poststelle since issue 13: print batches)
+    assert len(tokens) == 24
+    assert (tmp_path / "var" / "demo-tokens.sh").read_text().count("export TOKEN_") == 24
     server = subprocess.Popen(
         [*EAKTE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

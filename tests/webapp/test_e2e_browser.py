@@ -308,3 +308,44 @@ def test_an_officials_day_with_documents_history_and_german_labels(
     assert "axe Vorgang:" in stdout and "axe Vorgänge 390:" in stdout
     for name in ("case-390.png", "case-1440.png", "list-390.png", "list-1440.png"):
         assert (ARTIFACTS / name).stat().st_size > 5_000, name
+
+
+def test_the_post_room_makes_downloads_and_confirms_the_days_batch(
+    node_modules: Path, sealed_server: str, tmp_path: Path
+) -> None:
+    """Issue 13: the Poststelle page; confirming the posting records the Bekanntgabe of each
+    letter from the posting day (Art. 41 Abs. 2 BayVwVfG) and is asked for separately."""
+    case_id, file_number = _case_awaiting_signature(sealed_server, tmp_path)
+    clerk = _token(tmp_path, "kurt@augsburg", "clerk")
+    approver = _token(tmp_path, "anton@augsburg", "approver")
+    with httpx.Client(base_url=sealed_server, timeout=60) as http:
+        drafted = http.post(
+            f"/api/v1/cases/{case_id}/issued",
+            json={
+                "letter_type": "eingangsbestaetigung",
+                "channel": "postal",
+                "addressee": {
+                    "kind": "applicant",
+                    "name": "Maria Muster",
+                    "address": "Maximilianstraße 12\n86150 Augsburg",
+                },
+                "data": {"received_on": "02.11.2026"},
+            },
+            headers=clerk,
+        )
+        assert drafted.status_code == 201, drafted.text
+        signed = http.post(
+            f"/api/v1/cases/{case_id}/issued/{drafted.json()['id']}/sign", headers=approver
+        )
+        assert signed.status_code == 200, signed.text
+    stdout = _run_node(
+        "postroom.mjs", tmp_path, EAKTE_BASE_URL=sealed_server, EAKTE_FILE_NUMBER=file_number
+    )
+    assert "E2E POSTROOM OK" in stdout
+    postroom = _token(tmp_path, "paula@augsburg", "postroom")
+    batches = httpx.get(f"{sealed_server}/api/v1/postroom/batches", headers=postroom).json()
+    assert len(batches) == 1 and batches[0]["posted_on"] is not None and batches[0]["letters"] == 1
+    letter = httpx.get(
+        f"{sealed_server}/api/v1/cases/{case_id}/issued/{drafted.json()['id']}", headers=clerk
+    ).json()
+    assert letter["state"] == "bekanntgegeben", letter

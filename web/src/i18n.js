@@ -7,6 +7,7 @@ export const ROLE_LABELS = {
   agency: 'Fachstelle',
   auditor: 'Prüfung',
   admin: 'Verwaltung',
+  postroom: 'Poststelle',
   applicant: 'Antragsteller'
 }
 

@@ -9,6 +9,7 @@ import { renderMyCases, renderSigning } from './work.js'
 import { renderDeadlines } from './deadlines.js'
 import { notificationBell } from './notifications.js'
 import { renderAgencyCase } from './participation.js'
+import { renderPostroom } from './postroom.js'
 import { installGermanValidation, roleLabels } from './i18n.js'
 
 installGermanValidation()
@@ -48,8 +49,9 @@ function header (s) {
         hasRole('clerk', 'admin') ? link('/app/', 'Meine Vorgänge', 'nav-mine') : null,
         hasRole('approver') ? link(hasRole('clerk', 'admin') ? '/app/signing' : '/app/', 'Zur Zeichnung', 'nav-signing') : null,
         link('/app/deadlines', 'Fristen', 'nav-deadlines'),
-        link(hasRole('clerk', 'admin', 'approver') ? '/app/cases' : '/app/', 'Alle Vorgänge', 'nav-cases'))
-      : null,
+        link(hasRole('clerk', 'admin', 'approver') ? '/app/cases' : '/app/', 'Alle Vorgänge', 'nav-cases'),
+        hasRole('postroom', 'admin') ? link('/app/postroom', 'Poststelle', 'nav-postroom') : null)
+      : hasRole('postroom') ? h('nav.work', link('/app/postroom', 'Poststelle', 'nav-postroom')) : null,
     h('span.spacer'),
     official() ? notificationBell(navigate) : null,
     h('span#whoami', `${s.name} (${roleLabels(s.roles)})`),
@@ -65,7 +67,8 @@ function route () {
   clear(root, header(s), main)
   const match = location.pathname.match(/^\/app\/cases\/([0-9a-f-]{36})\/?$/)
   const path = location.pathname.replace(/\/$/, '')
-  if (match && !official()) renderAgencyCase(main, match[1], navigate)
+  if (hasRole('postroom', 'admin') && (path === '/app/postroom' || (!official() && !match))) renderPostroom(main)
+  else if (match && !official()) renderAgencyCase(main, match[1], navigate)
   else if (match) cleanup = renderCase(main, match[1], navigate)
   else if (path === '/app/deadlines' && official()) renderDeadlines(main, navigate)
   else if (path === '/app/signing' && official()) renderSigning(main, navigate)
