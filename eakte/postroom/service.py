@@ -48,6 +48,12 @@ from storage import ObjectStore
 COVER = Path(__file__).parents[1] / "issuing" / "layout" / "cover.typ"
 A4 = (595.28, 841.89)
 POSTCODE = re.compile(r"\b(\d{5})\b")
+
+# Letters the law requires to be served (zugestellt), not merely posted: the permit enclosed
+# with the neighbour letter "ist … zuzustellen" (Art. 66 Abs. 1 S. 4 BayBO). Their day of
+# service comes from the proof of service (Rückschein, Zustellungsurkunde), so the posting of
+# the batch does not make them known by the posting-day rule of Art. 41 Abs. 2 BayVwVfG.
+SERVICE_REQUIRED = {LetterType.nachbarbenachrichtigung.value}
 Progress = Callable[[str, int], Callable[[int], None]]
 
 
@@ -394,6 +400,18 @@ async def confirm_posted(
                     case.file_number,
                     "Das Schreiben wurde inzwischen anders bekanntgegeben.",
                     "the letter was made known otherwise meanwhile",
+                )
+            )
+            continue
+        if record.letter_type in SERVICE_REQUIRED:
+            skipped.append(
+                Skipped(
+                    record.id,
+                    case.file_number,
+                    "Zustellung erforderlich (Art. 66 Abs. 1 S. 4 BayBO): den Tag der Zustellung "
+                    "laut Rückschein oder Zustellungsurkunde beim Schreiben erfassen.",
+                    "must be served (Art. 66 para. 1 s. 4 BayBO): record the day of service from "
+                    "the proof of service on the letter",
                 )
             )
             continue

@@ -50,6 +50,8 @@ async def _three_letters(client, auth, new_case) -> list[dict]:  # type: ignore[
             cases[2]["id"],
             name="Erika Eigner",
             address="Rathausplatz 1\n86150 Augsburg",
+            letter_type="eingangsbestaetigung",
+            data={"received_on": "02.11.2026"},
         ),
     ]
     return [{"letter": letter, "case": case} for letter, case in zip(letters, cases, strict=True)]
@@ -149,12 +151,20 @@ async def test_posting_records_the_date_and_bekanntgabe_per_art_41_abs_2_bayvwvf
     assert posted.status_code == 200, posted.text
     body = posted.json()
     assert body["posted_on"] == today.isoformat()
-    assert body["skipped"] == []
+    # the neighbour letter serves the permit: it must be zugestellt (Art. 66 Abs. 1 S. 4 BayBO),
+    # its day comes from the proof of service, not from the posting-day rule
+    neighbour = made[0]["letter"]["id"]
+    assert [s["issued_id"] for s in body["skipped"]] == [neighbour]
+    assert "Zustellung erforderlich (Art. 66 Abs. 1 S. 4 BayBO)" in body["skipped"][0]["reason_de"]
     # the one rule: Zugangsfiktion on the n-th day after posting (Art. 41 Abs. 2 S. 1 BayVwVfG)
     expected = rule.compute_bekanntgabe(rule.Method.POST, today).on
     assert expected == today + timedelta(days=4)  # posted from 01.01.2025: fourth day
     clerk = auth("clerk")
-    for m in made:
+    served = await client.get(
+        f"/api/v1/cases/{made[0]['case']['id']}/issued/{neighbour}", headers=clerk
+    )
+    assert served.json()["state"] == "signed" and served.json()["bekanntgabe_on"] is None
+    for m in made[1:]:
         case_id, issued_id = m["case"]["id"], m["letter"]["id"]
         letter = (
             await client.get(f"/api/v1/cases/{case_id}/issued/{issued_id}", headers=clerk)
@@ -163,7 +173,7 @@ async def test_posting_records_the_date_and_bekanntgabe_per_art_41_abs_2_bayvwvf
         assert letter["posted_on"] == today.isoformat()
         assert letter["bekanntgabe_on"] == expected.isoformat()
         assert "Art. 41 Abs. 2" in letter["bekanntgabe_rule"]
-    assert {i["bekanntgabe_on"] for i in body["items"]} == {expected.isoformat()}
+    assert {i["bekanntgabe_on"] for i in body["items"]} == {expected.isoformat(), None}
     twice = await client.post(
         f"{BATCHES}/{batch['id']}/posted", json={"posted_on": today.isoformat()}, headers=postroom
     )
