@@ -250,6 +250,12 @@ async def bekanntgabe(
     A posted decision the procedure awaits is recorded as the procedure's Bekanntgabe too
     (it stops the Fiktion clock, Art. 42a Abs. 1 BayVwVfG, and starts the Geltungsdauer)."""
     record = await process_bekanntgabe.make_letter_known(
-        session, principal, case_id, issued_id, channel=body.channel, posted_on=body.posted_on
+        session,
+        principal,
+        case_id,
+        issued_id,
+        channel=body.channel,
+        posted_on=body.posted_on,
+        served_on=body.served_on,
     )
     return issued_read(record)

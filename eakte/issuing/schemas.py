@@ -82,6 +82,12 @@ class Bekanntgabe(TextInput):
 
     channel: Literal["electronic", "postal"] | None = None
     posted_on: date | None = None
+    served_on: date | None = Field(
+        default=None,
+        description="Tag der Zustellung laut Rückschein oder Zustellungsurkunde: required for "
+        "letters that must be served (the neighbour letter with the permit, Art. 66 Abs. 1 S. 4 "
+        "BayBO); it is their Bekanntgabe",
+    )
 
 
 class IssuedRead(BaseModel):

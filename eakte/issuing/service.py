@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio
 from sqlalchemy import func, select
@@ -705,6 +706,10 @@ async def sign(
     return record
 
 
+BERLIN = ZoneInfo("Europe/Berlin")
+SERVICE_RULE = "Zustellung: Tag laut Zustellungsnachweis (Art. 66 Abs. 1 S. 4 BayBO)"
+
+
 async def make_known(
     session: AsyncSession,
     principal: Principal,
@@ -713,8 +718,12 @@ async def make_known(
     *,
     channel: str | None,
     posted_on: date | None,
+    served_on: date | None = None,
 ) -> IssuedDocument:
-    """Bekanntgabe: visible to the addressee, date per the rule, notification via the outbox."""
+    """Bekanntgabe: visible to the addressee, date per the rule, notification via the outbox.
+
+    A letter that must be served (SERVES_DECISION: Art. 66 Abs. 1 S. 4 BayBO) is known on the
+    day of service its proof names (`served_on`), not by the posting-day rule."""
     case, record = await get_issued(session, principal, case_id, issued_id, lock=True)
     if record.state != SIGNED:
         raise WrongIssueState(f"only a signed document can be made known; it is {record.state}")
@@ -730,9 +739,28 @@ async def make_known(
             raise IssuingBlocked(
                 "Für den Postversand fehlt die Anschrift.", "postal delivery needs an address"
             )
-        result = rules.postal(posted_on)
-        record.posted_on, record.bekanntgabe_on = posted_on, result.on
-        record.bekanntgabe_rule = result.rule
+        if LetterType(record.letter_type) in SERVES_DECISION:
+            today = datetime.now(BERLIN).date()
+            if served_on is None or served_on < posted_on or served_on > today:
+                raise IssuingBlocked(
+                    "Zustellung erforderlich (Art. 66 Abs. 1 S. 4 BayBO): den Tag der Zustellung "
+                    "laut Rückschein oder Zustellungsurkunde angeben (nicht vor der Aufgabe zur "
+                    "Post, nicht in der Zukunft).",
+                    "this letter must be served (Art. 66 para. 1 s. 4 BayBO): give served_on, "
+                    "the day of service from the proof of service (not before posting, not in "
+                    "the future)",
+                )
+            record.posted_on, record.bekanntgabe_on = posted_on, served_on
+            record.bekanntgabe_rule = SERVICE_RULE
+        elif served_on is not None:
+            raise IssuingBlocked(
+                "Ein Zustellungstag gilt nur für Schreiben, die zuzustellen sind.",
+                "served_on applies only to letters that must be served",
+            )
+        else:
+            result = rules.postal(posted_on)
+            record.posted_on, record.bekanntgabe_on = posted_on, result.on
+            record.bekanntgabe_rule = result.rule
     else:
         if record.enclosure_id is not None:
             raise _ENCLOSURE_POSTAL

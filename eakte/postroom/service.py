@@ -36,7 +36,7 @@ from eakte.db import utcnow
 from eakte.documents.models import DocumentVersion
 from eakte.errors import DomainError
 from eakte.issuing import service as issuing
-from eakte.issuing.letters import SPECS, LetterType
+from eakte.issuing.letters import SERVES_DECISION, SPECS, LetterType
 from eakte.issuing.models import SIGNED, IssuedDocument
 from eakte.issuing.render import FONT_DIRS, PDF_STANDARD
 from eakte.postroom.errors import PostroomBlocked, PrintBatchNotFound
@@ -48,12 +48,6 @@ from storage import ObjectStore
 COVER = Path(__file__).parents[1] / "issuing" / "layout" / "cover.typ"
 A4 = (595.28, 841.89)
 POSTCODE = re.compile(r"\b(\d{5})\b")
-
-# Letters the law requires to be served (zugestellt), not merely posted: the permit enclosed
-# with the neighbour letter "ist … zuzustellen" (Art. 66 Abs. 1 S. 4 BayBO). Their day of
-# service comes from the proof of service (Rückschein, Zustellungsurkunde), so the posting of
-# the batch does not make them known by the posting-day rule of Art. 41 Abs. 2 BayVwVfG.
-SERVICE_REQUIRED = {LetterType.nachbarbenachrichtigung.value}
 Progress = Callable[[str, int], Callable[[int], None]]
 
 
@@ -403,7 +397,9 @@ async def confirm_posted(
                 )
             )
             continue
-        if record.letter_type in SERVICE_REQUIRED:
+        if LetterType(record.letter_type) in SERVES_DECISION:
+            # the enclosed permit "ist … zuzustellen" (Art. 66 Abs. 1 S. 4 BayBO): its day comes
+            # from the proof of service, not from the posting-day rule of Art. 41 Abs. 2 BayVwVfG
             skipped.append(
                 Skipped(
                     record.id,

@@ -65,6 +65,7 @@ async def make_letter_known(
     *,
     channel: str | None,
     posted_on: date | None,
+    served_on: date | None = None,
     now: datetime | None = None,
 ) -> IssuedDocument:
     """Make a signed letter known; a decision the procedure awaits is recorded through it.
@@ -73,7 +74,13 @@ async def make_letter_known(
     procedure's Bekanntgabe is recorded then (`POST …/process/bekanntgabe`, method provision).
     """
     record = await issuing.make_known(
-        session, principal, case_id, issued_id, channel=channel, posted_on=posted_on
+        session,
+        principal,
+        case_id,
+        issued_id,
+        channel=channel,
+        posted_on=posted_on,
+        served_on=served_on,
     )
     if record.posted_on is None or record.bekanntgabe_on is None:
         return record

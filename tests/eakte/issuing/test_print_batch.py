@@ -188,12 +188,23 @@ async def test_a_letter_made_known_by_hand_meanwhile_is_skipped_not_reposted(
     batch = (await client.post(BATCHES, json={}, headers=postroom)).json()
     by_hand = made[0]
     yesterday = (local_today() - timedelta(days=1)).isoformat()
-    known = await client.post(
-        f"/api/v1/cases/{by_hand['case']['id']}/issued/{by_hand['letter']['id']}/bekanntgabe",
-        json={"posted_on": yesterday},
-        headers=auth("clerk"),
+    by_hand_url = (
+        f"/api/v1/cases/{by_hand['case']['id']}/issued/{by_hand['letter']['id']}/bekanntgabe"
     )
-    assert known.status_code == 200
+    # the neighbour letter serves the permit (Art. 66 Abs. 1 S. 4 BayBO): the posting day alone
+    # does not make it known; the day of service from the proof does
+    unproven = await client.post(
+        by_hand_url, json={"posted_on": yesterday}, headers=auth("clerk")
+    )
+    assert unproven.status_code == 409, unproven.text
+    assert "Zustellung erforderlich" in unproven.json()["reasons"][0]["de"]
+    served = local_today().isoformat()
+    known = await client.post(
+        by_hand_url, json={"posted_on": yesterday, "served_on": served}, headers=auth("clerk")
+    )
+    assert known.status_code == 200, known.text
+    assert known.json()["bekanntgabe_on"] == served
+    assert "Zustellungsnachweis" in known.json()["bekanntgabe_rule"]
     posted = await client.post(
         f"{BATCHES}/{batch['id']}/posted",
         json={"posted_on": local_today().isoformat()},
