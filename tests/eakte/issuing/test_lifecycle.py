@@ -19,7 +19,7 @@ from eakte.db import Database
 from eakte.issuing import seal as seals
 from eakte.outbox.models import OutboxMessage
 from eakte.outbox.worker import Worker
-from support import LETTER_DATA, TENANT_A, TENANT_B, TINY_PDF, issue_letter
+from support import APPLICATION, LETTER_DATA, TENANT_A, TENANT_B, TINY_PDF, issue_letter
 
 CLERK = {"sub": "clara@augsburg"}
 APPROVER = {"sub": "anton@augsburg"}
@@ -38,22 +38,8 @@ def submit(client: httpx.AsyncClient, applicant):  # type: ignore[no-untyped-def
     async def _submit(tenant: str = TENANT_A) -> dict:
         response = await client.post(
             f"/api/v1/authorities/{tenant}/applications",
-            json={
-                "procedure": "baybo-59",
-                "site": {
-                    "address": "Hauptstraße 5, 86150 Augsburg",
-                    "gemarkung": "Augsburg",
-                    "flurstueck": "1234/5",
-                },
-                "description": "Neubau eines Einfamilienhauses",
-                "applicant": {"name": "Maria Muster", "email": "maria@example.org"},
-                "designer": {
-                    "name": "Architekturbüro Beispiel",
-                    "email": "buero@example.org",
-                    "chamber_number": "ByAK-12345",
-                },
-                "housing": True,
-            },
+            json=APPLICATION
+            | {"site": APPLICATION["site"] | {"flurstueck": "1234/5"}, "housing": True},
             headers=applicant,
         )
         assert response.status_code == 201, response.text
