@@ -2,8 +2,8 @@
 
 A token is `base64url(payload) "." base64url(HMAC-SHA256(secret, "eakte-dl-1." payload))`,
 the payload a JSON object: `t` tenant, `k` object key (`{tenant}/{case}/{document}/{version}`,
-so the version is named too), `e` expiry (Unix seconds), `m` media type, `d` the Content-Disposition header (RFC 6266, made by
-`download.content_disposition`).
+so the version is named too), `e` expiry (Unix seconds), `m` media type, `d` the
+Content-Disposition header (RFC 6266, made by `download.content_disposition`).
 nginx checks the same token with `deploy/nginx/eakte-downloads.js` and serves the file from
 the filesystem store; `GET /api/v1/dl/{token}` checks it in the app (deployments without
 nginx, and the S3 store behind signed links). No database, no clock but `now`.
