@@ -277,3 +277,32 @@ def metric_value(body: str, sample: str) -> float:
     """The value of one Prometheus sample line (`name{labels}`) in `body`, 0 when absent."""
     match = re.search(rf"^{re.escape(sample)} (\S+)$", body, re.M)
     return float(match.group(1)) if match else 0.0
+
+
+def link_payload(token: str) -> dict[str, object]:
+    """The JSON payload of a signed download link (issue 19), signature not checked."""
+    import base64
+    import json
+
+    payload = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+def tamper_link(token: str, **changes: object) -> str:
+    """The token with its payload changed and the old signature kept."""
+    import base64
+    import json
+
+    body = link_payload(token) | changes
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + "." + token.split(".")[1]
+
+
+def link_grant(token: str, **changes: object):  # type: ignore[no-untyped-def]
+    """The grant of a link's payload with `changes` (to sign it anew)."""
+    from eakte.documents.links import Grant
+
+    body = link_payload(token)
+    fields = {"tenant": body["t"], "key": body["k"], "expires": body["e"]}
+    fields |= {"media_type": body["m"], "disposition": body["d"]}
+    return Grant(**(fields | changes))  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass
 
 from eakte.documents.errors import DownloadLinkExpired, DownloadLinkForged, DownloadLinkInvalid
+from storage import InvalidKey
+from storage.keys import validate_key
 
 DOMAIN = b"eakte-dl-1."  # what the HMAC covers besides the payload: the format's version
 MAX_TOKEN_CHARS = 4096
@@ -94,7 +96,13 @@ def verify(secret: bytes, token: str, *, now: float) -> Grant:
             "the download link's content is not valid",
             detail_de="Der Inhalt des Download-Links ist ungültig",
         ) from exc
-    if not grant.key.startswith(f"{grant.tenant}/"):
+    try:
+        validate_key(grant.key)
+    except InvalidKey:
+        valid_key = False
+    else:
+        valid_key = grant.key.startswith(f"{grant.tenant}/")
+    if not valid_key:
         raise DownloadLinkForged(
             "the download link names another tenant's object",
             detail_de="Der Download-Link nennt ein Objekt einer anderen Behörde",
