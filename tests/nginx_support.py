@@ -60,6 +60,10 @@ http {{
     js_set $eakte_dl_status eakte_dl.status;
     js_set $eakte_dl_key eakte_dl.key;
     js_set $eakte_dl_problem eakte_dl.problem;
+    js_set $eakte_dl_type eakte_dl.type;
+    js_set $eakte_dl_disposition eakte_dl.disposition;
+    js_set $eakte_dl_problem_type eakte_dl.problemType;
+    js_set $eakte_dl_language eakte_dl.language;
     server {{
         listen 127.0.0.1:{port};
         {plain}

@@ -96,21 +96,28 @@ function problem(r) {
     return JSON.stringify(body);
 }
 
-// js_header_filter: the media type and file name the link names, or the problem's headers
-function headers(r) {
+// Headers through add_header and these variables ("" leaves a header out): a js_header_filter
+// would cost about a third of the small-file throughput (measured, njs 0.7.9)
+
+// $eakte_dl_type: the media type the link names
+function type(r) {
     const v = check(r);
-    r.headersOut['X-Content-Type-Options'] = 'nosniff';
-    r.headersOut['Referrer-Policy'] = 'no-referrer';
-    r.headersOut['Cache-Control'] = 'private, no-cache';
-    if (v.error) {
-        r.headersOut['Content-Type'] = 'application/problem+json';
-        r.headersOut['Content-Language'] = german(r) ? 'de' : 'en';
-        r.headersOut['Vary'] = 'Accept-Language';
-        return;
-    }
-    if (r.status >= 400) return;  // e.g. the object is gone (Aussonderung): nginx's own 404
-    r.headersOut['Content-Type'] = v.type;
-    r.headersOut['Content-Disposition'] = v.disposition;
+    return v.error ? '' : v.type;
 }
 
-export default { status, key, problem, headers };
+// $eakte_dl_disposition: the Content-Disposition the link names
+function disposition(r) {
+    const v = check(r);
+    return v.error ? '' : v.disposition;
+}
+
+// $eakte_dl_problem_type, $eakte_dl_language: the headers of a refused link's problem JSON
+function problemType(r) {
+    return check(r).error ? 'application/problem+json' : '';
+}
+
+function language(r) {
+    return check(r).error ? (german(r) ? 'de' : 'en') : '';
+}
+
+export default { status, key, problem, type, disposition, problemType, language };
