@@ -1,12 +1,19 @@
-"""Downloads through the documents API against nginx serving the same files (issue 19).
+"""Downloads through the E-Akte against nginx serving the same files (issue 19).
 
-Starts a real `eakte serve` (filesystem store, SQLite) and an nginx (Debian package
-`nginx-light`; `sendfile on`, no access log) on loopback, stores one large file (default
-1 GiB) and many small ones (default 1,000 × 100 KiB) through the API and gives nginx the same
-bytes, then fetches them with the same client (curl, one connection per run, keep-alive for
-the small files). Prints MiB/s and files/s of both, the ratio (target: the API reaches at
-least 0.8 of nginx) and the server's peak RSS growth during the large download (target:
-constant memory, below 64 MiB).
+Starts a real `eakte serve` (filesystem store, SQLite) and an nginx (Debian packages nginx and
+libnginx-mod-http-js; `sendfile on`, no access log, the shipped deploy/nginx/ configuration)
+on loopback, stores one large file (default 1 GiB) and many small ones (default
+1,000 × 100 KiB) through the API and gives nginx the same bytes as plain files. Then, with the
+same client (curl, one connection per run, keep-alive), in one run:
+
+- nginx direct: the plain files (the baseline);
+- API streaming: `GET …/versions/1/content` with a bearer token, each file a Python request;
+- signed links: one bulk `POST …/documents/download-links`, then curl fetches the links from
+  nginx, which checks each signature (njs) and sends the file from the store (sendfile).
+
+Prints MiB/s and files/s, the ratio to nginx direct (target ≥ 0.8; for links once with and
+once without the bulk call's time) and the E-Akte server's peak RSS growth (target: constant
+memory, below 64 MiB).
 
     python bench/downloads.py [--large-mib 1024] [--small-count 1000] [--small-kib 100]
 """
@@ -15,13 +22,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,56 +48,14 @@ from upload import (  # noqa: E402  (bench/ is not a package)
     serve,
 )
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+import nginx_support  # noqa: E402
+
 from eakte.auth.tokens import issue_token  # noqa: E402
 from eakte.config import Settings  # noqa: E402
 
 console = Console(stderr=True)
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-NGINX_CONF = """
-worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/nginx-error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    keepalive_requests 100000;
-    client_body_temp_path {root}/tmp;
-    proxy_temp_path {root}/tmp;
-    fastcgi_temp_path {root}/tmp;
-    uwsgi_temp_path {root}/tmp;
-    scgi_temp_path {root}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        root {root}/files;
-        default_type application/pdf;
-    }}
-}}
-"""
-
-
-@contextmanager
-def nginx(root: Path, port: int) -> Iterator[None]:
-    """nginx serving `root/files` on `port` until the block ends."""
-    (root / "tmp").mkdir(exist_ok=True)
-    conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(root=root, port=port))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(root)], stderr=subprocess.PIPE)
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"nginx exited: {proc.stderr.read().decode()}") from None
-                time.sleep(0.05)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+LINK_SECRET = "bench-download-link-secret-" + "Zr8Kp2Wq5Xm9Tn4Lv7Hb3Jd6"
 
 
 def curl(urls: list[str], headers: list[str]) -> tuple[float, int]:
@@ -115,14 +77,15 @@ def main() -> int:
     parser.add_argument("--small-kib", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
     args = parser.parse_args()
-    if CURL is None or not Path(NGINX).exists():
-        console.print("[red]curl and nginx are needed: apt-get install -y curl nginx-light[/red]")
+    if CURL is None or not nginx_support.available():
+        console.print(
+            f"[red]curl and nginx with njs are needed: {nginx_support.INSTALL_HINT}[/red]"
+        )
         return 2
     large_size = args.large_mib * MiB
     small_size = args.small_kib * 1024
     with tempfile.TemporaryDirectory(prefix="eakte-bench-dl-") as tmp:
         work = Path(tmp)
-        work.chmod(0o755)  # nginx's workers run as an unprivileged user
         files = work / "nginx" / "files"
         files.mkdir(parents=True)
         console.print(f"making {args.large_mib} MiB and {args.small_count} × {args.small_kib} KiB")
@@ -131,6 +94,9 @@ def main() -> int:
         for i in range(args.small_count):
             os.link(files / "small.pdf", files / f"small-{i}.pdf")
         data_dir = work / "eakte"
+        secret_file = work / "download-link-secret"
+        secret_file.write_text(LINK_SECRET)
+        port, nginx_port = free_port(), free_port()
         values = {
             "env": "dev",
             "data_dir": str(data_dir),
@@ -138,6 +104,8 @@ def main() -> int:
             "jwt_secret": SECRET,
             "log_level": "warning",
             "storage": "filesystem",
+            "download_link_secret_file": str(secret_file),
+            "download_link_base_url": f"http://127.0.0.1:{nginx_port}/dl",
         }
         settings = Settings(**values)  # type: ignore[arg-type]
         env = {k: v for k, v in os.environ.items() if not k.startswith("EAKTE_")}
@@ -146,11 +114,16 @@ def main() -> int:
         prepare_database(env, max_bytes=large_size + MiB)
         token = issue_token(settings, tenant=TENANT, sub="bench", roles=["clerk"], name="Bench")
         auth = [f"Authorization: Bearer {token}"]
-        port, nginx_port = free_port(), free_port()
         with (
             serve(env, port) as proc,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as client,
-            nginx(work / "nginx", nginx_port),
+            nginx_support.running(
+                work / "nginx",
+                nginx_port,
+                objects=data_dir / "objects",
+                secret_file=secret_file,
+                static=files,
+            ) as nginx_base,
         ):
             case = client.post(
                 "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}, json=CASE
@@ -173,12 +146,12 @@ def main() -> int:
                 small_urls.append(upload(files / "small.pdf"))
                 if (i + 1) % 100 == 0:
                     console.print(f"  {i + 1}/{args.small_count} small files stored")
-            nginx_large = f"http://127.0.0.1:{nginx_port}/large.pdf"
-            nginx_small = [
-                f"http://127.0.0.1:{nginx_port}/small-{i}.pdf" for i in range(args.small_count)
-            ]
-            best = dict.fromkeys(("api_large", "nginx_large", "api_small", "nginx_small"), 0.0)
-            rss = 0.0
+            nginx_large = f"{nginx_base}/files/large.pdf"
+            nginx_small = [f"{nginx_base}/files/small-{i}.pdf" for i in range(args.small_count)]
+            names = ("api", "nginx", "links", "links_with_call")
+            best = {f"{n}_{size}": 0.0 for n in names for size in ("large", "small")}
+            rss = dict.fromkeys(("api", "links"), 0.0)
+            call_ms = float("inf")
             for run in range(args.repeat):
                 console.print(f"run {run + 1}/{args.repeat}")
                 seconds, got = curl([nginx_large], [])
@@ -187,7 +160,7 @@ def main() -> int:
                 with RssSampler(proc.pid) as sampler:
                     seconds, got = curl([large_url], auth)
                 assert got == large_size, got
-                rss = max(rss, sampler.growth_mib)
+                rss["api"] = max(rss["api"], sampler.growth_mib)
                 best["api_large"] = max(best["api_large"], got / MiB / seconds)
                 seconds, got = curl(nginx_small, [])
                 assert got == small_size * args.small_count, got
@@ -195,28 +168,51 @@ def main() -> int:
                 seconds, got = curl(small_urls, auth)
                 assert got == small_size * args.small_count, got
                 best["api_small"] = max(best["api_small"], args.small_count / seconds)
-    table = Table(title="Downloads: E-Akte API vs nginx (same files, same client: curl)")
-    for column in ("download", "API", "nginx", "API / nginx", "target", "server RSS growth"):
+
+                with RssSampler(proc.pid) as sampler:
+                    start = time.perf_counter()
+                    issued = client.post(
+                        f"{documents}/download-links",
+                        headers={"Authorization": auth[0].split(": ", 1)[1]},
+                    )
+                    call = time.perf_counter() - start
+                    issued.raise_for_status()
+                    items = issued.json()["items"]
+                    assert len(items) == args.small_count + 1, len(items)
+                    call_ms = min(call_ms, call * 1000)
+                    seconds, got = curl([items[0]["url"]], [])
+                    assert got == large_size, got
+                    best["links_large"] = max(best["links_large"], got / MiB / seconds)
+                    best["links_with_call_large"] = max(
+                        best["links_with_call_large"], got / MiB / (seconds + call)
+                    )
+                    seconds, got = curl([item["url"] for item in items[1:]], [])
+                    assert got == small_size * args.small_count, got
+                rss["links"] = max(rss["links"], sampler.growth_mib)
+                best["links_small"] = max(best["links_small"], args.small_count / seconds)
+                best["links_with_call_small"] = max(
+                    best["links_with_call_small"], args.small_count / (seconds + call)
+                )
+    table = Table(title="Downloads: E-Akte vs nginx direct (same files, same client: curl)")
+    for column in ("download", "path", "throughput", "/ nginx", "target", "E-Akte RSS growth"):
         table.add_column(column)
-    large_ratio = best["api_large"] / best["nginx_large"]
-    small_ratio = best["api_small"] / best["nginx_small"]
-    table.add_row(
-        f"1 × {args.large_mib} MiB",
-        f"{best['api_large']:.0f} MiB/s",
-        f"{best['nginx_large']:.0f} MiB/s",
-        f"{large_ratio:.2f}",
-        f"≥ {RATIO_TARGET}",
-        f"{rss:.1f} MiB (target < {RSS_TARGET_MIB})",
+    rows = (
+        ("nginx", "nginx direct (plain files)", ""),
+        ("api", "API streaming (bearer token, Python per file)", f"{rss['api']:.1f} MiB"),
+        ("links", "signed links via nginx, fetch only", f"{rss['links']:.1f} MiB"),
+        ("links_with_call", f"signed links incl. the bulk call ({call_ms:.0f} ms)", ""),
     )
-    table.add_row(
-        f"{args.small_count} × {args.small_kib} KiB",
-        f"{best['api_small']:.0f} files/s",
-        f"{best['nginx_small']:.0f} files/s",
-        f"{small_ratio:.2f}",
-        f"≥ {RATIO_TARGET}",
-        "",
-    )
-    Console().print(table)
+    for size, label, unit in (
+        ("large", f"1 × {args.large_mib} MiB", "MiB/s"),
+        ("small", f"{args.small_count} × {args.small_kib} KiB", "files/s"),
+    ):
+        for name, path, memory in rows:
+            value = best[f"{name}_{size}"]
+            ratio = value / best[f"nginx_{size}"]
+            target = "" if name == "nginx" else f"≥ {RATIO_TARGET}"
+            table.add_row(label, path, f"{value:.0f} {unit}", f"{ratio:.2f}", target, memory)
+    Console(width=160).print(table)
+    console.print(f"RSS target: growth below {RSS_TARGET_MIB} MiB (constant memory)")
     return 0
 
 

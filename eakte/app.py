@@ -32,6 +32,9 @@ from eakte.collab.router import router as collab_router
 from eakte.config import Settings, get_settings
 from eakte.db import Database
 from eakte.documents.capacity import UploadCapacity
+from eakte.documents.link_routes import fallback_router as download_fallback_router
+from eakte.documents.link_routes import router as download_links_router
+from eakte.documents.linking import LinkIssuer
 from eakte.documents.router import kinds_router as document_kinds_router
 from eakte.documents.router import router as documents_router
 from eakte.documents.store import CountingStore, build_store
@@ -175,6 +178,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_error=lambda operation, error: metrics.store_errors.labels(operation, error).inc(),
         on_written=metrics.store_bytes_written.inc,
     )
+    app.state.link_issuer = LinkIssuer.from_settings(settings, app.state.store)
     app.state.upload_capacity = UploadCapacity(
         workers=settings.upload_workers,
         per_principal=settings.uploads_per_principal,
@@ -263,7 +267,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(process_router)
     app.include_router(postroom_router)
     app.include_router(applicants_router)
+    app.include_router(download_links_router)
     app.include_router(documents_router)
+    app.include_router(download_fallback_router)
     app.include_router(document_kinds_router)
     app.include_router(collab_router)
     app.include_router(xbau_router)

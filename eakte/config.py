@@ -139,10 +139,26 @@ class Settings(BaseSettings):
     audit_witness: Literal["file", "store"] = "file"
     audit_witness_dir: Path | None = None
     audit_checkpoint_interval_seconds: float = Field(default=300, ge=0)
+    # issue 19: signed download links (eakte/documents/links.py). "signed": HMAC links served
+    # by nginx (deploy/nginx/) or the app's GET /api/v1/dl/{token}; "presigned": the S3 store's
+    # presigned GET URLs (EAKTE_STORAGE=s3, the endpoint reachable by the clients)
+    download_links: Literal["signed", "presigned"] = "signed"
+    download_link_secret: str | None = None
+    download_link_secret_file: Path | None = None
+    download_link_ttl_seconds: int = Field(default=300, ge=10, le=24 * 3600)
+    # where signed links point, e.g. https://eakte.stadt.example/dl (nginx); default the app's
+    # own fallback route {public_base_url}/api/v1/dl
+    download_link_base_url: str | None = None
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> Settings:
-        for name in ("jwt_secret", "s3_access_key", "s3_secret_key", "metrics_token"):
+        for name in (
+            "jwt_secret",
+            "s3_access_key",
+            "s3_secret_key",
+            "metrics_token",
+            "download_link_secret",
+        ):
             path: Path | None = getattr(self, f"{name}_file")
             if path is None:
                 continue
@@ -160,6 +176,7 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ConfigError(f"EAKTE_TRUSTED_PROXIES: {proxy!r} is no address") from exc
         return self
+
     # issue 14: XBau interface (size of one message without its attachments)
     xbau_max_message_bytes: int = Field(default=16 * 1024 * 1024, ge=64 * 1024)
     # one push of an XBau message with its Anlagen (may be tens of MB); then retried by the outbox
@@ -216,6 +233,16 @@ class Settings(BaseSettings):
             raise ConfigError(f"OIDC claim mapping: {exc}") from exc
         if self.storage == "s3" and not self.s3_endpoint:
             raise ConfigError("EAKTE_STORAGE=s3 needs EAKTE_S3_ENDPOINT, e.g. http://minio:9000")
+        if self.download_links == "presigned" and self.storage != "s3":
+            raise ConfigError(
+                "EAKTE_DOWNLOAD_LINKS=presigned needs EAKTE_STORAGE=s3; the filesystem store "
+                "uses signed links (EAKTE_DOWNLOAD_LINKS=signed, served by nginx or the app)"
+            )
+        if self.download_link_secret is not None and (self.download_link_secret == self.jwt_secret):
+            raise ConfigError(
+                "EAKTE_DOWNLOAD_LINK_SECRET must differ from EAKTE_JWT_SECRET (the web server "
+                "that checks links must not be able to mint sign-in tokens)"
+            )
         if self.env == "production":
             self.check_production()
         return self
@@ -259,6 +286,11 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "EAKTE_STORAGE=s3 needs EAKTE_S3_ACCESS_KEY and EAKTE_S3_SECRET_KEY in production"
             )
+        if self.download_link_secret is not None and weak_secret(self.download_link_secret):
+            raise ConfigError(
+                f"EAKTE_DOWNLOAD_LINK_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random "
+                "characters (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
         if self.oidc_jwks_url and self.jwt_secret is None:
             return
         secret = self.jwt_secret or ""
@@ -274,6 +306,22 @@ class Settings(BaseSettings):
                 f"EAKTE_JWT_SECRET is too weak: use at least {MIN_SECRET_LENGTH} random characters "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
             )
+
+    def resolved_download_link_secret(self) -> str | None:
+        """The HMAC secret of download links; in dev mode a random one under the data dir,
+        in production None unless configured (link routes then answer 503)."""
+        if self.download_link_secret:
+            return self.download_link_secret
+        if not self.dev_mode:
+            return None
+        path = self.data_dir / "dev-download-link-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(secrets.token_urlsafe(48))
+            tmp.chmod(0o600)
+            tmp.replace(path)
+        return path.read_text().strip()
 
     def data_dir_source(self) -> str:
         """Where `data_dir` came from, for the operator (issue 19)."""

@@ -79,6 +79,12 @@ class Metrics:
             "Bytes written to the object store (uploads, issued documents, XBau messages)",
             registry=self.registry,
         )
+        self.download_links = Counter(
+            "eakte_download_links_issued",
+            "Download links issued (the authorised access; the bytes go out without the app)",
+            ["mode"],
+            registry=self.registry,
+        )
         # process (RSS, CPU, fds), Python (GC, version) collectors
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             self.registry.register(collector)
@@ -86,7 +92,6 @@ class Metrics:
     def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read at scrape time (rooms, connections, pool use: no hook in the hot path)."""
         Gauge(name, documentation, registry=self.registry).set_function(read)
-
 
     def ticked(self, report: object | None) -> None:
         """Count one ticker run (`report` None: skipped, the database was unavailable)."""

@@ -138,6 +138,25 @@ class S3Store:
         size = int(response.headers.get("content-length", "0"))
         return ObjectReader(_chunks(response, key), size, lambda: _release(response))
 
+    def presigned_get(
+        self, key: str, expires: timedelta, *, content_type: str, content_disposition: str
+    ) -> str:
+        """A presigned GET URL of ``key`` valid for ``expires``; the store answers it with
+        these response headers (signed too). Made locally (the region is configured or
+        asked once and cached by the client)."""
+        validate_key(key)
+        with _translated(key):
+            return self.client.presigned_get_object(
+                self.bucket,
+                key,
+                expires=expires,
+                response_headers={
+                    "response-content-type": content_type,
+                    "response-content-disposition": content_disposition,
+                    "response-cache-control": "private, no-cache",
+                },
+            )
+
     def head(self, key: str) -> ObjectInfo:
         """Return the stored metadata (sha256 from ``x-amz-meta-sha256``) with one HEAD."""
         validate_key(key)

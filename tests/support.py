@@ -322,3 +322,32 @@ def add_effect(monkeypatch, action_id: str, effect_type: str, **params: object) 
 
     versions = {k: tuple(patched(d) for d in v) for k, v in installed.items()}
     monkeypatch.setattr(definitions, "installed", lambda: versions)
+
+
+def link_payload(token: str) -> dict[str, object]:
+    """The JSON payload of a signed download link (issue 19), signature not checked."""
+    import base64
+    import json
+
+    payload = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+def tamper_link(token: str, **changes: object) -> str:
+    """The token with its payload changed and the old signature kept."""
+    import base64
+    import json
+
+    body = link_payload(token) | changes
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + "." + token.split(".")[1]
+
+
+def link_grant(token: str, **changes: object):  # type: ignore[no-untyped-def]
+    """The grant of a link's payload with `changes` (to sign it anew)."""
+    from eakte.documents.links import Grant
+
+    body = link_payload(token)
+    fields = {"tenant": body["t"], "key": body["k"], "expires": body["e"]}
+    fields |= {"media_type": body["m"], "disposition": body["d"]}
+    return Grant(**(fields | changes))  # type: ignore[arg-type]

@@ -73,3 +73,45 @@ def test_lock_file_pins_every_dependency_with_hashes() -> None:
     for block in blocks:
         if "==" in block.split("\n", 1)[0]:
             assert "--hash=sha256:" in block, block.split("\n", 1)[0]
+
+
+@pytest.mark.skipif(
+    not (shutil.which("nginx") and shutil.which("openssl"))
+    or not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists(),
+    reason="needs nginx, libnginx-mod-http-js and openssl (installed by .ci/run)",
+)
+def test_nginx_site_example_is_accepted_by_nginx(tmp_path: Path) -> None:
+    """deploy/nginx/eakte-site.conf with the download-link files passes `nginx -t` (issue 19)."""
+    conf_dir = tmp_path / "eakte"
+    conf_dir.mkdir()
+    for name in ("eakte-downloads.js", "eakte-downloads.conf"):
+        shutil.copy(ROOT / "deploy" / "nginx" / name, conf_dir / name)
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=eakte.stadt.example", "-keyout", str(tmp_path / "key.pem")]
+        + ["-out", str(tmp_path / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )
+    site = (ROOT / "deploy" / "nginx" / "eakte-site.conf").read_text()
+    site = site.replace("/etc/nginx/eakte/", f"{conf_dir}/")
+    site = site.replace("/etc/ssl/eakte/fullchain.pem", str(tmp_path / "cert.pem"))
+    site = site.replace("/etc/ssl/eakte/privkey.pem", str(tmp_path / "key.pem"))
+    site = site.replace("listen 443", "listen 127.0.0.1:1443")
+    (tmp_path / "site.conf").write_text(site)
+    temp = " ".join(
+        f"{kind}_temp_path {tmp_path};"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (tmp_path / "nginx.conf").write_text(
+        "load_module /usr/lib/nginx/modules/ngx_http_js_module.so;\n"
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{ {temp} include {tmp_path}/site.conf; }}\n"
+    )
+    checked = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "test is successful" in checked.stderr

@@ -77,3 +77,19 @@ class ActiveContent(UnsupportedMediaType):
 
 class ArchiveBomb(UnsupportedMediaType):
     slug, title = "archive-bomb", "The document's archive would inflate far beyond its size"
+
+
+class DownloadLinkInvalid(NotFound):
+    slug, title = "download-link-invalid", "The download link is malformed"
+
+
+class DownloadLinkForged(DomainError):
+    slug, title, status = "download-link-forged", "The download link is not genuine", 403
+
+
+class DownloadLinkExpired(DomainError):
+    slug, title, status = "download-link-expired", "The download link has expired", 403
+
+
+class DownloadLinksUnavailable(ServiceUnavailable):
+    slug, title = "download-links-unavailable", "Download links are not configured"

@@ -38,7 +38,7 @@ Deleter = Annotated[Principal, Depends(require_roles(*CASE_WRITE_ROLES))]
 Reader = Annotated[Principal, Depends(require_roles(*(CASE_READ_ROLES | {Role.agency})))]
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000, description="version number, from 1")]
 
-_CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The bytes (media type as detected on upload)",
         "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
@@ -52,7 +52,7 @@ _CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _store(request: Request) -> ObjectStore:
+def request_store(request: Request) -> ObjectStore:
     return request.app.state.store  # type: ignore[no-any-return]
 
 
@@ -94,7 +94,7 @@ async def create_document(
     accepted types and the file's extension; the body streams to object storage.
     """
     document = await uploads.receive_document(
-        get_db(request), _store(request), principal, case_id, upload_body(request)
+        get_db(request), request_store(request), principal, case_id, upload_body(request)
     )
     response.headers["Location"] = f"/api/v1/cases/{case_id}/documents/{document.id}"
     return document
@@ -216,7 +216,12 @@ async def add_version(
 ) -> VersionRead:
     """Multipart `file` and optional `comment`; earlier versions stay unchanged."""
     version = await uploads.receive_version(
-        get_db(request), _store(request), principal, case_id, document_id, upload_body(request)
+        get_db(request),
+        request_store(request),
+        principal,
+        case_id,
+        document_id,
+        upload_body(request),
     )
     response.headers["Location"] = (
         f"/api/v1/cases/{case_id}/documents/{document_id}/versions/{version.number}"
@@ -254,20 +259,20 @@ async def _content(
     async with get_db(request).session(write=False) as session:
         _, version = await service.get_version(session, principal, case_id, document_id, number)
     return await download.content_response(
-        _store(request), version, method=request.method, headers=request.headers
+        request_store(request), version, method=request.method, headers=request.headers
     )
 
 
 @router.get(
     "/{document_id}/versions/{number}/content",
     response_class=StarletteResponse,
-    responses=_CONTENT_RESPONSES,
+    responses=CONTENT_RESPONSES,
     summary="Download a version",
 )
 @router.head(
     "/{document_id}/versions/{number}/content",
     response_class=StarletteResponse,
-    responses=_CONTENT_RESPONSES,
+    responses=CONTENT_RESPONSES,
     summary="Download a version (headers only)",
 )
 async def version_content(
@@ -284,13 +289,13 @@ async def version_content(
 @router.get(
     "/{document_id}/content",
     response_class=StarletteResponse,
-    responses=_CONTENT_RESPONSES,
+    responses=CONTENT_RESPONSES,
     summary="Download the newest version",
 )
 @router.head(
     "/{document_id}/content",
     response_class=StarletteResponse,
-    responses=_CONTENT_RESPONSES,
+    responses=CONTENT_RESPONSES,
     summary="Download the newest version (headers only)",
 )
 async def latest_content(

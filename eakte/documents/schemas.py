@@ -147,3 +147,37 @@ MULTIPART_VERSION_BODY = {
         }
     },
 }
+
+
+MAX_LINKS_PER_REQUEST = 5000
+
+
+class DownloadLinksRequest(BaseModel):
+    """Which documents of the case to link (their newest versions); omitted: all listed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    document_ids: list[uuid.UUID] | None = Field(
+        default=None, min_length=1, max_length=MAX_LINKS_PER_REQUEST
+    )
+
+
+class DownloadLink(BaseModel):
+    """A short-lived link to one version's bytes; anyone holding it may fetch them until
+    `expires_at`, so hand it on only as you would hand on the file."""
+
+    document_id: uuid.UUID
+    number: int
+    filename: str
+    media_type: str
+    size: int
+    sha256: str
+    url: str
+    expires_at: datetime
+
+
+class DownloadLinkList(BaseModel):
+    """Links for documents of one case, in the order of the case's document list."""
+
+    expires_at: datetime
+    items: list[DownloadLink]
