@@ -314,14 +314,7 @@ class Settings(BaseSettings):
             return self.download_link_secret
         if not self.dev_mode:
             return None
-        path = self.data_dir / "dev-download-link-secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return path.read_text().strip()
+        return _dev_secret(self.data_dir / "dev-download-link-secret")
 
     def data_dir_source(self) -> str:
         """Where `data_dir` came from, for the operator (issue 19)."""
@@ -347,14 +340,18 @@ class Settings(BaseSettings):
             return self.jwt_secret
         if not self.dev_mode:
             raise ConfigError("EAKTE_JWT_SECRET is missing")
-        path = self.data_dir / "dev-jwt-secret"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(secrets.token_urlsafe(48))
-            tmp.chmod(0o600)
-            tmp.replace(path)
-        return path.read_text().strip()
+        return _dev_secret(self.data_dir / "dev-jwt-secret")
+
+
+def _dev_secret(path: Path) -> str:
+    """A development secret kept in `path` (created once, random, 0600)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(secrets.token_urlsafe(48))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path.read_text().strip()
 
 
 def weak_secret(secret: str) -> bool:
