@@ -63,7 +63,7 @@ export function renderPostroom (main) {
     return h('div.card.batch', { dataset: { batch: batch.id, posted: batch.posted_on ? 'yes' : 'no' } },
       h('div.row', h('h2', `Druckstapel vom ${fmtDate(batch.date)}`), h('span.spacer'),
         batch.posted_on ? h('span.badge', `zur Post gegeben am ${fmtDate(batch.posted_on)}`) : h('span.badge.overdue', 'noch nicht zur Post gegeben')),
-      h('p.muted', `${batch.letters} ${batch.letters === 1 ? 'Schreiben' : 'Schreiben'}, ${batch.pages} Seiten · erstellt ${fmtDateTime(batch.created_at)}`),
+      h('p.muted', `${batch.letters} Schreiben, ${batch.pages} Seiten · erstellt ${fmtDateTime(batch.created_at)}`),
       h('div.row',
         h('button', { type: 'button', class: 'download', onclick: () => downloadPdf(batch).catch((err) => notice(status, 'error', problemText(err))) }, 'PDF herunterladen'),
         h('button.link', {
