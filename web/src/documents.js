@@ -24,7 +24,8 @@ function upload (url, form, onProgress) {
   })
 }
 
-async function download (url, filename) {
+// Fetch with the session's token and hand the bytes to the browser as a file
+export async function download (url, filename) {
   const response = await api(url, { raw: true })
   const blob = await response.blob()
   const a = h('a', { href: URL.createObjectURL(blob), download: filename })

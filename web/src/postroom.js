@@ -3,17 +3,9 @@
 // posting day (Art. 41 Abs. 2 BayVwVfG), so the confirmation asks before it is recorded.
 import { api, problemText } from './api.js'
 import { h, clear, notice, fmtDate, fmtDateTime, labelCells } from './dom.js'
+import { download } from './documents.js'
 
 const today = () => new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Berlin' }) // YYYY-MM-DD
-
-async function downloadPdf (batch) {
-  const response = await api(batch.content_url, { raw: true })
-  const a = h('a', { href: URL.createObjectURL(await response.blob()), download: `druckstapel-${batch.date}.pdf` })
-  document.body.append(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(a.href), 10000)
-}
 
 function letterTable (batch) {
   return h('div.table-wrap', labelCells(h('table.list.stack.letters',
@@ -65,7 +57,7 @@ export function renderPostroom (main) {
         batch.posted_on ? h('span.badge', `zur Post gegeben am ${fmtDate(batch.posted_on)}`) : h('span.badge.overdue', 'noch nicht zur Post gegeben')),
       h('p.muted', `${batch.letters} Schreiben, ${batch.pages} Seiten · erstellt ${fmtDateTime(batch.created_at)}`),
       h('div.row',
-        h('button', { type: 'button', class: 'download', onclick: () => downloadPdf(batch).catch((err) => notice(status, 'error', problemText(err))) }, 'PDF herunterladen'),
+        h('button', { type: 'button', class: 'download', onclick: () => download(batch.content_url, `druckstapel-${batch.date}.pdf`).catch((err) => notice(status, 'error', problemText(err))) }, 'PDF herunterladen'),
         h('button.link', {
           type: 'button',
           class: 'show-letters',
