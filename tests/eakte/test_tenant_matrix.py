@@ -34,6 +34,9 @@ REQUESTS: dict[tuple[str, str], dict[str, object]] = {
     ("GET", DOCUMENT + "/versions/{number}"): {},
     ("GET", DOCUMENT + "/versions/{number}/content"): {},
     ("GET", DOCUMENT + "/content"): {},
+    # signed download links (issue 19)
+    ("POST", "/api/v1/cases/{case_id}/documents/download-links"): {"json": {}},
+    ("POST", DOCUMENT + "/versions/{number}/download-link"): {},
     ("GET", "/api/v1/cases/{case_id}/process"): {},
     ("POST", "/api/v1/cases/{case_id}/process/actions"): {
         "json": {
