@@ -1,15 +1,22 @@
 """Downloads through the E-Akte against nginx serving the same files (issue 19).
 
-Starts a real `eakte serve` (filesystem store, SQLite) and an nginx (Debian packages nginx and
-libnginx-mod-http-js; `sendfile on`, no access log, the shipped deploy/nginx/ configuration)
-on loopback, stores one large file (default 1 GiB) and many small ones (default
+Starts a real `eakte serve` (filesystem store, SQLite) and an nginx (Debian packages nginx,
+libnginx-mod-http-ndk, libnginx-mod-http-set-misc, libnginx-mod-http-js; `sendfile on`, no
+access log, `pcre_jit on`, the shipped deploy/nginx/ configuration) on loopback, stores one
+large file (default 1 GiB) and many small ones (default
 1,000 × 100 KiB) through the API and gives nginx the same bytes as plain files. Then, with the
 same client (curl, one connection per run, keep-alive), in one run:
 
 - nginx direct: the plain files (the baseline);
 - API streaming: `GET …/versions/1/content` with a bearer token, each file a Python request;
 - signed links: one bulk `POST …/documents/download-links`, then curl fetches the links from
-  nginx, which checks each signature (njs) and sends the file from the store (sendfile).
+  nginx, which checks each signature (HMAC-SHA256 in C, set-misc) and sends the file from
+  the store (sendfile).
+
+nginx and curl run on one CPU (`--cpu`, default 0; the E-Akte on the others): one request at
+a time over one connection is a ping-pong, and on two cores its rate depended on whether the
+scheduler put the two processes on the same core (runs differed by 2× for the same
+configuration).
 
 Prints MiB/s and files/s, the ratio to nginx direct (target ≥ 0.8; for links once with and
 once without the bulk call's time) and the E-Akte server's peak RSS growth (target: constant
@@ -58,6 +65,9 @@ console = Console(stderr=True)
 LINK_SECRET = "bench-download-link-secret-" + "Zr8Kp2Wq5Xm9Tn4Lv7Hb3Jd6"
 
 
+CPU: int | None = 0  # where curl and nginx run (--cpu)
+
+
 def curl(urls: list[str], headers: list[str]) -> tuple[float, int]:
     """Fetch `urls` one after another over one connection; (seconds, bytes received)."""
     config = "".join(f'url = "{url}"\noutput = "/dev/null"\n' for url in urls)
@@ -65,7 +75,14 @@ def curl(urls: list[str], headers: list[str]) -> tuple[float, int]:
     for header in headers:
         args += ["-H", header]
     start = time.perf_counter()
-    out = subprocess.run(args, input=config, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        args,
+        input=config,
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=nginx_support.on_cpu(CPU),
+    ).stdout
     seconds = time.perf_counter() - start
     return seconds, sum(int(line) for line in out.split())
 
@@ -76,10 +93,13 @@ def main() -> int:
     parser.add_argument("--small-count", type=int, default=1000)
     parser.add_argument("--small-kib", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs")
+    parser.add_argument("--cpu", type=int, default=0, help="CPU of curl and nginx (-1: any)")
     args = parser.parse_args()
+    global CPU
+    CPU = None if args.cpu < 0 else args.cpu
     if CURL is None or not nginx_support.available():
         console.print(
-            f"[red]curl and nginx with njs are needed: {nginx_support.INSTALL_HINT}[/red]"
+            f"[red]curl and nginx with its modules are needed: {nginx_support.INSTALL_HINT}[/red]"
         )
         return 2
     large_size = args.large_mib * MiB
@@ -91,8 +111,6 @@ def main() -> int:
         console.print(f"making {args.large_mib} MiB and {args.small_count} × {args.small_kib} KiB")
         make_file(files / "large.pdf", large_size)
         make_file(files / "small.pdf", small_size)
-        for i in range(args.small_count):
-            os.link(files / "small.pdf", files / f"small-{i}.pdf")
         data_dir = work / "eakte"
         secret_file = work / "download-link-secret"
         secret_file.write_text(LINK_SECRET)
@@ -120,11 +138,15 @@ def main() -> int:
             nginx_support.running(
                 work / "nginx",
                 nginx_port,
+                cpu=CPU,
                 objects=data_dir / "objects",
                 secret_file=secret_file,
-                static=files,
+                static=data_dir / "objects",  # nginx direct serves the very same files
             ) as nginx_base,
         ):
+            others = sorted(os.sched_getaffinity(0) - {CPU})
+            if CPU is not None and others:  # the E-Akte off the CPU of the measured pair
+                os.sched_setaffinity(proc.pid, others)
             case = client.post(
                 "/api/v1/cases", headers={"Authorization": f"Bearer {token}"}, json=CASE
             )
@@ -136,18 +158,27 @@ def main() -> int:
                 command += ["-F", f"file=@{path};filename=plan.pdf", "-F", "kind=bauzeichnung"]
                 command.append(f"{client.base_url}{documents}")
                 out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-                document = httpx.Response(200, content=out).json()
-                return f"{client.base_url}{documents}/{document['id']}/versions/1/content"
+                return str(httpx.Response(200, content=out).json()["id"])
+
+            def content_url(document: str) -> str:
+                return f"{client.base_url}{documents}/{document}/versions/1/content"
 
             console.print("uploading through the API …")
-            large_url = upload(files / "large.pdf")
-            small_urls = []
+            large_id = upload(files / "large.pdf")
+            small_ids = []
             for i in range(args.small_count):
-                small_urls.append(upload(files / "small.pdf"))
+                small_ids.append(upload(files / "small.pdf"))
                 if (i + 1) % 100 == 0:
                     console.print(f"  {i + 1}/{args.small_count} small files stored")
-            nginx_large = f"{nginx_base}/files/large.pdf"
-            nginx_small = [f"{nginx_base}/files/small-{i}.pdf" for i in range(args.small_count)]
+            large_url, small_urls = content_url(large_id), [content_url(d) for d in small_ids]
+            # the object key of each document: the last part of its link (links.py, format 2)
+            listed = client.post(
+                f"{documents}/download-links", headers={"Authorization": f"Bearer {token}"}
+            )
+            listed.raise_for_status()
+            keys = {i["document_id"]: i["url"].split("/", 8)[8] for i in listed.json()["items"]}
+            nginx_large = f"{nginx_base}/files/{keys[large_id]}"
+            nginx_small = [f"{nginx_base}/files/{keys[d]}" for d in small_ids]
             names = ("api", "nginx", "links", "links_with_call")
             best = {f"{n}_{size}": 0.0 for n in names for size in ("large", "small")}
             rss = dict.fromkeys(("api", "links"), 0.0)

@@ -31,8 +31,17 @@ app.add_typer(records_cli.archive_app, name="archive")  # issue 15
 app.add_typer(records_cli.search_app, name="search")  # issue 15
 seal_app = typer.Typer(help="Electronic seals of the tenants (issue 13).", no_args_is_help=True)
 app.add_typer(seal_app, name="seal")
+links_app = typer.Typer(help="Signed download links (issue 19).", no_args_is_help=True)
+app.add_typer(links_app, name="download-links")
 app.add_typer(tenant_cli.app, name="tenant")
 app.add_typer(__import__("eakte.postroom.cli", fromlist=["app"]).app, name="print")  # issue 13
+
+
+def escape_text(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
 
 err = Console(stderr=True, soft_wrap=True)  # one error, one line (issue 19)
 _debug = False
@@ -515,6 +524,45 @@ def seal_dev_ca(
         f"development seal CA and {len(tenants)} seal certificate(s) in "
         f"{settings.resolved_seal_dir()}"
     )
+
+
+@links_app.command("nginx-key")
+def links_nginx_key(
+    output: Annotated[
+        str | None,
+        typer.Option(
+            help="file to write (mode 0640), e.g. /etc/nginx/eakte/download-link-key.conf"
+        ),
+    ] = None,
+) -> None:
+    """The nginx key file of signed download links, derived from EAKTE_DOWNLOAD_LINK_SECRET
+    (include it in nginx's `http` block; after rotating the secret write it again and reload
+    nginx)."""
+    from pathlib import Path
+
+    from eakte.documents.links import nginx_key_config
+
+    secret = _settings().resolved_download_link_secret()
+    if secret is None:
+        err.print(
+            "[red]set EAKTE_DOWNLOAD_LINK_SECRET or EAKTE_DOWNLOAD_LINK_SECRET_FILE first[/red]"
+        )
+        raise typer.Exit(2)
+    text = nginx_key_config(secret.encode())
+    if output is None:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o640)  # also when the file existed with wider rights
+    except OSError as exc:
+        reason = escape_text(f"{path}: {exc.strerror or exc}")
+        err.print(f"[red]cannot write {reason}[/red]")
+        raise typer.Exit(2) from exc
+    err.print(f"nginx download-link key written to {escape_text(str(path))}; now `nginx -s reload`")
 
 
 @procedures_app.command("docs")

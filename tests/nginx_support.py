@@ -1,5 +1,6 @@
-"""A real nginx (Debian packages nginx + libnginx-mod-http-js) with the shipped download-link
-configuration (deploy/nginx/), for the tests and bench/downloads.py (issue 19)."""
+"""A real nginx (Debian packages nginx, libnginx-mod-http-set-misc, libnginx-mod-http-ndk,
+libnginx-mod-http-js) with the shipped download-link configuration (deploy/nginx/), for the
+tests and bench/downloads.py (issue 19)."""
 
 from __future__ import annotations
 
@@ -8,38 +9,55 @@ import pwd
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from eakte.documents import links
+
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "nginx"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-JS_MODULE = Path("/usr/lib/nginx/modules/ngx_http_js_module.so")
-INSTALL_HINT = "apt-get install -y nginx libnginx-mod-http-js curl"
+MODULES = Path("/usr/lib/nginx/modules")
+NEEDED = ("ndk_http_module.so", "ngx_http_set_misc_module.so", "ngx_http_js_module.so")
+INSTALL_HINT = (
+    "apt-get install -y nginx libnginx-mod-http-ndk libnginx-mod-http-set-misc "
+    "libnginx-mod-http-js curl"
+)
 
 
 def available() -> bool:
-    """True when nginx and its njs module are installed."""
-    return Path(NGINX).exists() and JS_MODULE.exists()
+    """True when nginx and the modules the download-link check needs are installed."""
+    return Path(NGINX).exists() and all((MODULES / name).exists() for name in NEEDED)
 
 
 def config(
-    root: Path, port: int, *, objects: Path, secret_file: Path, static: Path | None = None
+    root: Path,
+    port: int,
+    *,
+    objects: Path,
+    secret_file: Path | None = None,
+    key_file: Path | None = None,
+    static: Path | None = None,
 ) -> str:
-    """nginx.conf: deploy/nginx/eakte-downloads.conf with this machine's paths, and
+    """nginx.conf: deploy/nginx/eakte-downloads*.conf with this machine's paths, the key file
+    `eakte download-links nginx-key` wrote (or, from `secret_file`, the same text), and
     optionally `static` served as plain files (the bench's baseline)."""
+    if key_file is None:
+        assert secret_file is not None, "nginx needs the key file or the secret"
+        key_file = root / "download-link-key.conf"
+        key_file.write_text(links.nginx_key_config(secret_file.read_text().strip().encode()))
     snippet = (DEPLOY / "eakte-downloads.conf").read_text()
-    snippet = snippet.replace("/etc/eakte/download-link-secret", str(secret_file))
     snippet = snippet.replace("/var/lib/eakte/objects/", f"{objects}/")
     user = pwd.getpwuid(os.getuid()).pw_name  # the store's files are 0640 of this user
     plain = (
         f"location /files/ {{ alias {static}/; default_type application/pdf; }}" if static else ""
     )
     return f"""
-load_module {JS_MODULE};
+{"".join(f"load_module {MODULES / name};" for name in NEEDED)}
 worker_processes 1;
+pcre_jit on;
 daemon off;
 {"user " + user + ";" if os.getuid() == 0 else ""}
 pid {root}/nginx.pid;
@@ -55,15 +73,10 @@ http {{
     fastcgi_temp_path {root}/tmp;
     uwsgi_temp_path {root}/tmp;
     scgi_temp_path {root}/tmp;
+    include {key_file};
+    include {DEPLOY / "eakte-downloads-http.conf"};
     js_path {DEPLOY}/;
     js_import eakte_dl from eakte-downloads.js;
-    js_set $eakte_dl_status eakte_dl.status;
-    js_set $eakte_dl_key eakte_dl.key;
-    js_set $eakte_dl_problem eakte_dl.problem;
-    js_set $eakte_dl_type eakte_dl.type;
-    js_set $eakte_dl_disposition eakte_dl.disposition;
-    js_set $eakte_dl_problem_type eakte_dl.problemType;
-    js_set $eakte_dl_language eakte_dl.language;
     server {{
         listen 127.0.0.1:{port};
         {plain}
@@ -73,13 +86,24 @@ http {{
 """
 
 
+def on_cpu(cpu: int | None) -> Callable[[], None] | None:
+    """A `preexec_fn` that keeps a child process on one CPU (None: anywhere)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
 @contextmanager
-def running(root: Path, port: int, **kwargs: Path | None) -> Iterator[str]:
-    """nginx on `port` until the block ends; yields its base URL."""
+def running(
+    root: Path, port: int, *, cpu: int | None = None, **kwargs: Path | None
+) -> Iterator[str]:
+    """nginx on `port` until the block ends (on CPU `cpu` if given); yields its base URL."""
     (root / "tmp").mkdir(parents=True, exist_ok=True)
     conf = root / "nginx.conf"
     conf.write_text(config(root, port, **kwargs))  # type: ignore[arg-type]
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-p", str(root)], stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [NGINX, "-c", str(conf), "-p", str(root)], stderr=subprocess.PIPE, preexec_fn=on_cpu(cpu)
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -325,29 +325,34 @@ def add_effect(monkeypatch, action_id: str, effect_type: str, **params: object) 
 
 
 def link_payload(token: str) -> dict[str, object]:
-    """The JSON payload of a signed download link (issue 19), signature not checked."""
+    """The fields of a signed download link (issue 19, format 2), signature not checked."""
     import base64
-    import json
 
-    payload = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+    def text(part: str) -> str:
+        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()
+
+    _mac, e, m, d, key = token.split("/", 4)
+    return {"t": key.split("/", 1)[0], "k": key, "e": int(e), "m": text(m), "d": text(d)}
 
 
 def tamper_link(token: str, **changes: object) -> str:
-    """The token with its payload changed and the old signature kept."""
-    import base64
-    import json
+    """The token with its fields changed and the old signature kept (`t` renames the key's
+    tenant segment)."""
+    from eakte.documents import links
 
-    body = link_payload(token) | changes
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode() + "." + token.split(".")[1]
+    grant = link_grant(token, **changes)
+    if "t" in changes:
+        grant = link_grant(token, key=f"{changes['t']}/{grant.key.split('/', 1)[1]}")
+    return token.split("/", 1)[0] + "/" + links.encode(b"unused", grant).split("/", 1)[1]
 
 
 def link_grant(token: str, **changes: object):  # type: ignore[no-untyped-def]
-    """The grant of a link's payload with `changes` (to sign it anew)."""
+    """The grant of a link's fields with `changes` (to sign it anew)."""
     from eakte.documents.links import Grant
 
     body = link_payload(token)
     fields = {"tenant": body["t"], "key": body["k"], "expires": body["e"]}
     fields |= {"media_type": body["m"], "disposition": body["d"]}
+    renamed = {"e": "expires", "t": "tenant", "k": "key", "m": "media_type", "d": "disposition"}
+    changes = {renamed.get(name, name): value for name, value in changes.items()}
     return Grant(**(fields | changes))  # type: ignore[arg-type]

@@ -11,10 +11,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import nginx_support
 import pytest
 import yaml
 
 from eakte.config import Settings
+from eakte.documents.links import nginx_key_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,16 +78,16 @@ def test_lock_file_pins_every_dependency_with_hashes() -> None:
 
 
 @pytest.mark.skipif(
-    not (shutil.which("nginx") and shutil.which("openssl"))
-    or not Path("/usr/lib/nginx/modules/ngx_http_js_module.so").exists(),
-    reason="needs nginx, libnginx-mod-http-js and openssl (installed by .ci/run)",
+    not (nginx_support.available() and shutil.which("openssl")),
+    reason=f"needs openssl and nginx with its modules: {nginx_support.INSTALL_HINT}",
 )
 def test_nginx_site_example_is_accepted_by_nginx(tmp_path: Path) -> None:
     """deploy/nginx/eakte-site.conf with the download-link files passes `nginx -t` (issue 19)."""
     conf_dir = tmp_path / "eakte"
     conf_dir.mkdir()
-    for name in ("eakte-downloads.js", "eakte-downloads.conf"):
+    for name in ("eakte-downloads.js", "eakte-downloads.conf", "eakte-downloads-http.conf"):
         shutil.copy(ROOT / "deploy" / "nginx" / name, conf_dir / name)
+    (conf_dir / "download-link-key.conf").write_text(nginx_key_config(b"x" * 40))
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
         + ["-subj", "/CN=eakte.stadt.example", "-keyout", str(tmp_path / "key.pem")]
@@ -104,8 +106,8 @@ def test_nginx_site_example_is_accepted_by_nginx(tmp_path: Path) -> None:
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
     (tmp_path / "nginx.conf").write_text(
-        "load_module /usr/lib/nginx/modules/ngx_http_js_module.so;\n"
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        "".join(f"load_module {nginx_support.MODULES / name};\n" for name in nginx_support.NEEDED)
+        + f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
         f"http {{ {temp} include {tmp_path}/site.conf; }}\n"
     )
     checked = subprocess.run(

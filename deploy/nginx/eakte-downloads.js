@@ -1,16 +1,16 @@
-// Signed download links of the E-Akte (issue 19), checked by nginx (njs, Debian package
-// libnginx-mod-http-js). The same format as eakte/documents/links.py:
-//   token = base64url(payload) "." base64url(HMAC-SHA256(secret, "eakte-dl-1." + payload))
-//   payload = {"t": tenant, "k": object key "<tenant>/<case>/<document>/<version>",
-//              "e": expiry (Unix seconds), "m": media type, "d": Content-Disposition}
-// The secret is the file named by $eakte_dl_secret_file (EAKTE_DOWNLOAD_LINK_SECRET_FILE).
+// Signed download links of the E-Akte (issue 19): the answer to a refused link, as RFC 9457
+// problem JSON in German or English (njs, Debian package libnginx-mod-http-js). nginx checks
+// valid links itself (eakte-downloads.conf) and calls this only for a refusal, through
+// `error_page … = @eakte_dl_problem`; here the link is checked again to name the reason, the
+// same checks in the same order as eakte/documents/links.py (format 2):
+//   /dl/MAC/EXPIRY/base64url(media type)/base64url(Content-Disposition)/OBJECT-KEY
+//   MAC = base64url(HMAC-SHA256(K, "eakte-dl-2." + everything after "MAC/"))
+// K is $eakte_dl_hkey (the key file written by `eakte download-links nginx-key`).
 // The app's own GET /api/v1/dl/{token} gives the same answers where nginx does not serve.
 import crypto from 'crypto';
-import fs from 'fs';
 
-const TOKEN = /^\/dl\/([A-Za-z0-9_-]{1,4000})\.([A-Za-z0-9_-]{43})$/;
-const KEY = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
-let checked = null;  // one request's verdict (njs gives every request its own VM)
+const TOKEN = new RegExp('^/dl/([A-Za-z0-9_-]{43})/(([0-9]{10})/[A-Za-z0-9_-]{1,400}/'
+    + '[A-Za-z0-9_-]{1,2700}/[a-z][a-z0-9-]{1,39}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}){1,16})$');
 
 const PROBLEMS = {
     malformed: [404, 'download-link-invalid',
@@ -24,36 +24,19 @@ const PROBLEMS = {
         'Der Download-Link ist abgelaufen', 'The download link has expired',
         'Der Download-Link ist abgelaufen; bitte in der E-Akte neu anfordern',
         'the download link has expired; ask the E-Akte for a new one'],
+    gone: [404, 'version-not-found',
+        'Dokumentversion nicht gefunden', 'Document version not found',
+        'Die verlinkte Dokumentversion gibt es nicht', 'the linked version does not exist'],
 };
 
-function same(a, b) {  // constant time for equal lengths
-    if (a.length !== b.length) return false;
-    let diff = 0;
-    for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-    return diff === 0;
-}
-
-function check(r) {
-    if (checked !== null) return checked;
-    checked = { error: 'malformed' };
+function reason(r) {
     const match = TOKEN.exec(r.uri);
-    if (!match) return checked;
-    const secret = fs.readFileSync(r.variables.eakte_dl_secret_file).toString().trim();
-    const mac = crypto.createHmac('sha256', secret).update('eakte-dl-1.' + match[1])
-        .digest('base64url');
-    if (!same(mac, match[2])) return (checked = { error: 'forged' });
-    let body;
-    try {
-        body = JSON.parse(Buffer.from(match[1], 'base64url').toString());
-    } catch (e) {
-        return (checked = { error: 'forged' });
-    }
-    const key = String(body.k);
-    if (!KEY.test(key) || key.indexOf(String(body.t) + '/') !== 0) {
-        return (checked = { error: 'forged' });
-    }
-    if (Date.now() / 1000 >= Number(body.e)) return (checked = { error: 'expired' });
-    return (checked = { key: key, type: String(body.m), disposition: String(body.d) });
+    if (!match) return 'malformed';
+    const mac = crypto.createHmac('sha256', r.variables.eakte_dl_hkey)
+        .update('eakte-dl-2.' + match[2]).digest('base64url');
+    if (mac !== match[1]) return 'forged';  // timing: nginx compared before (as digests)
+    if (Date.now() / 1000 >= Number(match[3])) return 'expired';
+    return 'gone';  // genuine and valid: nginx found no object under the key
 }
 
 function german(r) {  // Accept-Language as the app negotiates it: the higher q of de and en
@@ -72,52 +55,20 @@ function german(r) {  // Accept-Language as the app negotiates it: the higher q 
     return best !== null && best.lang === 'de';
 }
 
-// $eakte_dl_status: "" for a valid link, else the HTTP status to answer with
-function status(r) {
-    const v = check(r);
-    return v.error ? String(PROBLEMS[v.error][0]) : '';
-}
-
-// $eakte_dl_key: the object key to serve (relative to the store's objects directory)
-function key(r) {
-    const v = check(r);
-    return v.error ? '.invalid' : v.key;
-}
-
-// $eakte_dl_problem: the RFC 9457 problem JSON of a refused link
+// js_content of @eakte_dl_problem
 function problem(r) {
-    const v = check(r);
-    if (!v.error) return '';
-    const p = PROBLEMS[v.error];
+    const p = PROBLEMS[reason(r)];
     const de = german(r);
     const body = { type: 'urn:eakte:problem:' + p[1], title: de ? p[2] : p[3], status: p[0],
         detail: de ? p[4] : p[5], instance: '/dl/' };
     if (de) body.detail_en = p[5];
-    return JSON.stringify(body);
+    r.headersOut['Content-Type'] = 'application/problem+json';
+    r.headersOut['Content-Language'] = de ? 'de' : 'en';
+    r.headersOut['Vary'] = 'Accept-Language';
+    r.headersOut['X-Content-Type-Options'] = 'nosniff';
+    r.headersOut['Referrer-Policy'] = 'no-referrer';
+    r.headersOut['Cache-Control'] = 'private, no-cache';
+    r.return(p[0], JSON.stringify(body));
 }
 
-// Headers through add_header and these variables ("" leaves a header out): a js_header_filter
-// would cost about a third of the small-file throughput (measured, njs 0.7.9)
-
-// $eakte_dl_type: the media type the link names
-function type(r) {
-    const v = check(r);
-    return v.error ? '' : v.type;
-}
-
-// $eakte_dl_disposition: the Content-Disposition the link names
-function disposition(r) {
-    const v = check(r);
-    return v.error ? '' : v.disposition;
-}
-
-// $eakte_dl_problem_type, $eakte_dl_language: the headers of a refused link's problem JSON
-function problemType(r) {
-    return check(r).error ? 'application/problem+json' : '';
-}
-
-function language(r) {
-    return check(r).error ? (german(r) ? 'de' : 'en') : '';
-}
-
-export default { status, key, problem, type, disposition, problemType, language };
+export default { problem };

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/api/v1/cases/{case_id}/documents", tags=["documents"
 fallback_router = APIRouter(prefix="/api/v1/dl", tags=["documents"])
 
 Token = Annotated[
-    str, Path(description="the signed link (over-long ones are refused as malformed)")
+    str,
+    Path(description="the signed link, a path (over-long ones are refused as malformed)"),
 ]
 
 
@@ -100,13 +101,13 @@ async def version_download_link(
 
 
 @fallback_router.get(
-    "/{token}",
+    "/{token:path}",
     response_class=StarletteResponse,
     responses=CONTENT_RESPONSES,
     summary="Fetch a signed download link (where no nginx serves it)",
 )
 @fallback_router.head(
-    "/{token}",
+    "/{token:path}",
     response_class=StarletteResponse,
     responses=CONTENT_RESPONSES,
     summary="Fetch a signed download link (headers only)",

@@ -165,10 +165,12 @@ async def _one_link(client, auth, case_with_files) -> str:  # type: ignore[no-un
     ("make", "status", "slug"),
     [
         (lambda t, s: "not-a-token", 404, "download-link-invalid"),
-        (lambda t, s: t.split(".")[0], 404, "download-link-invalid"),
-        (lambda t, s: t + "x", 404, "download-link-invalid"),
-        (lambda t, s: "A" * 5000 + "." + "B" * 43, 404, "download-link-invalid"),
-        (lambda t, s: t[:-3] + ("AAA" if t[-3:] != "AAA" else "BBB"), 403, "download-link-forged"),
+        (lambda t, s: t.split("/", 1)[0], 404, "download-link-invalid"),  # the MAC alone
+        (lambda t, s: t + "/", 404, "download-link-invalid"),  # an empty key segment
+        (lambda t, s: t.replace("/", "//", 1), 404, "download-link-invalid"),
+        (lambda t, s: "A" * 43 + "/" + "B" * 5000, 404, "download-link-invalid"),
+        (lambda t, s: ("B" if t[0] != "B" else "C") + t[1:], 403, "download-link-forged"),
+        (lambda t, s: t + "x", 403, "download-link-forged"),  # another version's key
         (lambda t, s: tamper_link(t, e=int(time.time()) + 10**6), 403, "download-link-forged"),
         (lambda t, s: tamper_link(t, t=TENANT_B), 403, "download-link-forged"),
         (
@@ -187,7 +189,7 @@ async def test_bad_links_are_refused_with_problem_json(
     client: httpx.AsyncClient, auth, case_with_files, app, make, status: int, slug: str
 ) -> None:
     path = await _one_link(client, auth, case_with_files)
-    token = path.rsplit("/", 1)[1]
+    token = path.split("/dl/", 1)[1]
     bad = make(token, _secret(app))
     for language, title in (("en", None), ("de", "Der Download-Link")):
         response = await client.get(f"/api/v1/dl/{bad}", headers={"Accept-Language": language})
@@ -210,7 +212,7 @@ async def test_a_genuine_link_to_another_tenants_object_is_not_served(
     as a version row of that tenant (the fallback checks the row)."""
     munich = await new_case(tenant=TENANT_B)
     await upload(munich["id"], samples.pdf("München"), tenant=TENANT_B)
-    augsburg_token = (await _one_link(client, auth, case_with_files)).rsplit("/", 1)[1]
+    augsburg_token = (await _one_link(client, auth, case_with_files)).split("/dl/", 1)[1]
     grant = link_grant(augsburg_token)
     moved = grant.key.replace(f"{TENANT_A}/", f"{TENANT_B}/", 1)
     claimed = links.sign(_secret(app), link_grant(augsburg_token, tenant=TENANT_B, key=moved))
