@@ -1,6 +1,6 @@
 """Signed download links served by a real nginx with the shipped configuration
-(deploy/nginx/eakte-downloads.conf + eakte-downloads.js, njs): same bytes and headers as the
-API, the same refusals as the app's fallback route (issue 19)."""
+(deploy/nginx/eakte-downloads*.conf + eakte-downloads.js; the check in C, njs for refusals):
+same bytes and headers as the API, the same refusals as the app's fallback route (issue 19)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ EAKTE = [sys.executable, "-m", "eakte.cli"]
 LINK_SECRET = "nginx-link-secret-" + "Qw3rTy9Uu1Op5As7Df2Gh4Jk6Lz8Xc0V"
 
 pytestmark = pytest.mark.skipif(
-    not nginx_support.available(), reason=f"needs nginx with njs: {nginx_support.INSTALL_HINT}"
+    not nginx_support.available(),
+    reason=f"needs nginx and its modules: {nginx_support.INSTALL_HINT}",
 )
 
 
