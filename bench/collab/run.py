@@ -317,6 +317,9 @@ async def main() -> int:
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
     parser.add_argument("--busy-flush-ms", type=float, help="EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS")
     parser.add_argument(
+        "--compact-every", type=int, help="EAKTE_COLLAB_COMPACT_EVERY_UPDATES"
+    )
+    parser.add_argument(
         "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
     )
     args = parser.parse_args()
@@ -337,6 +340,8 @@ async def main() -> int:
             servers.extra_env["EAKTE_COLLAB_FLUSH_INTERVAL_MS"] = str(args.flush_ms)
         if args.busy_flush_ms is not None:
             servers.extra_env["EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS"] = str(args.busy_flush_ms)
+        if args.compact_every is not None:
+            servers.extra_env["EAKTE_COLLAB_COMPACT_EVERY_UPDATES"] = str(args.compact_every)
         cases, token = await servers.prepare(len(workloads) * args.rounds + 60)
         await servers.start()
         try:

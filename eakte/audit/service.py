@@ -66,6 +66,40 @@ async def _lock_head(session: AsyncSession, tenant: str) -> AuditChainHead:
     return head
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event to append (see `record`)."""
+
+    actor: Principal | str
+    action: str
+    case_id: uuid.UUID | None = None
+    payload: dict[str, Any] | None = None
+    at: datetime | None = None
+    actor_name: str | None = None
+
+
+def _append(head: AuditChainHead, tenant: str, entry: Entry) -> AuditEvent:
+    payload = entry.payload or {}
+    actor = entry.actor
+    event = AuditEvent(
+        tenant_id=tenant,
+        seq=head.last_seq + 1,
+        occurred_at=(entry.at or utcnow()).astimezone(UTC),
+        actor=actor.sub if isinstance(actor, Principal) else actor,
+        actor_name=actor.name if isinstance(actor, Principal) else entry.actor_name,
+        action=entry.action,
+        case_id=entry.case_id,
+        payload=json.loads(canonical_json(payload)),
+        payload_digest=hashlib.sha256(canonical_json(payload)).hexdigest(),
+        prev_hash=head.last_hash,
+        hash="",
+    )
+    event.hash = compute_hash(event.prev_hash, event_body(event))
+    head.last_seq = event.seq
+    head.last_hash = event.hash
+    return event
+
+
 async def record(
     session: AsyncSession,
     *,
@@ -81,27 +115,20 @@ async def record(
 
     `actor` is a principal, or a subject string (e.g. `system`) with an optional `actor_name`.
     """
-    payload = payload or {}
+    entry = Entry(actor, action, case_id, payload, at, actor_name)
+    return (await record_many(session, tenant=tenant, entries=[entry]))[0]
+
+
+async def record_many(
+    session: AsyncSession, *, tenant: str, entries: list[Entry]
+) -> list[AuditEvent]:
+    """Append several events to the tenant's chain in the caller's transaction, in order,
+    with one lock of the chain head and one flush (e.g. a compaction's workspace edits)."""
     head = await _lock_head(session, tenant)
-    event = AuditEvent(
-        tenant_id=tenant,
-        seq=head.last_seq + 1,
-        occurred_at=(at or utcnow()).astimezone(UTC),
-        actor=actor.sub if isinstance(actor, Principal) else actor,
-        actor_name=actor.name if isinstance(actor, Principal) else actor_name,
-        action=action,
-        case_id=case_id,
-        payload=json.loads(canonical_json(payload)),
-        payload_digest=hashlib.sha256(canonical_json(payload)).hexdigest(),
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    event.hash = compute_hash(event.prev_hash, event_body(event))
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.add(event)
+    events = [_append(head, tenant, entry) for entry in entries]
+    session.add_all(events)
     await session.flush()
-    return event
+    return events
 
 
 @dataclass

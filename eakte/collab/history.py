@@ -70,20 +70,11 @@ async def fold(
     has_history = await session.scalar(
         select(CollabHistory.id).where(CollabHistory.case_id == case_id).limit(1)
     )
+    entries: list[audit.Entry] = []
     if has_history is None and baseline and rows[0].seq > 1:
-        # compacted before the history existed: that content is the baseline
-        await _add(
-            session,
-            tenant,
-            case_id,
-            BASELINE_ACTOR,
-            rows[0].created_at,
-            0,
-            0,
-            0,
-            baseline,
-            window_seconds,
-            audited=False,
+        # compacted before the history existed: that content is the baseline (not audited)
+        _add(
+            session, case_id, BASELINE_ACTOR, rows[0].created_at, 0, 0, 0, baseline, window_seconds
         )
     groups: dict[tuple[str, datetime], _Group] = {}
     for seq, actor, created_at, data in rows:
@@ -95,24 +86,26 @@ async def fold(
             group.last_seq = seq
             group.data.append(bytes(data))
     for group in sorted(groups.values(), key=lambda g: (g.start, g.first_seq)):
-        await _add(
-            session,
-            tenant,
-            case_id,
-            group.actor,
-            group.start,
-            group.first_seq,
-            group.last_seq,
-            len(group.data),
-            crdt.merge(group.data),
-            window_seconds,
+        entries.append(
+            _add(
+                session,
+                case_id,
+                group.actor,
+                group.start,
+                group.first_seq,
+                group.last_seq,
+                len(group.data),
+                crdt.merge(group.data),
+                window_seconds,
+            )
         )
+    # one lock of the chain head and one flush for all of them (a busy room compacts often)
+    await audit.record_many(session, tenant=tenant, entries=entries)
     return len(rows)
 
 
-async def _add(
+def _add(
     session: AsyncSession,
-    tenant: str,
     case_id: uuid.UUID,
     actor: str,
     start: datetime,
@@ -121,9 +114,8 @@ async def _add(
     count: int,
     data: bytes,
     window_seconds: int,
-    *,
-    audited: bool = True,
-) -> None:
+) -> audit.Entry:
+    """Add one history row; the audit entry that records it (`workspace.edited`)."""
     start = _window(start, window_seconds)
     end = start + timedelta(seconds=window_seconds)
     digest = hashlib.sha256(data).hexdigest()
@@ -140,22 +132,19 @@ async def _add(
             sha256=digest,
         )
     )
-    if audited:
-        await audit.record(
-            session,
-            tenant=tenant,
-            actor=actor[:200],
-            action=EDITED,
-            case_id=case_id,
-            payload={
-                "window_start": start.isoformat(),
-                "window_end": end.isoformat(),
-                "first_seq": first_seq,
-                "last_seq": last_seq,
-                "updates": count,
-                "sha256": digest,
-            },
-        )
+    return audit.Entry(
+        actor=actor[:200],
+        action=EDITED,
+        case_id=case_id,
+        payload={
+            "window_start": start.isoformat(),
+            "window_end": end.isoformat(),
+            "first_seq": first_seq,
+            "last_seq": last_seq,
+            "updates": count,
+            "sha256": digest,
+        },
+    )
 
 
 async def entries(
