@@ -105,6 +105,7 @@ class Room:
         self.log_count = 0  # updates in the database after the snapshot
         self.log_bytes = 0
         self.pending: list[Pending] = []
+        self.pending_bytes = 0  # sum of the pending deltas' sizes (size() is per update)
         self.inflight: list[Pending] = []  # the batch being committed
         self._holding = False  # some connection may hold updates (set by _hold)
         self.uncommitted = 0  # queued or in-flight updates in the document, not yet in the log
@@ -156,7 +157,7 @@ class Room:
 
     def size(self) -> int:
         """Bytes the workspace occupies in the database (snapshot and log), plus what is queued."""
-        return self.snapshot_bytes + self.log_bytes + sum(len(p.delta) for p in self.pending)
+        return self.snapshot_bytes + self.log_bytes + self.pending_bytes
 
     def rebuild(self) -> None:
         """Rebuild the document from the committed state and the in-flight and queued updates."""
@@ -346,6 +347,7 @@ class Room:
 
     def _queue(self, item: Pending) -> None:
         self.pending.append(item)
+        self.pending_bytes += len(item.delta)
         self.uncommitted += 1
         now = time.monotonic()
         if now - self._rate_start >= 1.0:
@@ -482,6 +484,7 @@ class Room:
                 if window:
                     await asyncio.sleep(window)
                 batch, self.pending = self.pending, []
+                self.pending_bytes = 0
                 self.inflight = batch
                 await self._commit(batch)
         finally:
