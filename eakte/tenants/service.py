@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -155,6 +156,15 @@ class TenantDirectory:
         self._slugs: frozenset[str] = frozenset()
         self._issuers: dict[str, Issuer] = {}
         self._loaded_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def _reload(self) -> None:
+        """Load once for all callers that found the cache stale at the same moment (twenty
+        clients connecting together reloaded it twenty times)."""
+        seen = self._loaded_at
+        async with self._lock:
+            if self._loaded_at == seen:  # nobody loaded while this caller waited
+                await self._load()
 
     async def _load(self) -> None:
         async with self.db.session(write=False) as session:
@@ -180,11 +190,11 @@ class TenantDirectory:
     async def issuer(self, iss: str) -> Issuer | None:
         """The identity provider of the tenant whose issuer is `iss` (tenant from issuer)."""
         if iss not in self._issuers or time.monotonic() - self._loaded_at > self.ttl:
-            await self._load()
+            await self._reload()
         return self._issuers.get(iss)
 
     async def contains(self, slug: str) -> bool:
         """True if the tenant exists (a signed token is needed to get here)."""
         if slug not in self._slugs or time.monotonic() - self._loaded_at > self.ttl:
-            await self._load()
+            await self._reload()
         return slug in self._slugs
