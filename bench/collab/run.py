@@ -33,6 +33,14 @@ TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+SERVER_CPU: int | None = None  # --pin: both servers on one CPU, the load generator on the others
+
+
+def on_cpu(cpu: int | None):  # type: ignore[no-untyped-def]
+    """A `preexec_fn` that keeps a child on CPU `cpu` (None: anywhere)."""
+    return None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
@@ -196,12 +204,13 @@ class Servers:
                 "--ws-per-message-deflate",
                 "false",
             ]
-        self.ours = subprocess.Popen(command, cwd=ROOT, env=ours_env)
+        self.ours = subprocess.Popen(command, cwd=ROOT, env=ours_env, preexec_fn=on_cpu(SERVER_CPU))
         self.ref = subprocess.Popen(
             ["node", str(REFERENCE)],
             cwd=INTEROP,
             env=env | {"HOST": "127.0.0.1", "PORT": str(self.ref_port)},
             stdout=subprocess.DEVNULL,
+            preexec_fn=on_cpu(SERVER_CPU),
         )
         self.procs = [self.ours, self.ref]
         await wait_http(f"http://127.0.0.1:{self.ours_port}/healthz", self.ours)
@@ -227,12 +236,14 @@ async def run_load(url: str, room: str, token: str | None, w: Workload, pid: int
         "rate": w.rate,
         "timeoutMs": 120000,
     }
+    others = sorted(os.sched_getaffinity(0) - {SERVER_CPU}) if SERVER_CPU is not None else []
     proc = await asyncio.create_subprocess_exec(
         "node",
         str(LOAD),
         json.dumps(config),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        preexec_fn=(lambda: os.sched_setaffinity(0, others)) if others else None,
     )
     assert proc.stdout is not None and proc.stdin is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 60)
@@ -316,13 +327,20 @@ async def main() -> int:
     )
     parser.add_argument("--flush-ms", type=float, help="EAKTE_COLLAB_FLUSH_INTERVAL_MS")
     parser.add_argument("--busy-flush-ms", type=float, help="EAKTE_COLLAB_BUSY_FLUSH_INTERVAL_MS")
+    parser.add_argument("--compact-every", type=int, help="EAKTE_COLLAB_COMPACT_EVERY_UPDATES")
     parser.add_argument(
-        "--compact-every", type=int, help="EAKTE_COLLAB_COMPACT_EVERY_UPDATES"
+        "--pin",
+        type=int,
+        metavar="CPU",
+        help="run both servers on this CPU and the load generator on the others "
+        "(steadier ratios on a small machine)",
     )
     parser.add_argument(
         "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
     )
     args = parser.parse_args()
+    global SERVER_CPU
+    SERVER_CPU = args.pin
     if shutil.which("node") is None:
         print("bench/collab: Node.js is not installed; skipping")
         return 0
