@@ -156,15 +156,20 @@ class TenantDirectory:
         self._slugs: frozenset[str] = frozenset()
         self._issuers: dict[str, Issuer] = {}
         self._loaded_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._loading: asyncio.Future[None] | None = None
 
     async def _reload(self) -> None:
-        """Load once for all callers that found the cache stale at the same moment (twenty
-        clients connecting together reloaded it twenty times)."""
-        seen = self._loaded_at
-        async with self._lock:
-            if self._loaded_at == seen:  # nobody loaded while this caller waited
-                await self._load()
+        """Load once for all callers that find the cache stale at the same moment (twenty
+        clients connecting together reloaded it twenty times): they share one load, and a
+        caller that is cancelled does not cancel it for the others."""
+        loading = self._loading
+        if (
+            loading is None
+            or loading.done()
+            or loading.get_loop() is not asyncio.get_running_loop()
+        ):
+            loading = self._loading = asyncio.ensure_future(self._load())
+        await asyncio.shield(loading)
 
     async def _load(self) -> None:
         async with self.db.session(write=False) as session:
