@@ -37,12 +37,6 @@ app.add_typer(tenant_cli.app, name="tenant")
 app.add_typer(__import__("eakte.postroom.cli", fromlist=["app"]).app, name="print")  # issue 13
 
 
-def escape_text(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
-
-
 err = Console(stderr=True, soft_wrap=True)  # one error, one line (issue 19)
 _debug = False
 
@@ -540,6 +534,8 @@ def links_nginx_key(
     nginx)."""
     from pathlib import Path
 
+    from rich.markup import escape
+
     from eakte.documents.links import nginx_key_config
 
     secret = _settings().resolved_download_link_secret()
@@ -559,10 +555,10 @@ def links_nginx_key(
             handle.write(text)
         os.chmod(path, 0o640)  # also when the file existed with wider rights
     except OSError as exc:
-        reason = escape_text(f"{path}: {exc.strerror or exc}")
+        reason = escape(f"{path}: {exc.strerror or exc}")
         err.print(f"[red]cannot write {reason}[/red]")
         raise typer.Exit(2) from exc
-    err.print(f"nginx download-link key written to {escape_text(str(path))}; now `nginx -s reload`")
+    err.print(f"nginx download-link key written to {escape(str(path))}; now `nginx -s reload`")
 
 
 @procedures_app.command("docs")
