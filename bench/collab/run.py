@@ -36,9 +36,17 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 SERVER_CPU: int | None = None  # --pin: both servers on one CPU, the load generator on the others
 
 
-def on_cpu(cpu: int | None):  # type: ignore[no-untyped-def]
-    """A `preexec_fn` that keeps a child on CPU `cpu` (None: anywhere)."""
-    return None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+def on_cpus(cpus: set[int] | None):  # type: ignore[no-untyped-def]
+    """A `preexec_fn` that keeps a child on `cpus` (None or empty: anywhere)."""
+    return (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
+
+
+def server_cpus() -> set[int] | None:
+    return None if SERVER_CPU is None else {SERVER_CPU}
+
+
+def load_cpus() -> set[int] | None:
+    return None if SERVER_CPU is None else os.sched_getaffinity(0) - {SERVER_CPU}
 
 
 @dataclass(frozen=True)
@@ -204,13 +212,15 @@ class Servers:
                 "--ws-per-message-deflate",
                 "false",
             ]
-        self.ours = subprocess.Popen(command, cwd=ROOT, env=ours_env, preexec_fn=on_cpu(SERVER_CPU))
+        self.ours = subprocess.Popen(
+            command, cwd=ROOT, env=ours_env, preexec_fn=on_cpus(server_cpus())
+        )
         self.ref = subprocess.Popen(
             ["node", str(REFERENCE)],
             cwd=INTEROP,
             env=env | {"HOST": "127.0.0.1", "PORT": str(self.ref_port)},
             stdout=subprocess.DEVNULL,
-            preexec_fn=on_cpu(SERVER_CPU),
+            preexec_fn=on_cpus(server_cpus()),
         )
         self.procs = [self.ours, self.ref]
         await wait_http(f"http://127.0.0.1:{self.ours_port}/healthz", self.ours)
@@ -236,14 +246,13 @@ async def run_load(url: str, room: str, token: str | None, w: Workload, pid: int
         "rate": w.rate,
         "timeoutMs": 120000,
     }
-    others = sorted(os.sched_getaffinity(0) - {SERVER_CPU}) if SERVER_CPU is not None else []
     proc = await asyncio.create_subprocess_exec(
         "node",
         str(LOAD),
         json.dumps(config),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        preexec_fn=(lambda: os.sched_setaffinity(0, others)) if others else None,
+        preexec_fn=on_cpus(load_cpus()),
     )
     assert proc.stdout is not None and proc.stdin is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 60)
