@@ -190,6 +190,7 @@ def serve(
     import uvicorn
 
     from eakte.app import create_app
+    from eakte.collab.wsprotocol import uvicorn_options
     from eakte.startup import bind_listener, check_database, check_redis
 
     settings = _settings()
@@ -222,9 +223,8 @@ def serve(
         http="h11",
         h11_max_incomplete_event_size=settings.max_header_bytes,
         log_config=None,  # eakte.logging configured the handlers (timestamps, JSON option)
-        # co-editing frames are small: compression costs more CPU than it saves bytes
-        ws_per_message_deflate=False,
-        ws_max_size=settings.collab_max_message_bytes,
+        # uvicorn's sans-I/O protocol with co-editing's fast paths, no compression
+        **uvicorn_options(settings.collab_max_message_bytes),
     )
     server = uvicorn.Server(config)
     # what start-up built (modules, routes, schemas: ~200,000 objects) lives as long as the

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket, WebSocketState
 
 from eakte.auth.principal import CASE_WRITE_ROLES, Principal, Role
+from eakte.collab.wsprotocol import frame_writer
 
 log = logging.getLogger("eakte.collab")
 
@@ -107,6 +108,7 @@ class Connection:
         self._outbox_bytes = 0
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._write_frame = frame_writer(websocket.scope)  # None: not under `eakte serve`
         self._sender: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
         self._stopped = False
@@ -149,6 +151,16 @@ class Connection:
             self.close(CLOSE_POLICY, "client too slow to receive updates")
             return
         self._wakeup.set()
+
+    def write_frame(self, frame: bytes) -> bool:
+        """Write a pre-encoded frame (`wsprotocol.binary_frame`) now, if the server offers it.
+
+        False when it cannot (another server, a send under way or queued, writing paused,
+        the connection closing): the caller then sends the payload with `send_now`.
+        """
+        if self._write_frame is None or self.closed or self._outbox or self._lock.locked():
+            return False
+        return bool(self._write_frame(frame))
 
     async def send_now(self, data: bytes) -> None:
         """Send from the caller's task (the room's flush loop) unless a send is under way.

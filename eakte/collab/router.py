@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import uuid
@@ -20,6 +21,7 @@ from eakte.collab import crdt, history
 from eakte.collab.connection import (
     CASE_CLOSED_REASON,
     CLOSE_FORBIDDEN,
+    CLOSE_INTERNAL,
     CLOSE_NOT_FOUND,
     CLOSE_POLICY,
     CLOSE_RESTART,
@@ -49,6 +51,7 @@ from eakte.collab.schemas import (
     WorkspaceRead,
 )
 from eakte.collab.versions import create_version, list_versions
+from eakte.collab.wsprotocol import message_receiver
 from eakte.config import Settings
 from eakte.deps import ReadSessionDep, require_roles
 from eakte.errors import CaseNotFound, Forbidden, Unauthenticated
@@ -153,13 +156,7 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
             log.info("collab: token of %s expired on case %s", principal.sub, case.id)
             conn.close(CLOSE_UNAUTHENTICATED, "token expired")
         except CloseConnection as exc:
-            log.warning(
-                "collab: closing %s on case %s: %d %s",
-                principal.sub,
-                case.id,
-                exc.code,
-                exc.reason,
-            )
+            _closing(conn, room, exc)
             conn.close(exc.code, exc.reason)
         except WebSocketDisconnect:
             pass
@@ -169,20 +166,61 @@ async def collab_socket(websocket: WebSocket, case_id: str) -> None:
 
 
 async def _receive(websocket: WebSocket, conn: Connection, room: Room, limit: int) -> None:
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
-        data = message.get("bytes")
-        if data is None:
-            raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
-        if len(data) > limit:
-            raise CloseConnection(CLOSE_TOO_BIG, f"message larger than {limit} bytes")
-        if not conn.allow_message():
-            raise CloseConnection(CLOSE_POLICY, "too many messages per second")
-        room.receive(conn, data)
-        if conn.closed:  # closed from inside the room (e.g. a held update was refused)
-            return
+    """Handle the client's messages until it disconnects or the room closes the connection.
+
+    Under `eakte serve` the server hands binary messages straight to `_deliver` as it reads
+    them (eakte/collab/wsprotocol); what still arrives here is the disconnect and whatever
+    the server queues instead (another ASGI server, text frames, messages read before).
+    """
+    receiver = message_receiver(websocket.scope)
+    if receiver is not None:
+        receiver(functools.partial(_deliver, conn, room, limit))
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            data = message.get("bytes")
+            if data is None:
+                raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
+            _handle(conn, room, data, limit)
+            if conn.closed:  # closed from inside the room (e.g. a held update was refused)
+                return
+    finally:
+        if receiver is not None:
+            receiver(None)
+
+
+def _handle(conn: Connection, room: Room, data: bytes, limit: int) -> None:
+    if len(data) > limit:
+        raise CloseConnection(CLOSE_TOO_BIG, f"message larger than {limit} bytes")
+    if not conn.allow_message():
+        raise CloseConnection(CLOSE_POLICY, "too many messages per second")
+    room.receive(conn, data)
+
+
+def _deliver(conn: Connection, room: Room, limit: int, data: bytes) -> None:
+    """One message handed over by the server: handled as `_receive` would, errors close it."""
+    if conn.closed:  # closing: the client's close frame (or the server's timeout) ends it
+        return
+    try:
+        _handle(conn, room, data, limit)
+    except CloseConnection as exc:
+        _closing(conn, room, exc)
+        conn.close(exc.code, exc.reason)
+    except Exception:
+        log.exception("collab: message of %s on case %s failed", conn.principal.sub, room.case_id)
+        conn.close(CLOSE_INTERNAL, "internal error")
+
+
+def _closing(conn: Connection, room: Room, exc: CloseConnection) -> None:
+    log.warning(
+        "collab: closing %s on case %s: %d %s",
+        conn.principal.sub,
+        room.case_id,
+        exc.code,
+        exc.reason,
+    )
 
 
 @router.get(

@@ -21,6 +21,7 @@ import websockets
 from pycrdt import Array, Doc, Map, Text
 
 from eakte.collab import protocol
+from eakte.collab.wsprotocol import uvicorn_options
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -141,10 +142,13 @@ async def until(predicate: Callable[[], bool], timeout: float = 60, what: str = 
 class InProcessServer:
     """uvicorn serving an app in the test's event loop (WebSockets need a real server)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, as_served: bool = True) -> None:
+        """`as_served`: the WebSocket protocol and options of `eakte serve`; False: uvicorn's
+        defaults (its own protocol, permessage-deflate), where the room uses the ASGI send."""
         self.port = free_port()
+        options = uvicorn_options(app.state.settings.collab_max_message_bytes) if as_served else {}
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", **options
         )
         self.server = uvicorn.Server(config)
         self.task: asyncio.Task[None] | None = None
