@@ -60,6 +60,7 @@ class Workspace:
         self.changes = 0  # counts transactions that changed the document (cache key)
         self._sv: tuple[int, dict[int, int]] = (-1, {})
         self._deleted: tuple[int, dict[int, list[tuple[int, int]]]] = (-1, {})
+        self._applying: tuple[bytes, list[ydecode.ClientRun]] | None = None  # see apply()
         self._subscription = self.doc.observe(self._on_change)
         self.fields_changed = False  # set when `fields` changes; the projection clears it
         self.fields_version = 0  # counts changes of `fields`
@@ -82,10 +83,15 @@ class Workspace:
             # advance the cached state vector by what this transaction integrated: yrs
             # encodes a transaction's update from its before-state, so each client's struct
             # run ends at that client's new clock. O(update) instead of O(all client ids).
-            try:
-                runs = ydecode.shape(update).runs
-            except ydecode.UpdateFormatError:
-                return  # stays stale: the next clocks() decodes the whole state vector
+            # When yrs encoded exactly the bytes being applied, their runs are known already.
+            applying = self._applying
+            if applying is not None and applying[0] == update:
+                runs = applying[1]
+            else:
+                try:
+                    runs = ydecode.shape(update).runs
+                except ydecode.UpdateFormatError:
+                    return  # stays stale: the next clocks() decodes the whole state vector
             clocks = self._sv[1]
             for run in runs:
                 if run.end > clocks.get(run.client, 0):
@@ -114,14 +120,21 @@ class Workspace:
         """The part of `update` this document does not have yet (structs sliced, deletes kept)."""
         return diff_update(update, self.state_vector())
 
-    def apply(self, update: bytes) -> bytes | None:
-        """Apply `update`; the effective change, or None if it added nothing new."""
+    def apply(self, update: bytes, runs: list[ydecode.ClientRun] | None = None) -> bytes | None:
+        """Apply `update`; the effective change, or None if it added nothing new.
+
+        `runs`: `ydecode.shape(update).runs` if the caller has them; they spare decoding the
+        transaction's update again when yrs encodes it as exactly these bytes (a fresh edit).
+        """
         self._delta.clear()
+        self._applying = (update, runs) if runs is not None else None
         try:
             self.doc.apply_update(update)
         except Exception as exc:  # pycrdt raises ValueError and friends, never panics
             message = str(exc) or exc.__class__.__name__
             raise InvalidUpdate(message, decode="decode" in message.lower()) from exc
+        finally:
+            self._applying = None
         if not self._delta:
             return None
         delta = merge(self._delta)

@@ -78,6 +78,15 @@ def write_var_bytes(payload: bytes) -> bytes:
 
 def parse(data: bytes) -> Message:
     """Decode one message; unknown types, steps and trailing bytes are errors."""
+    if len(data) > 2 and data[0] == MESSAGE_SYNC and data[1] == SYNC_UPDATE and data[2] < 0x80:
+        # the common message, an update shorter than 128 bytes: read without the general path
+        if len(data) != 3 + data[2]:
+            raise ProtocolError(
+                "truncated payload"
+                if len(data) < 3 + data[2]
+                else "trailing bytes after the message"
+            )
+        return Message(MESSAGE_SYNC, SYNC_UPDATE, data[3:])
     kind, pos = read_var_uint(data, 0)
     if kind == MESSAGE_SYNC:
         step, pos = read_var_uint(data, pos)

@@ -29,6 +29,7 @@ from eakte.collab.connection import (
     Connection,
 )
 from eakte.collab.store import LogStore, SeqTaken
+from eakte.collab.wsprotocol import binary_frame
 
 log = logging.getLogger("eakte.collab")
 
@@ -231,11 +232,14 @@ class Room:
 
     # -- updates from clients ----------------------------------------------------------
 
-    def _check(self, conn: Connection, update: bytes) -> tuple[bytes, bool] | None:
+    def _check(
+        self, conn: Connection, update: bytes
+    ) -> tuple[bytes, bool, list[ydecode.ClientRun]] | None:
         """Decide on an update before it touches the document.
 
-        Returns (what is new, ready) or None if it brings nothing; `ready` is False when it
-        needs content the room does not have yet. Raises CloseConnection when it is refused.
+        Returns (what is new, ready, its struct runs) or None if it brings nothing; `ready` is
+        False when it needs content the room does not have yet. Raises CloseConnection when
+        it is refused.
         """
         clocks = self.workspace.clocks()
         try:
@@ -291,7 +295,7 @@ class Room:
             if run.end > run.start and run.client not in self.owners:
                 self.owners[run.client] = sub
                 self.new_owners[run.client] = sub
-        return new, ready
+        return new, ready, shape.runs
 
     def _apply_from(self, conn: Connection, update: bytes) -> None:
         if self.size() + len(update) > self.max_workspace_bytes:
@@ -299,18 +303,20 @@ class Room:
         checked = self._check(conn, update)
         if checked is None:
             return
-        new, ready = checked
+        new, ready, runs = checked
         if not ready:
             self._hold(conn, new)
             return
-        self._integrate(conn, new)
+        self._integrate(conn, new, runs)
         self._retry_held()
 
-    def _integrate(self, conn: Connection, update: bytes) -> None:
+    def _integrate(
+        self, conn: Connection, update: bytes, runs: list[ydecode.ClientRun] | None = None
+    ) -> None:
         before = self.workspace.fields() if not conn.may_edit_fields else None
         version = self.workspace.fields_version
         try:
-            delta = self.workspace.apply(update)
+            delta = self.workspace.apply(update, runs)
         except crdt.InvalidUpdate as exc:
             if not exc.decode:
                 self.rebuild()
@@ -391,7 +397,7 @@ class Room:
                         if checked is None:
                             continue
                         if checked[1]:
-                            self._integrate(conn, checked[0])
+                            self._integrate(conn, checked[0], checked[2])
                             progress = True
                         else:
                             conn.held.append((since, checked[0]))
@@ -574,19 +580,30 @@ class Room:
         return out
 
     async def _broadcast(self, batch: list[Pending], merged: bytes) -> None:
-        deliveries = self._deliveries(batch, merged)
+        """Send the batch: as one pre-encoded frame written straight to each client's socket
+        where the server offers it (eakte/collab/wsprotocol), else through the ASGI send."""
+        frames: dict[int, bytes] = {}  # id(payload) -> its WebSocket frame, encoded once
+        slow = []
+        for conn, data in self._deliveries(batch, merged):
+            frame = frames.get(id(data))
+            if frame is None:
+                frame = frames[id(data)] = binary_frame(data)
+            if not conn.write_frame(frame):
+                slow.append((conn, data))
+        if not slow:
+            return
         done = 0
         try:
             async with asyncio.timeout(SEND_STALL_SECONDS):
-                for conn, frame in deliveries:
-                    await conn.send_now(frame)
+                for conn, data in slow:
+                    await conn.send_now(data)
                     done += 1
         except TimeoutError:
-            stalled = deliveries[done][0]
+            stalled = slow[done][0]
             log.warning("collab: closing %s: not reading its updates", stalled.principal.sub)
             stalled.close(CLOSE_POLICY, "client too slow to receive updates")
-            for conn, frame in deliveries[done + 1 :]:
-                conn.send(frame)
+            for conn, data in slow[done + 1 :]:
+                conn.send(data)
 
     # -- other instances ---------------------------------------------------------------
 

@@ -55,6 +55,9 @@ class _Reader:
 
     def uint(self) -> int:
         data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x80:  # most varints of an update are one byte
+            self.pos = pos + 1
+            return data[pos]
         value = 0
         shift = 0
         while True:
