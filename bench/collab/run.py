@@ -188,6 +188,10 @@ class Servers:
                 "EAKTE_DATA_DIR": str(self.workdir),
                 "EAKTE_LOG_LEVEL": "warning",
                 "EAKTE_TICK_INTERVAL_SECONDS": "0",
+                # the service's background workers poll the database every 2 s; they are not
+                # co-editing and would count in its CPU (the reference has nothing like them)
+                "EAKTE_SEARCH_WORKER": "false",
+                "EAKTE_OUTBOX_WORKER": "false",
                 "EAKTE_COLLAB_IDLE_UNLOAD_SECONDS": "3600",
                 "EAKTE_COLLAB_MAX_MESSAGES_PER_SECOND": "100000",
                 "EAKTE_PORT": str(self.ours_port),
