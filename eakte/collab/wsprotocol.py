@@ -1,4 +1,4 @@
-"""The WebSocket protocol `eakte serve` runs: uvicorn's (websockets sans-I/O) with two changes.
+"""The WebSocket protocol `eakte serve` runs: uvicorn's (websockets sans-I/O) with three changes.
 
 1. **Frames encoded once for all clients.** A room sends the same update to every client, and
    a server's frames are not masked (RFC 6455 § 5.1), so the frame is the same bytes for all of
@@ -86,7 +86,7 @@ def message_receiver(scope: Any) -> Callable[[Callable[[bytes], None] | None], N
 
 
 class CollabWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol plus `write_frame` and batched read pausing."""
+    """uvicorn's sans-I/O protocol plus `write_frame`, direct delivery and batched pausing."""
 
     queued_bytes = 0  # bytes of received messages the application has not taken yet
     framing = False  # complete frames are cut out of the stream here (see data_received)
