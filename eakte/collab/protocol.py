@@ -19,6 +19,7 @@ SYNC_STEP1 = 0
 SYNC_STEP2 = 1
 SYNC_UPDATE = 2
 MAX_VARUINT_BYTES = 8  # lib0 reads at most 53 bits
+MAX_SAFE_INTEGER = 2**53 - 1  # lib0 `readVarUint` refuses anything larger
 
 
 class ProtocolError(ValueError):
@@ -55,6 +56,8 @@ def read_var_uint(data: bytes, pos: int) -> tuple[int, int]:
         pos += 1
         value |= (byte & 0x7F) << shift
         if byte < 0x80:
+            if value > MAX_SAFE_INTEGER:
+                raise ProtocolError("integer out of range (more than 53 bits)")
             return value, pos
         shift += 7
         if count == MAX_VARUINT_BYTES - 1:

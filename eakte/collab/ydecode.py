@@ -17,6 +17,11 @@ from dataclasses import dataclass, field
 _GC, _DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC, _SKIP = range(11)
 _XML_ELEMENT, _XML_HOOK = 3, 5  # type refs that carry a node name
 _MAX_DEPTH = 64  # nesting of lib0 `any` values (objects in arrays in objects …)
+# lib0 `readVarUint` refuses integers a JavaScript number cannot hold exactly, so no Yjs
+# client can send a larger client id or clock; accepting one would also let an update claim
+# a client id the database's 64-bit integer column cannot store (the whole batch's commit
+# then fails, every writer's edits with it)
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class UpdateFormatError(ValueError):
@@ -67,10 +72,12 @@ class _Reader:
             pos += 1
             value |= (byte & 0x7F) << shift
             if byte < 0x80:
+                if value > MAX_SAFE_INTEGER:
+                    raise UpdateFormatError("integer out of range (more than 53 bits)")
                 self.pos = pos
                 return value
             shift += 7
-            if shift > 63:
+            if shift > 56:
                 raise UpdateFormatError("varint too long")
 
     def int(self) -> None:
