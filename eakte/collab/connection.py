@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from starlette.websockets import WebSocket, WebSocketState
 
 from eakte.auth.principal import CASE_WRITE_ROLES, Principal, Role
-from eakte.collab.wsprotocol import frame_writer
+from eakte.collab.wsprotocol import frame_closer, frame_writer
 
 log = logging.getLogger("eakte.collab")
 
@@ -109,6 +109,7 @@ class Connection:
         self._wakeup = asyncio.Event()
         self._lock = asyncio.Lock()
         self._write_frame = frame_writer(websocket.scope)  # None: not under `eakte serve`
+        self._close_frame = frame_closer(websocket.scope)
         self._sender: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
         self._stopped = False
@@ -205,6 +206,10 @@ class Connection:
             self._sender = None
         if self._close is not None:
             code, reason = self._close
+            if self._close_frame is not None:
+                # at once, even with the client's buffer full (eakte/collab/wsprotocol)
+                self._close_frame(code, reason)
+                return
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(CLOSE_FLUSH_SECONDS), self._lock:
                     if ws.application_state == WebSocketState.CONNECTED:

@@ -108,6 +108,7 @@ class Room:
         self.pending: list[Pending] = []
         self.pending_bytes = 0  # sum of the pending deltas' sizes (size() is per update)
         self.inflight: list[Pending] = []  # the batch being committed
+        self.inflight_bytes = 0  # its deltas' sizes: counted by size() until they are logged
         self._holding = False  # some connection may hold updates (set by _hold)
         self.uncommitted = 0  # queued or in-flight updates in the document, not yet in the log
         self.connections: set[Connection] = set()
@@ -157,8 +158,13 @@ class Room:
         return self.committed
 
     def size(self) -> int:
-        """Bytes the workspace occupies in the database (snapshot and log), plus what is queued."""
-        return self.snapshot_bytes + self.log_bytes + self.pending_bytes
+        """Bytes the workspace occupies in the database (snapshot and log), plus what is queued.
+
+        Queued includes the batch being committed: without it an update arriving during the
+        commit of a large one was measured against a log that did not show it yet, and two
+        15 MiB updates both fitted a 16 MiB workspace (test_limits, under load on PostgreSQL).
+        """
+        return self.snapshot_bytes + self.log_bytes + self.inflight_bytes + self.pending_bytes
 
     def rebuild(self) -> None:
         """Rebuild the document from the committed state and the in-flight and queued updates."""
@@ -490,11 +496,11 @@ class Room:
                 if window:
                     await asyncio.sleep(window)
                 batch, self.pending = self.pending, []
+                self.inflight, self.inflight_bytes = batch, self.pending_bytes
                 self.pending_bytes = 0
-                self.inflight = batch
                 await self._commit(batch)
         finally:
-            self.inflight = []
+            self.inflight, self.inflight_bytes = [], 0
             self._flush_task = None
             self._settled.set()
 
@@ -515,7 +521,7 @@ class Room:
             last = first + len(rows) - 1
             self.last_seq = last
             self.tail.append(merged)
-            self.inflight = []
+            self.inflight, self.inflight_bytes = [], 0
             self.uncommitted -= len(batch)
             self.log_count += len(rows)
             self.log_bytes += sum(len(r[0]) for r in rows)
@@ -554,7 +560,7 @@ class Room:
                 )
         log.error("collab: dropping %d uncommitted updates of case %s", len(batch), self.case_id)
         self.new_owners.update(dict(claims))
-        self.inflight = []
+        self.inflight, self.inflight_bytes = [], 0
         self.rebuild()
         for conn in {i.conn for i in batch if i.conn is not None}:
             conn.close(CLOSE_INTERNAL, "the update log could not be written; reconnect")

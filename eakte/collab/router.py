@@ -180,12 +180,12 @@ async def _receive(websocket: WebSocket, conn: Connection, room: Room, limit: in
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            if conn.closed:  # closed from inside the room (e.g. a held update was refused)
+                return  # nothing it sent after that is handled
             data = message.get("bytes")
             if data is None:
                 raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
             _handle(conn, room, data, limit)
-            if conn.closed:  # closed from inside the room (e.g. a held update was refused)
-                return
     finally:
         if receiver is not None:
             receiver(None)

@@ -28,6 +28,15 @@
    applies still stops being read, with at most that much (plus one message of up to
    `ws_max_size`) queued.
 
+4. **A close frame is never held back.** uvicorn's ASGI `websocket.close` first waits until
+   the transport's buffer has drained below its low-water mark; for a client that does not
+   read (the one a room closes as too slow) that is never, the close was given up and the
+   connection stayed open and in its room, ignored (a zombie). The extension's
+   `close(code, reason)` appends the close frame to the buffer at once (after the frames
+   already in it, as RFC 6455 § 5.5.1 wants), ends the application's receive with a
+   disconnect, and gives the client `close_timeout` to answer; then the connection is
+   closed, or aborted if the client still has not taken what was written to it.
+
 Other ASGI servers (and Starlette's test client) lack the extension: the room then sends
 through the ordinary ASGI `send`, with the same result.
 """
@@ -80,6 +89,11 @@ def frame_writer(scope: Any) -> Callable[[bytes], bool] | None:
     return _extension(scope, "write")  # type: ignore[no-any-return]
 
 
+def frame_closer(scope: Any) -> Callable[[int, str], bool] | None:
+    """The connection's `close(code, reason) -> bool`, or None if not offered."""
+    return _extension(scope, "close")  # type: ignore[no-any-return]
+
+
 def message_receiver(scope: Any) -> Callable[[Callable[[bytes], None] | None], None] | None:
     """The connection's `receive(callback)` (None stops it), or None if not offered."""
     return _extension(scope, "receive")  # type: ignore[no-any-return]
@@ -101,6 +115,7 @@ class CollabWebSocketProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][FRAMES_EXTENSION] = {
                 "write": self.write_frame,
                 "receive": self.set_receiver,
+                "close": self.close_now,
             }
 
     def set_receiver(self, callback: Callable[[bytes], None] | None) -> None:
@@ -221,6 +236,37 @@ class CollabWebSocketProtocol(WebSocketsSansIOProtocol):
             return False
         self.transport.write(frame)
         return True
+
+    def close_now(self, code: int, reason: str) -> bool:
+        """Write the close frame behind what is buffered, without waiting for it to drain.
+
+        False if there is nothing to close (not open, a close frame already sent, the
+        transport closing); the application's receive then gets its disconnect anyway.
+        """
+        if (
+            not self.handshake_complete
+            or self.close_sent
+            or self.conn.state is not State.OPEN
+            or self.transport.is_closing()
+        ):
+            return False
+        self.conn.send_close(code, reason)
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        self.close_sent = True
+        self.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+        self._receiver = None
+        if self.read_paused:  # read on until the client's close frame (or the timeout)
+            self.read_paused = False
+            self.transport.resume_reading()
+        self.close_timer = self.loop.call_later(self.close_timeout, self._end_closing)
+        return True
+
+    def _end_closing(self) -> None:
+        """The client did not answer the close frame in time: close, abort if it never read."""
+        if self.transport.get_write_buffer_size():
+            self.transport.abort()  # close() would wait for the buffer to drain, forever
+        else:
+            self.transport.close()
 
     def send_receive_event_to_app(self) -> None:
         data = self.frames[0] if len(self.frames) == 1 else b"".join(self.frames)

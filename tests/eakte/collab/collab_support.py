@@ -145,6 +145,7 @@ class InProcessServer:
     def __init__(self, app: Any, *, as_served: bool = True) -> None:
         """`as_served`: the WebSocket protocol and options of `eakte serve`; False: uvicorn's
         defaults (its own protocol, permessage-deflate), where the room uses the ASGI send."""
+        self.app = app
         self.port = free_port()
         options = uvicorn_options(app.state.settings.collab_max_message_bytes) if as_served else {}
         config = uvicorn.Config(

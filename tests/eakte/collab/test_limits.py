@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from pathlib import Path
 
 import httpx
 from collab_support import YClient, until
 from conftest import process_env
 from pycrdt import Text
+from sqlalchemy import create_engine
 
 from eakte.collab import protocol
+from eakte.db import database_urls
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -133,6 +136,64 @@ async def test_workspace_size_limit_closes_the_writer_and_keeps_the_room(
     # the edit may still be on its way when the auditor joins: it arrives as a broadcast
     await until(lambda: fresh.text("decision") == "weiter")
     assert fresh.text() == "a" * 40_000
+
+
+async def test_an_update_during_the_commit_of_another_counts_it_against_the_limit(
+    live_with, collab_settings, ycase, yclient
+) -> None:
+    """The batch being committed counts: while the database holds it up, a second update that
+    would overfill the workspace together with it is refused (it was let through once)."""
+    server = await live_with(collab_settings, collab_max_workspace_bytes=64 * 1024)
+    case_id = await ycase()
+    first = await yclient(server, case_id, "clerk")
+    second = await yclient(server, case_id, "clerk")
+    room = server.app.state.collab.rooms[uuid.UUID(case_id)]
+    engine = create_engine(database_urls(collab_settings.resolved_database_url()).sync_url)
+    with engine.connect() as blocker:
+        # another writer holds the log's table: the room's commit waits for it (off the loop)
+        if engine.dialect.name == "sqlite":
+            blocker.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            blocker.exec_driver_sql("LOCK TABLE collab_updates IN EXCLUSIVE MODE")
+        await first.edit(lambda d: d.get("notes", type=Text).insert(0, "a" * 40_000))
+        await until(lambda: bool(room.inflight), what="the first update being committed")
+        await second.edit(lambda d: d.get("decision", type=Text).insert(0, "b" * 40_000))
+        assert await second.wait_closed() == 4413
+        blocker.rollback()
+    engine.dispose()
+    fresh = await yclient(server, case_id, "auditor")
+    await until(lambda: fresh.text() == "a" * 40_000, what="the first update kept")
+    assert fresh.text("decision") == ""
+    assert first.close_code is None
+
+
+async def test_a_client_that_stops_reading_is_closed_and_leaves_the_room(
+    live_with, collab_settings, ycase, yclient
+) -> None:
+    """A client whose socket is full gets closed as too slow and is gone from its room at
+    once (its close frame waits behind the data it did not read; it once was never sent and
+    the connection stayed in the room, ignored); the others go on."""
+    server = await live_with(collab_settings, collab_max_workspace_bytes=512 * 1024 * 1024)
+    case_id = await ycase()
+    writer = await yclient(server, case_id, "clerk")
+    watcher = await yclient(server, case_id, "auditor")
+    stuck = await yclient(server, case_id, "auditor")
+    room = server.app.state.collab.rooms[uuid.UUID(case_id)]
+    assert len(room.connections) == 3
+    stuck.ws.transport.pause_reading()  # the kernel's buffers fill, then the server's
+    chunk = "x" * (512 * 1024)
+    sent = 0
+    while len(room.connections) == 3:
+        assert sent < 400, "the stuck client was never closed"  # 200 MiB
+        await writer.edit(lambda d: d.get("notes", type=Text).insert(0, chunk))
+        sent += 1
+        await _roundtrip(writer)  # one update at a time, as the room has taken it
+    assert stuck.ws not in {c.websocket for c in room.connections}
+    await writer.edit(lambda d: d.get("decision", type=Text).insert(0, "weiter"))
+    await until(lambda: watcher.text("decision") == "weiter", what="the room goes on")
+    assert len(watcher.text()) == sent * len(chunk)
+    assert writer.close_code is None and watcher.close_code is None
+    stuck.ws.transport.abort()
 
 
 async def test_update_rate_per_connection_is_limited(
