@@ -176,12 +176,12 @@ async def _receive(websocket: WebSocket, conn: Connection, room: Room, limit: in
     if receiver is not None:
         receiver(functools.partial(_deliver, conn, room, limit))
     try:
-        while True:
+        # closed from inside the room (e.g. a held update was refused): nothing it sent after
+        # that is handled, whether it was read before or after the close
+        while not conn.closed:
             message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
+            if message["type"] == "websocket.disconnect" or conn.closed:
                 return
-            if conn.closed:  # closed from inside the room (e.g. a held update was refused)
-                return  # nothing it sent after that is handled
             data = message.get("bytes")
             if data is None:
                 raise CloseConnection(CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
