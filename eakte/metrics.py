@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     GC_COLLECTOR,
@@ -15,6 +16,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
 )
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eakte.config import Settings
@@ -52,22 +54,8 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
-        self.collab_commits = Counter(
-            "eakte_collab_commits",
-            "Co-editing commits (one database transaction each)",
-            registry=self.registry,
-        )
-        self.collab_updates = Counter(
-            "eakte_collab_updates_committed",
-            "Co-editing updates from clients committed",
-            registry=self.registry,
-        )
-        self.collab_commit_latency = Histogram(
-            "eakte_collab_commit_duration_seconds",
-            "Time to commit a batch of co-editing updates (database append incl. retries)",
-            registry=self.registry,
-            buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-        )
+        self.collab = CommitStats()
+        self.registry.register(self.collab)
         self.store_errors = Counter(
             "eakte_object_store_errors",
             "Object store calls that failed, by operation and error class",
@@ -106,9 +94,50 @@ class Metrics:
 
     def committed(self, updates: int, seconds: float) -> None:
         """Count one co-editing commit of `updates` client updates."""
-        self.collab_commits.inc()
-        self.collab_updates.inc(updates)
-        self.collab_commit_latency.observe(seconds)
+        self.collab.committed(updates, seconds)
+
+
+class CommitStats:
+    """The co-editing commit metrics, counted in plain integers and exported at scrape time.
+
+    A busy room commits hundreds of times a second; prometheus_client's Counter and Histogram
+    take a lock per call (three calls per commit cost ~25 us, 3 % of the server's CPU in
+    bench/collab's steady workload). Only the event loop calls `committed`.
+    """
+
+    BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+    def __init__(self) -> None:
+        self.commits = 0
+        self.updates = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(self.BUCKETS) + 1)  # the last one: above every bound
+
+    def committed(self, updates: int, seconds: float) -> None:
+        self.commits += 1
+        self.updates += updates
+        self.seconds += seconds
+        self.buckets[bisect.bisect_left(self.BUCKETS, seconds)] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        commits = CounterMetricFamily(
+            "eakte_collab_commits", "Co-editing commits (one database transaction each)"
+        )
+        commits.add_metric([], self.commits)
+        updates = CounterMetricFamily(
+            "eakte_collab_updates_committed", "Co-editing updates from clients committed"
+        )
+        updates.add_metric([], self.updates)
+        cumulative, total = [], 0
+        for bound, count in zip((*map(str, self.BUCKETS), "+Inf"), self.buckets, strict=True):
+            total += count
+            cumulative.append((bound, total))
+        latency = HistogramMetricFamily(
+            "eakte_collab_commit_duration_seconds",
+            "Time to commit a batch of co-editing updates (database append incl. retries)",
+        )
+        latency.add_metric([], cumulative, self.seconds)
+        return iter((commits, updates, latency))
 
 
 class MetricsMiddleware:

@@ -42,22 +42,37 @@ class _Group:
     data: list[bytes]
 
 
+@dataclass(slots=True)
+class Row:
+    """One history row to be written: a user's merged edits of one time window."""
+
+    actor: str
+    start: datetime
+    first_seq: int
+    last_seq: int
+    count: int
+    data: bytes
+
+
 def _window(at: datetime, seconds: int) -> datetime:
     at = at if at.tzinfo else at.replace(tzinfo=UTC)
     epoch = int(at.timestamp()) // seconds * seconds
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-async def fold(
+async def prepare(
     session: AsyncSession,
     *,
-    tenant: str,
     case_id: uuid.UUID,
     upto: int,
     baseline: bytes | None,
     window_seconds: int,
-) -> int:
-    """Fold the log rows up to `upto` into history rows and audit events; the rows folded."""
+) -> list[Row]:
+    """The history rows that fold the log rows up to `upto` (read only; see `record`).
+
+    Reading and merging happen outside the write transaction, so that a compaction holds
+    the database's write lock (on SQLite: every writer's) only for its inserts.
+    """
     rows = (
         await session.execute(
             select(CollabUpdate.seq, CollabUpdate.actor, CollabUpdate.created_at, CollabUpdate.data)
@@ -66,16 +81,14 @@ async def fold(
         )
     ).all()
     if not rows:
-        return 0
+        return []
     has_history = await session.scalar(
         select(CollabHistory.id).where(CollabHistory.case_id == case_id).limit(1)
     )
-    entries: list[audit.Entry] = []
+    out: list[Row] = []
     if has_history is None and baseline and rows[0].seq > 1:
         # compacted before the history existed: that content is the baseline (not audited)
-        _add(
-            session, case_id, BASELINE_ACTOR, rows[0].created_at, 0, 0, 0, baseline, window_seconds
-        )
+        out.append(Row(BASELINE_ACTOR, rows[0].created_at, 0, 0, 0, baseline))
     groups: dict[tuple[str, datetime], _Group] = {}
     for seq, actor, created_at, data in rows:
         key = (actor, _window(created_at, window_seconds))
@@ -86,62 +99,62 @@ async def fold(
             group.last_seq = seq
             group.data.append(bytes(data))
     for group in sorted(groups.values(), key=lambda g: (g.start, g.first_seq)):
-        entries.append(
-            _add(
-                session,
-                case_id,
+        out.append(
+            Row(
                 group.actor,
                 group.start,
                 group.first_seq,
                 group.last_seq,
                 len(group.data),
                 crdt.merge(group.data),
-                window_seconds,
             )
         )
+    return out
+
+
+async def record(
+    session: AsyncSession, *, tenant: str, case_id: uuid.UUID, rows: list[Row], window_seconds: int
+) -> None:
+    """Write the prepared history rows and their audit events (`workspace.edited`)."""
+    entries = [
+        entry for row in rows if (entry := _add(session, case_id, row, window_seconds)) is not None
+    ]
     # one lock of the chain head and one flush for all of them (a busy room compacts often)
     await audit.record_many(session, tenant=tenant, entries=entries)
-    return len(rows)
 
 
 def _add(
-    session: AsyncSession,
-    case_id: uuid.UUID,
-    actor: str,
-    start: datetime,
-    first_seq: int,
-    last_seq: int,
-    count: int,
-    data: bytes,
-    window_seconds: int,
-) -> audit.Entry:
-    """Add one history row; the audit entry that records it (`workspace.edited`)."""
-    start = _window(start, window_seconds)
+    session: AsyncSession, case_id: uuid.UUID, row: Row, window_seconds: int
+) -> audit.Entry | None:
+    """Add one history row; the audit entry that records it (None for the baseline)."""
+    start = _window(row.start, window_seconds)
     end = start + timedelta(seconds=window_seconds)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(row.data).hexdigest()
     session.add(
         CollabHistory(
             case_id=case_id,
-            actor=actor[:200],
+            actor=row.actor[:200],
             window_start=start,
             window_end=end,
-            first_seq=first_seq,
-            last_seq=last_seq,
-            updates=count,
-            data=data,
+            first_seq=row.first_seq,
+            last_seq=row.last_seq,
+            updates=row.count,
+            data=row.data,
             sha256=digest,
         )
     )
+    if row.actor == BASELINE_ACTOR:
+        return None
     return audit.Entry(
-        actor=actor[:200],
+        actor=row.actor[:200],
         action=EDITED,
         case_id=case_id,
         payload={
             "window_start": start.isoformat(),
             "window_end": end.isoformat(),
-            "first_seq": first_seq,
-            "last_seq": last_seq,
-            "updates": count,
+            "first_seq": row.first_seq,
+            "last_seq": row.last_seq,
+            "updates": row.count,
             "sha256": digest,
         },
     )

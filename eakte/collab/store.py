@@ -320,10 +320,14 @@ class LogStore:
         """Store `data` as the snapshot up to `seq` and drop the updates it covers.
 
         With `tenant`, the dropped updates are first folded into the attributed history
-        (per user and time window) and the audit chain, in the same transaction.
+        (per user and time window) and the audit chain, in the same transaction. The log
+        rows are read and merged in a read transaction first; the write transaction that
+        follows only inserts, updates and deletes (a few milliseconds), so commits of the
+        room wait at most that long (on SQLite every writer waits for the write lock).
+        False if the snapshot is already at `seq` or later, or another compaction of the
+        case came between the two transactions (the next compaction folds the rest).
         """
-        now = utcnow()
-        async with self.db.session(write=True) as session:
+        async with self.db.session(write=False) as session:
             current_row = (
                 await session.execute(
                     select(CollabSnapshot.seq, CollabSnapshot.data).where(
@@ -334,13 +338,30 @@ class LogStore:
             current = current_row.seq if current_row is not None else None
             if current is not None and current >= seq:
                 return False
-            if tenant is not None:
-                await history.fold(
+            rows = (
+                await history.prepare(
                     session,
-                    tenant=tenant,
                     case_id=case_id,
                     upto=seq,
                     baseline=bytes(current_row.data) if current_row is not None else None,
+                    window_seconds=window_seconds,
+                )
+                if tenant is not None
+                else []
+            )
+        now = utcnow()
+        async with self.db.session(write=True) as session:
+            query = select(CollabSnapshot.seq).where(CollabSnapshot.case_id == case_id)
+            if self.db.backend == "postgresql":
+                query = query.with_for_update()  # two instances compacting: one folds
+            if await session.scalar(query) != current:
+                return False
+            if tenant is not None and rows:
+                await history.record(
+                    session,
+                    tenant=tenant,
+                    case_id=case_id,
+                    rows=rows,
                     window_seconds=window_seconds,
                 )
             if current is None:
