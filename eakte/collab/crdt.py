@@ -7,6 +7,8 @@ a Y.Array `checklist`, a Y.Array `conditions` and a Y.Text `decision`.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Text, TransactionEvent, get_update, merge_updates
@@ -60,8 +62,6 @@ class Workspace:
         self.changes = 0  # counts transactions that changed the document (cache key)
         self._sv: tuple[int, dict[int, int]] = (-1, {})
         self._deleted: tuple[int, dict[int, list[tuple[int, int]]]] = (-1, {})
-        self._applying: tuple[bytes, list[ydecode.ClientRun]] | None = None  # see apply()
-        self._subscription = self.doc.observe(self._on_change)
         self.fields_changed = False  # set when `fields` changes; the projection clears it
         self.fields_version = 0  # counts changes of `fields`
         self._fields_subscription = self.doc.get("fields", type=Map).observe(self._on_fields)
@@ -76,27 +76,29 @@ class Workspace:
         self.fields_version += 1
 
     def _on_change(self, event: TransactionEvent) -> None:
-        update = event.update
         self.changes += 1
-        self._delta.append(update)
-        if self._sv[0] == self.changes - 1:
-            # advance the cached state vector by what this transaction integrated: yrs
-            # encodes a transaction's update from its before-state, so each client's struct
-            # run ends at that client's new clock. O(update) instead of O(all client ids).
-            # When yrs encoded exactly the bytes being applied, their runs are known already.
-            applying = self._applying
-            if applying is not None and applying[0] == update:
-                runs = applying[1]
-            else:
-                try:
-                    runs = ydecode.shape(update).runs
-                except ydecode.UpdateFormatError:
-                    return  # stays stale: the next clocks() decodes the whole state vector
-            clocks = self._sv[1]
-            for run in runs:
-                if run.end > clocks.get(run.client, 0):
-                    clocks[run.client] = run.end
-            self._sv = (self.changes, clocks)
+        self._delta.append(event.update)
+
+    @contextmanager
+    def _recording(self) -> Iterator[None]:
+        """Collect the updates of the transactions inside (`_delta`).
+
+        The document is observed only while the server edits it itself or applies an update
+        it has not decoded (another instance's commit): for every checked client update the
+        room already knows what is new (`apply` with runs), and an observer would have yrs
+        encode every transaction's update again for nothing.
+        """
+        self._delta.clear()
+        subscription = self.doc.observe(self._on_change)
+        try:
+            yield
+        finally:
+            self.doc.unobserve(subscription)
+
+    def _recorded(self) -> bytes | None:
+        delta = merge(self._delta) if self._delta else None
+        self._delta.clear()
+        return delta
 
     @property
     def client_id(self) -> int:
@@ -123,23 +125,35 @@ class Workspace:
     def apply(self, update: bytes, runs: list[ydecode.ClientRun] | None = None) -> bytes | None:
         """Apply `update`; the effective change, or None if it added nothing new.
 
-        `runs`: `ydecode.shape(update).runs` if the caller has them; they spare decoding the
-        transaction's update again when yrs encodes it as exactly these bytes (a fresh edit).
+        `runs`: `ydecode.shape(update).runs` of an update the room has checked to be new and
+        complete (`Room._check`: every run starts at the document's clock, nothing missing):
+        then the update itself is the change, and the clocks advance by its runs. Without
+        them the change is what yrs integrated (observed).
         """
-        self._delta.clear()
-        self._applying = (update, runs) if runs is not None else None
+        if runs is None:
+            with self._recording():
+                self._apply(update)
+            return self._recorded()
+        try:
+            self._apply(update)
+        except InvalidUpdate:
+            self.changes += 1  # whatever part of it was applied: the caches are stale
+            raise
+        self.changes += 1
+        if self._sv[0] == self.changes - 1:  # keep the cached state vector current
+            clocks = self._sv[1]
+            for run in runs:
+                if run.end > clocks.get(run.client, 0):
+                    clocks[run.client] = run.end
+            self._sv = (self.changes, clocks)
+        return update
+
+    def _apply(self, update: bytes) -> None:
         try:
             self.doc.apply_update(update)
         except Exception as exc:  # pycrdt raises ValueError and friends, never panics
             message = str(exc) or exc.__class__.__name__
             raise InvalidUpdate(message, decode="decode" in message.lower()) from exc
-        finally:
-            self._applying = None
-        if not self._delta:
-            return None
-        delta = merge(self._delta)
-        self._delta.clear()
-        return delta
 
     def state_vector(self) -> bytes:
         """The encoded state vector (what sync step 1 sends)."""
@@ -154,34 +168,27 @@ class Workspace:
 
     def set_fields(self, values: dict[str, str]) -> bytes | None:
         """Write `values` into the `fields` map; the resulting update."""
-        self._delta.clear()
         fields = self.doc.get("fields", type=Map)
-        with self.doc.transaction():
+        with self._recording(), self.doc.transaction():
             for key, value in values.items():
                 fields[key] = value
-        delta = merge(self._delta) if self._delta else None
-        self._delta.clear()
-        return delta
+        return self._recorded()
 
     def restore_fields(self, values: dict[str, Any]) -> bytes | None:
         """Set `fields` keys back to `values` (None: remove the key); the resulting update."""
-        self._delta.clear()
         fields = self.doc.get("fields", type=Map)
-        with self.doc.transaction():
+        with self._recording(), self.doc.transaction():
             for key, value in values.items():
                 if value is None:
                     if key in fields:
                         del fields[key]
                 else:
                     fields[key] = value
-        delta = merge(self._delta) if self._delta else None
-        self._delta.clear()
-        return delta
+        return self._recorded()
 
     def replace_content(self, target: dict[str, Any], *, with_fields: bool) -> bytes | None:
         """Make the content equal `target` (a `to_json()` result) as one new edit."""
-        self._delta.clear()
-        with self.doc.transaction():
+        with self._recording(), self.doc.transaction():
             for name in ("notes", "decision"):
                 root = self._root(name)
                 if root is not None:
@@ -202,9 +209,7 @@ class Workspace:
                         del fields[key]
                     elif value is not None and fields.get(key) != value:
                         fields[key] = value
-        delta = merge(self._delta) if self._delta else None
-        self._delta.clear()
-        return delta
+        return self._recorded()
 
     def _root(self, name: str) -> Any:
         try:
