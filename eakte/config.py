@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # a room that receives this many updates a second waits longer, so each commit and frame
     # carries several clients' edits (bench/collab: the steady workload's CPU per update)
     collab_busy_updates_per_second: int = Field(default=100, ge=1)
-    collab_busy_flush_interval_ms: float = Field(default=4.0, ge=0)
+    collab_busy_flush_interval_ms: float = Field(default=6.0, ge=0)
     collab_idle_unload_seconds: float = Field(default=30.0, ge=0)
     collab_compact_every_updates: int = Field(default=500, ge=1)
     collab_compact_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)

@@ -12,6 +12,7 @@ from conftest import process_env
 from pycrdt import Text
 from sqlalchemy import create_engine, func, select
 
+from eakte.collab import crdt, history
 from eakte.collab.models import CollabSnapshot, CollabUpdate
 from eakte.db import database_urls
 
@@ -49,6 +50,48 @@ async def test_log_is_compacted_by_count(live_with, collab_settings, ycase, ycli
     await until(
         lambda: len(MARKER.findall(fresh.text())) == 23, what="all 23 edits at a new reader"
     )
+
+
+async def test_edits_are_delivered_while_the_log_is_being_compacted(
+    live_with, collab_settings, ycase, yclient, monkeypatch
+) -> None:
+    """A compaction runs beside the commits: edits made while it reads and merges the log
+    reach the other editors before it ends (it used to hold every update back), and when it
+    ends the log is compacted and the history holds every edit."""
+    server = await live_with(collab_settings, collab_compact_every_updates=3)
+    reading, go_on = asyncio.Event(), asyncio.Event()
+    prepare = history.prepare
+
+    async def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = await prepare(*args, **kwargs)
+        reading.set()
+        await go_on.wait()
+        return rows
+
+    monkeypatch.setattr(history, "prepare", held)
+    case_id = await ycase()
+    writer = await yclient(server, case_id, "clerk")
+    reader = await yclient(server, case_id, "auditor")
+    edits = 0
+    while not reading.is_set():  # until a compaction is under way (3 log rows)
+        await writer.edit(lambda d, i=edits: d.get("notes", type=Text).insert(0, f"<a:{i}>"))
+        edits += 1
+        await until(lambda n=edits: len(MARKER.findall(reader.text())) == n, what="delivered")
+    for _ in range(5):
+        await writer.edit(lambda d, i=edits: d.get("notes", type=Text).insert(0, f"<a:{i}>"))
+        edits += 1
+    await until(
+        lambda: len(MARKER.findall(reader.text())) == edits,
+        what="edits delivered while the compaction waits",
+    )
+    assert not go_on.is_set()
+    go_on.set()
+    room = server.server.config.app.state.collab.rooms[uuid.UUID(case_id)]
+    await room.settle()
+    await room.compact()
+    rows, snap = log_rows(collab_settings, case_id)
+    assert rows == 0 and snap == room.last_seq
+    assert len(MARKER.findall(crdt.Workspace(room.committed_state()).to_json()["notes"])) == edits
 
 
 async def test_an_idle_room_is_flushed_compacted_and_unloaded(
