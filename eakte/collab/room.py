@@ -270,7 +270,9 @@ class Room:
                 raise CloseConnection(CLOSE_FORBIDDEN, conn.read_only_reason)
             return None
         sub = conn.principal.sub
-        after = dict(clocks)
+        # the clocks once this update is in: only the clients it adds to differ (not a copy
+        # of the state vector per update, which grows with every client id the workspace saw)
+        after: dict[int, int] = {}
         ready = True
         for run in shape.runs:
             if run.end <= run.start:
@@ -283,14 +285,15 @@ class Room:
                     CLOSE_FORBIDDEN, "update under a client id that belongs to someone else"
                 )
             if run.contiguous and run.start <= clocks.get(run.client, 0):
-                after[run.client] = max(after.get(run.client, 0), run.end)
+                now = after.get(run.client, clocks.get(run.client, 0))
+                after[run.client] = max(now, run.end)
             else:
                 ready = False
         for client, clock in shape.needs:
-            if clock >= after.get(client, 0):
+            if clock >= after.get(client, clocks.get(client, 0)):
                 ready = False
         for client, clock, length in shape.deletes:
-            if clock + length > after.get(client, 0):
+            if clock + length > after.get(client, clocks.get(client, 0)):
                 if client in self.owners or client in clocks:
                     raise CloseConnection(
                         CLOSE_FORBIDDEN, "deletes content that does not exist (yet)"
@@ -513,24 +516,20 @@ class Room:
             groups.setdefault(item.actor, []).append(item.delta)
         rows = [(crdt.merge(deltas), actor) for actor, deltas in groups.items()]
         merged = rows[0][0] if len(rows) == 1 else crdt.merge([r[0] for r in rows])
-        async with self.lock:
-            claims = self._take_claims()
-            started = time.perf_counter()
-            first = await self._append(rows, batch, claims)
-            if first is None:
-                return
-            if self._on_commit is not None:
-                self._on_commit(len(batch), time.perf_counter() - started)
-            last = first + len(rows) - 1
-            self.last_seq = last
-            self.tail.append(merged)
-            self.inflight, self.inflight_bytes = [], 0
-            self.uncommitted -= len(batch)
-            self.log_count += len(rows)
-            self.log_bytes += sum(len(r[0]) for r in rows)
-        await self._broadcast(batch, merged)
+        first = self._commit_now(batch, rows, merged)
+        if first is None:
+            async with self.lock:
+                claims = self._take_claims()
+                started = time.perf_counter()
+                first = await self._append(rows, batch, claims)
+                if first is None:
+                    return
+                self._committed(batch, rows, merged, first, time.perf_counter() - started)
+        slow = self._broadcast(batch, merged)
+        if slow:
+            await self._send_slow(slow)
         if self._publish is not None:
-            await self._publish(self, first, last, merged)
+            await self._publish(self, first, first + len(rows) - 1, merged)
         if self._on_fields is not None and self.workspace.fields_changed:
             self.workspace.fields_changed = False
             writer = next(
@@ -541,6 +540,48 @@ class Room:
                 self._on_fields(self, writer)
         if self.log_count >= self.compact_every or self.log_bytes >= self.compact_bytes:
             self._compact_soon()
+
+    def _commit_now(
+        self, batch: list[Pending], rows: list[tuple[bytes, str]], merged: bytes
+    ) -> int | None:
+        """The common commit, without a pause: the first sequence number, or None.
+
+        Nothing else holds the log and the store can append right away (SQLite with its
+        write lock free): no await from the check to the end, so the log lock need not be
+        taken. Anything else (PostgreSQL, a held lock, a sequence number another instance
+        took, a database error) goes the way with the lock, the retries and the catch-up.
+        """
+        if self.lock.locked():
+            return None
+        first = self.last_seq + 1
+        claims = self._take_claims()
+        started = time.perf_counter()
+        try:
+            done = self.store.append_now(self.case_id, first, rows, claims)
+        except Exception:
+            done = False
+        if not done:
+            self.new_owners = dict(claims)  # nothing ran since they were taken
+            return None
+        self._committed(batch, rows, merged, first, time.perf_counter() - started)
+        return first
+
+    def _committed(
+        self,
+        batch: list[Pending],
+        rows: list[tuple[bytes, str]],
+        merged: bytes,
+        first: int,
+        seconds: float,
+    ) -> None:
+        if self._on_commit is not None:
+            self._on_commit(len(batch), seconds)
+        self.last_seq = first + len(rows) - 1
+        self.tail.append(merged)
+        self.inflight, self.inflight_bytes = [], 0
+        self.uncommitted -= len(batch)
+        self.log_count += len(rows)
+        self.log_bytes += sum(len(r[0]) for r in rows)
 
     async def _append(
         self, rows: list[tuple[bytes, str]], batch: list[Pending], claims: list[tuple[int, str]]
@@ -588,9 +629,10 @@ class Room:
             out.append((sole, protocol.sync_update(crdt.merge(others))))
         return out
 
-    async def _broadcast(self, batch: list[Pending], merged: bytes) -> None:
+    def _broadcast(self, batch: list[Pending], merged: bytes) -> list[tuple[Connection, bytes]]:
         """Send the batch: as one pre-encoded frame written straight to each client's socket
-        where the server offers it (eakte/collab/wsprotocol), else through the ASGI send."""
+        where the server offers it (eakte/collab/wsprotocol); the deliveries that have to go
+        through the ASGI send instead (`_send_slow`)."""
         frames: dict[int, bytes] = {}  # id(payload) -> its WebSocket frame, encoded once
         slow = []
         for conn, data in self._deliveries(batch, merged):
@@ -599,8 +641,9 @@ class Room:
                 frame = frames[id(data)] = binary_frame(data)
             if not conn.write_frame(frame):
                 slow.append((conn, data))
-        if not slow:
-            return
+        return slow
+
+    async def _send_slow(self, slow: list[tuple[Connection, bytes]]) -> None:
         done = 0
         try:
             async with asyncio.timeout(SEND_STALL_SECONDS):

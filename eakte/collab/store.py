@@ -157,6 +157,44 @@ class SQLiteAppender:
         finally:
             self._checkpointing = False
 
+    @staticmethod
+    def _values(
+        case_id: uuid.UUID,
+        first_seq: int,
+        rows: list[tuple[bytes, str]],
+        claims: list[tuple[int, str]],
+    ) -> tuple[list[tuple[str, int, bytes, str, str]], list[tuple[str, int, str, str]]]:
+        # the text SQLAlchemy's DateTime stores on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff")
+        created = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
+        case = case_id.hex
+        values = [
+            (case, first_seq + i, data, actor[:200], created)
+            for i, (data, actor) in enumerate(rows)
+        ]
+        return values, [(case, cid, owner[:200], created) for cid, owner in claims]
+
+    def append_now(
+        self,
+        case_id: uuid.UUID,
+        first_seq: int,
+        rows: list[tuple[bytes, str]],
+        claims: list[tuple[int, str]],
+    ) -> bool:
+        """Commit on the calling thread (the event loop) if that cannot wait; False if not.
+
+        False: someone holds the write lock, the batch is over INLINE_BYTES, or the writer
+        thread has not set up the file yet; `append` then commits on the writer thread.
+        """
+        if sum(len(data) for data, _ in rows) > INLINE_BYTES:
+            return False
+        values, owners = self._values(case_id, first_seq, rows, claims)
+        try:
+            return self._try_inline(values, owners)
+        except sqlite3.IntegrityError as exc:
+            if "FOREIGN KEY" in str(exc):
+                raise
+            raise SeqTaken(str(first_seq)) from exc
+
     async def append(
         self,
         case_id: uuid.UUID,
@@ -164,18 +202,10 @@ class SQLiteAppender:
         rows: list[tuple[bytes, str]],
         claims: list[tuple[int, str]],
     ) -> None:
-        # the text SQLAlchemy's DateTime stores on SQLite ("YYYY-MM-DD HH:MM:SS.ffffff")
-        created = utcnow().replace(tzinfo=None).isoformat(" ", "microseconds")
-        values = [
-            (case_id.hex, first_seq + i, data, actor[:200], created)
-            for i, (data, actor) in enumerate(rows)
-        ]
-        owners = [(case_id.hex, cid, owner[:200], created) for cid, owner in claims]
+        if self.append_now(case_id, first_seq, rows, claims):
+            return
+        values, owners = self._values(case_id, first_seq, rows, claims)
         try:
-            if sum(len(data) for data, _ in rows) <= INLINE_BYTES and self._try_inline(
-                values, owners
-            ):
-                return
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, self._append, values, owners)
         except sqlite3.IntegrityError as exc:
@@ -251,6 +281,20 @@ class LogStore:
                 select(CollabSnapshot.seq).where(CollabSnapshot.case_id == case_id)
             )
         return max(newest or 0, snap or 0)
+
+    def append_now(
+        self,
+        case_id: uuid.UUID,
+        first_seq: int,
+        rows: list[tuple[bytes, str]],
+        claims: list[tuple[int, str]],
+    ) -> bool:
+        """Commit without waiting, where the database allows it (SQLite, write lock free).
+
+        False when it cannot (PostgreSQL, a held lock, a large batch): use `append`.
+        Raises SeqTaken as `append` does.
+        """
+        return self.fast is not None and self.fast.append_now(case_id, first_seq, rows, claims)
 
     async def append(
         self,
