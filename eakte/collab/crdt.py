@@ -43,10 +43,25 @@ class InvalidUpdate(ValueError):
         self.decode = decode  # True: nothing was applied (the bytes did not decode)
 
 
+MERGE_FAN_IN = 32  # updates per call of the engine's merge
+
+
 def merge(updates: list[bytes]) -> bytes:
-    """One update equivalent to all of `updates`."""
+    """One update equivalent to all of `updates`.
+
+    In rounds of MERGE_FAN_IN: yrs' merge of n updates costs more than n times one of a few
+    (500 group-commit rows, as a compaction folds them: 9.5 ms in one call, 2.6 ms in rounds
+    of 32; the same bytes).
+    """
     if not updates:
         return EMPTY_UPDATE
+    while len(updates) > MERGE_FAN_IN:
+        updates = [
+            chunk[0] if len(chunk) == 1 else bytes(merge_updates(*chunk))
+            for chunk in (
+                updates[i : i + MERGE_FAN_IN] for i in range(0, len(updates), MERGE_FAN_IN)
+            )
+        ]
     if len(updates) == 1:
         return updates[0]
     return bytes(merge_updates(*updates))

@@ -141,3 +141,27 @@ async def test_two_compactions_of_one_log_fold_it_into_the_history_once(
         assert (await store.load(case_id)).updates == []
     finally:
         store.close()
+
+
+def test_a_merge_of_hundreds_of_updates_holds_every_edit() -> None:
+    """crdt.merge merges in rounds (MERGE_FAN_IN at a time): the result is every update,
+    whatever the order they were committed in and however many there are."""
+    rng = random.Random(5)
+    peers = [Doc(client_id=rng.getrandbits(32)) for _ in range(5)]
+    updates: list[bytes] = []
+    for peer in peers:
+        peer.observe(lambda event: updates.append(event.update))
+    for step in range(700):
+        peer = rng.choice(peers)
+        if rng.random() < 0.3:  # some edits build on others' (origins of other clients)
+            other = rng.choice(peers)
+            peer.apply_update(other.get_update(peer.get_state()))
+        text = peer.get("notes", type=Text)
+        text.insert(rng.randint(0, len(text)), f"{step} ")
+    assert len(updates) > 3 * crdt.MERGE_FAN_IN
+    whole = Doc()
+    for update in updates:
+        whole.apply_update(update)
+    merged = crdt.merge(list(updates))
+    assert crdt.Workspace(merged).to_json() == crdt.Workspace(whole.get_update()).to_json()
+    assert crdt.merge(updates[:1]) == updates[0]
