@@ -346,14 +346,24 @@ async def main() -> int:
         type=int,
         metavar="CPU",
         help="run both servers on this CPU and the load generator on the others "
-        "(steadier ratios on a small machine)",
+        "(steadier ratios on a small machine; default: the last CPU, if there are two or more)",
+    )
+    parser.add_argument(
+        "--no-pin", action="store_true", help="let the scheduler place servers and load"
     )
     parser.add_argument(
         "--only", choices=["burst10", "steady", "burst50"], help="run one workload only"
     )
     args = parser.parse_args()
     global SERVER_CPU
-    SERVER_CPU = args.pin
+    cpus = sorted(os.sched_getaffinity(0))
+    SERVER_CPU = (
+        None
+        if args.no_pin
+        else args.pin
+        if args.pin is not None
+        else (cpus[-1] if len(cpus) >= 2 else None)
+    )
     if shutil.which("node") is None:
         print("bench/collab: Node.js is not installed; skipping")
         return 0
@@ -376,9 +386,14 @@ async def main() -> int:
         cases, token = await servers.prepare(len(workloads) * args.rounds + 60)
         await servers.start()
         try:
+            where = (
+                "servers and load generator unpinned"
+                if SERVER_CPU is None
+                else f"both servers on CPU {SERVER_CPU}, the load generator on the others"
+            )
             print(
-                f"co-editing benchmark ({os.cpu_count()} CPUs); ours persists every update "
-                "(SQLite WAL), the reference keeps them in memory"
+                f"co-editing benchmark ({os.cpu_count()} CPUs, {where}); ours persists every "
+                "update (SQLite WAL), the reference keeps them in memory"
             )
             # memory first, on a fresh process (later workloads leave a warm heap behind)
             mem = await memory(servers, cases[-60:], token)
