@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +44,17 @@ CHECKPOINT_EVERY = 256  # inline commits between two WAL checkpoints (on the wri
 
 
 ROWS_PER_STATEMENT = 64  # rows are one per user in a commit; more go row by row
+
+
+@contextlib.contextmanager
+def _seq_taken(first_seq: int) -> Iterator[None]:
+    """A primary-key conflict in the log is another instance's commit of that number."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        if "FOREIGN KEY" in str(exc):
+            raise
+        raise SeqTaken(str(first_seq)) from exc
 
 
 @functools.cache
@@ -188,12 +201,8 @@ class SQLiteAppender:
         if sum(len(data) for data, _ in rows) > INLINE_BYTES:
             return False
         values, owners = self._values(case_id, first_seq, rows, claims)
-        try:
+        with _seq_taken(first_seq):
             return self._try_inline(values, owners)
-        except sqlite3.IntegrityError as exc:
-            if "FOREIGN KEY" in str(exc):
-                raise
-            raise SeqTaken(str(first_seq)) from exc
 
     async def append(
         self,
@@ -205,13 +214,9 @@ class SQLiteAppender:
         if self.append_now(case_id, first_seq, rows, claims):
             return
         values, owners = self._values(case_id, first_seq, rows, claims)
-        try:
+        with _seq_taken(first_seq):
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, self._append, values, owners)
-        except sqlite3.IntegrityError as exc:
-            if "FOREIGN KEY" in str(exc):
-                raise
-            raise SeqTaken(str(first_seq)) from exc
 
     def close(self) -> None:
         def _close() -> None:
