@@ -740,11 +740,11 @@ class Room:
                     # than merging snapshot and log (which decodes every update again)
                     self.committed = self.workspace.diff()
                     self.tail = []
-                elif self.tail:
-                    parts = [self.committed, *self.tail]
-                    self.tail = []
-                    self.committed = await asyncio.to_thread(crdt.merge, parts)
                 data = self.committed
+                if self.tail:
+                    # committed and tail stay as they are while the merge runs: a sync step 1
+                    # meanwhile answers from them, and other instances' commits extend the tail
+                    data = await asyncio.to_thread(crdt.merge, [self.committed, *self.tail])
             try:
                 await self.store.compact(
                     self.case_id,
