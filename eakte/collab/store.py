@@ -198,11 +198,14 @@ class SQLiteAppender:
         False: someone holds the write lock, the batch is over INLINE_BYTES, or the writer
         thread has not set up the file yet; `append` then commits on the writer thread.
         """
-        if sum(len(data) for data, _ in rows) > INLINE_BYTES:
+        if not self._fits_inline(rows):
             return False
         values, owners = self._values(case_id, first_seq, rows, claims)
         with _seq_taken(first_seq):
             return self._try_inline(values, owners)
+
+    def _fits_inline(self, rows: list[tuple[bytes, str]]) -> bool:
+        return sum(len(data) for data, _ in rows) <= INLINE_BYTES
 
     async def append(
         self,
@@ -211,10 +214,10 @@ class SQLiteAppender:
         rows: list[tuple[bytes, str]],
         claims: list[tuple[int, str]],
     ) -> None:
-        if self.append_now(case_id, first_seq, rows, claims):
-            return
         values, owners = self._values(case_id, first_seq, rows, claims)
         with _seq_taken(first_seq):
+            if self._fits_inline(rows) and self._try_inline(values, owners):
+                return
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._executor, self._append, values, owners)
 
